@@ -1,0 +1,1 @@
+// bce.wgsl: not written yet

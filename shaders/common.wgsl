@@ -1,0 +1,48 @@
+// common.wgsl: helpers shared by every shader family; the Rust loader prepends this file to each
+// family's source (WGSL has no #include). Activation codes match `cpu::Activation::code`:
+//   0 identity, 1 relu, 2 leaky_relu(alpha), 3 tanh, 4 sigmoid.
+// Derivatives are written in terms of the forward output y, so a layer only keeps y
+// (leaky_relu needs alpha > 0 for that, which the configuration checks).
+
+// Flat index of a 1-D launch that may be split into a 2-D grid of 1-D workgroups of `wg` lanes.
+fn flat_index(gid: vec3<u32>, nwg: vec3<u32>, wg: u32) -> u32 {
+    return gid.x + gid.y * nwg.x * wg;
+}
+
+// Stable logistic: never evaluates exp of a large positive number.
+fn sigmoid_stable(x: f32) -> f32 {
+    if (x >= 0.0) {
+        return 1.0 / (1.0 + exp(-x));
+    }
+    let e = exp(x);
+    return e / (1.0 + e);
+}
+
+// tanh(x) rounds to +-1 in f32 for |x| > 9.1; some drivers' tanh returns NaN for large |x|.
+fn tanh_stable(x: f32) -> f32 {
+    if (abs(x) > 10.0) {
+        return sign(x);
+    }
+    return tanh(x);
+}
+
+fn act_apply(kind: u32, alpha: f32, x: f32) -> f32 {
+    switch kind {
+        case 1u: { return max(x, 0.0); }
+        case 2u: { return select(alpha * x, x, x > 0.0); }
+        case 3u: { return tanh_stable(x); }
+        case 4u: { return sigmoid_stable(x); }
+        default: { return x; }
+    }
+}
+
+// d act / dx, from the forward output y.
+fn act_grad(kind: u32, alpha: f32, y: f32) -> f32 {
+    switch kind {
+        case 1u: { return select(0.0, 1.0, y > 0.0); }
+        case 2u: { return select(alpha, 1.0, y > 0.0); }
+        case 3u: { return 1.0 - y * y; }
+        case 4u: { return y * (1.0 - y); }
+        default: { return 1.0; }
+    }
+}

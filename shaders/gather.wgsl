@@ -1,0 +1,1 @@
+// gather.wgsl: not written yet

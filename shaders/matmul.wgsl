@@ -1,0 +1,1 @@
+// matmul.wgsl: not written yet

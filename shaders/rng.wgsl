@@ -1,0 +1,1 @@
+// rng.wgsl: not written yet

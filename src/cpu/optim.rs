@@ -1,0 +1,1 @@
+//! CPU twins of shaders/optim.wgsl.

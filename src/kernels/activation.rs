@@ -1,0 +1,100 @@
+//! Launcher for shaders/activation.wgsl.
+
+use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
+use crate::cpu::Activation;
+use crate::gpu::{Gpu, GpuError};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    alpha: f32,
+    _pad: [u32; 2],
+}
+
+/// The forward and backward kernels of every activation (identity needs none).
+pub struct Activations {
+    forward: [Kernel; 4],
+    backward: [Kernel; 4],
+}
+
+const NAMES: [(&str, &str); 4] = [
+    ("relu_forward", "relu_backward"),
+    ("leaky_relu_forward", "leaky_relu_backward"),
+    ("tanh_forward", "tanh_backward"),
+    ("sigmoid_forward", "sigmoid_backward"),
+];
+
+impl Activations {
+    pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        let fam = ShaderFamily::new(gpu, "activation.wgsl", super::shader("activation.wgsl"))?;
+        let mk = |f: fn(&(&'static str, &'static str)) -> &'static str| -> Result<[Kernel; 4], GpuError> {
+            Ok([
+                fam.kernel(gpu, f(&NAMES[0]))?,
+                fam.kernel(gpu, f(&NAMES[1]))?,
+                fam.kernel(gpu, f(&NAMES[2]))?,
+                fam.kernel(gpu, f(&NAMES[3]))?,
+            ])
+        };
+        Ok(Activations {
+            forward: mk(|n| n.0)?,
+            backward: mk(|n| n.1)?,
+        })
+    }
+
+    fn pick(set: &[Kernel; 4], act: Activation) -> Option<&Kernel> {
+        match act.code() {
+            0 => None,
+            c => Some(&set[c as usize - 1]),
+        }
+    }
+
+    fn params(gpu: &Gpu, act: Activation, n: usize) -> wgpu::Buffer {
+        gpu.uniform(
+            "activation params",
+            &Params {
+                n: n as u32,
+                alpha: act.alpha(),
+                _pad: [0; 2],
+            },
+        )
+    }
+
+    /// out[..n] = act(x[..n]). `None` for the identity.
+    pub fn forward(
+        &self,
+        gpu: &Gpu,
+        act: Activation,
+        x: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        n: usize,
+    ) -> Result<Option<Dispatch>, GpuError> {
+        let Some(k) = Self::pick(&self.forward, act) else {
+            return Ok(None);
+        };
+        gpu.expect_len(k.name, x, n)?;
+        gpu.expect_len(k.name, out, n)?;
+        let p = Self::params(gpu, act, n);
+        k.bind(gpu, &[&p, x, x, out], grid_1d(n, 256)).map(Some)
+    }
+
+    /// out[..n] = dy[..n] * act'(from y[..n]). `None` for the identity (the gradient passes).
+    pub fn backward(
+        &self,
+        gpu: &Gpu,
+        act: Activation,
+        y: &wgpu::Buffer,
+        dy: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        n: usize,
+    ) -> Result<Option<Dispatch>, GpuError> {
+        let Some(k) = Self::pick(&self.backward, act) else {
+            return Ok(None);
+        };
+        for b in [y, dy, out] {
+            gpu.expect_len(k.name, b, n)?;
+        }
+        let p = Self::params(gpu, act, n);
+        k.bind(gpu, &[&p, y, dy, out], grid_1d(n, 256)).map(Some)
+    }
+}

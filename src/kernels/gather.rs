@@ -1,0 +1,1 @@
+//! Launcher for shaders/gather.wgsl.

@@ -1,0 +1,246 @@
+//! Rust launchers for the WGSL kernels. A [`Kernel`] is one compute pipeline, built once; binding
+//! it to buffers gives a [`Dispatch`], which a plan keeps and records into a compute pass as often
+//! as it likes without allocating.
+//!
+//! Every shader family declares its bindings once at the top of its file; each entry point uses a
+//! subset of them. wgpu's automatic layout keeps only the used ones, so a [`Kernel`] asks naga which
+//! bindings its entry point touches and passes exactly those.
+
+pub mod activation;
+pub mod bce;
+pub mod gather;
+pub mod matmul;
+pub mod optim;
+pub mod rng;
+
+use crate::gpu::{Gpu, GpuError};
+
+/// Helpers every shader family may call (activation functions), prepended to each family's source.
+pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
+
+/// Every shader family: (file name, source without the common prelude).
+pub const SHADERS: &[(&str, &str)] = &[
+    ("activation.wgsl", include_str!("../../shaders/activation.wgsl")),
+    ("bce.wgsl", include_str!("../../shaders/bce.wgsl")),
+    ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
+    ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
+    ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
+    ("rng.wgsl", include_str!("../../shaders/rng.wgsl")),
+];
+
+/// The source of the family in `file` (without the prelude). Panics on a name not in [`SHADERS`]:
+/// that is a programmer error.
+pub fn shader(file: &str) -> &'static str {
+    SHADERS
+        .iter()
+        .find(|(n, _)| *n == file)
+        .map(|(_, s)| *s)
+        .unwrap_or_else(|| panic!("no shader family named {file}"))
+}
+
+/// The full source of a family as compiled: the common prelude, then the family's file.
+pub fn full_source(family_source: &str) -> String {
+    format!("{COMMON}\n{family_source}")
+}
+
+/// Parses and validates a WGSL source with naga, returning the module and its analysis.
+pub fn validate_wgsl(
+    name: &str,
+    source: &str,
+) -> Result<(naga::Module, naga::valid::ModuleInfo), String> {
+    let module = naga::front::wgsl::parse_str(source)
+        .map_err(|e| format!("{name}: {}", e.emit_to_string(source)))?;
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::empty(),
+    )
+    .validate(&module)
+    .map_err(|e| format!("{name}: {}", e.emit_to_string(source)))?;
+    Ok((module, info))
+}
+
+/// One compiled shader family: a module and its naga reflection, from which kernels are made.
+pub struct ShaderFamily {
+    name: &'static str,
+    module: wgpu::ShaderModule,
+    naga: naga::Module,
+    info: naga::valid::ModuleInfo,
+}
+
+impl ShaderFamily {
+    pub fn new(gpu: &Gpu, name: &'static str, source: &str) -> Result<ShaderFamily, GpuError> {
+        let src = full_source(source);
+        let (naga, info) = validate_wgsl(name, &src).map_err(|message| GpuError::Wgpu {
+            what: format!("shader {name}"),
+            message,
+        })?;
+        let module = gpu.checked(name, || {
+            gpu.device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(name),
+                    source: wgpu::ShaderSource::Wgsl(src.as_str().into()),
+                })
+        })?;
+        Ok(ShaderFamily {
+            name,
+            module,
+            naga,
+            info,
+        })
+    }
+
+    /// Builds the pipeline for `entry`.
+    pub fn kernel(&self, gpu: &Gpu, entry: &'static str) -> Result<Kernel, GpuError> {
+        let index = self
+            .naga
+            .entry_points
+            .iter()
+            .position(|e| e.name == entry)
+            .ok_or_else(|| GpuError::Shape(format!("{} has no entry point {entry}", self.name)))?;
+        let ep_info = self.info.get_entry_point(index);
+        let mut used: Vec<u32> = self
+            .naga
+            .global_variables
+            .iter()
+            .filter(|(h, _)| !ep_info[*h].is_empty())
+            .filter_map(|(_, g)| g.binding.as_ref().map(|b| b.binding))
+            .collect();
+        used.sort_unstable();
+        let pipeline = gpu.checked(entry, || {
+            gpu.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &self.module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        })?;
+        let layout = pipeline.get_bind_group_layout(0);
+        Ok(Kernel {
+            name: entry,
+            pipeline,
+            layout,
+            used,
+        })
+    }
+}
+
+/// One compute pipeline and the bindings its entry point uses.
+pub struct Kernel {
+    pub name: &'static str,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    used: Vec<u32>,
+}
+
+impl Kernel {
+    /// Binds `buffers` (index = binding number, as declared in the family's file; the ones this
+    /// entry point does not use are skipped) and fixes the grid. Done once, when a plan is built.
+    pub fn bind(
+        &self,
+        gpu: &Gpu,
+        buffers: &[&wgpu::Buffer],
+        workgroups: [u32; 3],
+    ) -> Result<Dispatch, GpuError> {
+        let max = gpu.limits.max_compute_workgroups_per_dimension;
+        if workgroups.iter().any(|&w| w > max) {
+            return Err(GpuError::Shape(format!(
+                "{} needs {workgroups:?} workgroups but the device allows {max} per dimension",
+                self.name
+            )));
+        }
+        let entries: Vec<wgpu::BindGroupEntry> = self
+            .used
+            .iter()
+            .map(|&b| {
+                let buf = buffers.get(b as usize).unwrap_or_else(|| {
+                    panic!("{}: binding {b} was not given a buffer", self.name)
+                });
+                wgpu::BindGroupEntry {
+                    binding: b,
+                    resource: buf.as_entire_binding(),
+                }
+            })
+            .collect();
+        let bind_group = gpu.checked(self.name, || {
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(self.name),
+                layout: &self.layout,
+                entries: &entries,
+            })
+        })?;
+        Ok(Dispatch {
+            name: self.name,
+            pipeline: self.pipeline.clone(),
+            bind_group,
+            workgroups,
+        })
+    }
+}
+
+/// A kernel bound to its buffers with a fixed grid: what a plan stores and replays.
+#[derive(Clone, Debug)]
+pub struct Dispatch {
+    pub name: &'static str,
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    pub workgroups: [u32; 3],
+}
+
+impl Dispatch {
+    /// Records this dispatch; allocates nothing.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// Workgroups needed to cover `n` items with groups of `size`.
+pub fn groups(n: usize, size: usize) -> u32 {
+    n.div_ceil(size).max(1) as u32
+}
+
+/// Splits a 1-D grid that may exceed the per-dimension limit into x and y (kernels index with
+/// `gid.x + gid.y * num_workgroups.x * WG`).
+pub fn grid_1d(n: usize, wg: usize) -> [u32; 3] {
+    let g = groups(n, wg);
+    if g <= 65535 {
+        [g, 1, 1]
+    } else {
+        [65535, g.div_ceil(65535), 1]
+    }
+}
+
+impl Gpu {
+    /// Records `dispatches` into one compute pass, submits once and waits; errors from wgpu are
+    /// returned. For tests and tools: the trainer records its own passes.
+    pub fn run(&self, dispatches: &[Dispatch]) -> Result<(), GpuError> {
+        self.checked("dispatch", || {
+            let mut enc = self.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = enc.begin_compute_pass(&Default::default());
+                for d in dispatches {
+                    d.record(&mut pass);
+                }
+            }
+            self.queue.submit([enc.finish()]);
+        })?;
+        self.wait()
+    }
+
+    /// Checks that `buffer` holds at least `len` elements of 4 bytes.
+    pub fn expect_len(&self, what: &str, buffer: &wgpu::Buffer, len: usize) -> Result<(), GpuError> {
+        if buffer.size() < (len * 4) as u64 {
+            return Err(GpuError::Shape(format!(
+                "{what}: buffer of {} bytes is smaller than the {} elements the shape needs",
+                buffer.size(),
+                len
+            )));
+        }
+        Ok(())
+    }
+}
