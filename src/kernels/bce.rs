@@ -1,1 +1,89 @@
 //! Launcher for shaders/bce.wgsl.
+
+use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
+use crate::gpu::{Gpu, GpuError};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    split: u32,
+    scale: f32,
+    metrics_off: u32,
+    accumulate: u32,
+    _pad: [u32; 3],
+}
+
+/// Where and how a loss is written: `n` rows, the first `split` of which form the first half for
+/// the mean of sigmoid, the loss multiplied by `scale`, written (or added, with `accumulate`) to
+/// metrics[metrics_off..metrics_off + 3].
+#[derive(Clone, Copy, Debug)]
+pub struct BceSpec {
+    pub n: usize,
+    pub split: usize,
+    pub scale: f32,
+    pub metrics_off: usize,
+    pub accumulate: bool,
+}
+
+pub struct Bce {
+    loss: Kernel,
+    backward: Kernel,
+}
+
+impl Bce {
+    pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        let fam = ShaderFamily::new(gpu, "bce.wgsl", super::shader("bce.wgsl"))?;
+        Ok(Bce {
+            loss: fam.kernel(gpu, "bce_with_logits")?,
+            backward: fam.kernel(gpu, "bce_with_logits_backward")?,
+        })
+    }
+
+    fn params(gpu: &Gpu, s: &BceSpec) -> wgpu::Buffer {
+        gpu.uniform(
+            "bce params",
+            &Params {
+                n: s.n as u32,
+                split: s.split as u32,
+                scale: s.scale,
+                metrics_off: s.metrics_off as u32,
+                accumulate: s.accumulate as u32,
+                _pad: [0; 3],
+            },
+        )
+    }
+
+    /// The mean loss and the per-half mean of sigmoid(x), into `metrics`.
+    pub fn loss(
+        &self,
+        gpu: &Gpu,
+        s: BceSpec,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        metrics: &wgpu::Buffer,
+    ) -> Result<Dispatch, GpuError> {
+        gpu.expect_len("bce_with_logits x", x, s.n)?;
+        gpu.expect_len("bce_with_logits y", y, s.n)?;
+        gpu.expect_len("bce_with_logits metrics", metrics, s.metrics_off + 3)?;
+        let p = Self::params(gpu, &s);
+        self.loss.bind(gpu, &[&p, x, y, metrics, metrics], [1, 1, 1])
+    }
+
+    /// grad = scale * (sigmoid(x) - y) / n.
+    pub fn backward(
+        &self,
+        gpu: &Gpu,
+        s: BceSpec,
+        x: &wgpu::Buffer,
+        y: &wgpu::Buffer,
+        grad: &wgpu::Buffer,
+    ) -> Result<Dispatch, GpuError> {
+        for (what, b) in [("x", x), ("y", y), ("grad", grad)] {
+            gpu.expect_len(&format!("bce_with_logits_backward {what}"), b, s.n)?;
+        }
+        let p = Self::params(gpu, &s);
+        self.backward
+            .bind(gpu, &[&p, x, y, grad, grad], grid_1d(s.n, 256))
+    }
+}

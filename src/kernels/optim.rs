@@ -1,1 +1,101 @@
 //! Launcher for shaders/optim.wgsl.
+
+use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
+use crate::cpu::optim::AdamConfig;
+use crate::gpu::{Gpu, GpuError};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    step_slot: u32,
+    _pad: [u32; 2],
+}
+
+/// The flat buffers one optimiser step works on (all `n` long).
+pub struct OptimBuffers<'a> {
+    pub w: &'a wgpu::Buffer,
+    pub grad: &'a wgpu::Buffer,
+    pub m: &'a wgpu::Buffer,
+    pub v: &'a wgpu::Buffer,
+}
+
+pub struct Optim {
+    adam: Kernel,
+    sgd: Kernel,
+}
+
+impl Optim {
+    pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        let fam = ShaderFamily::new(gpu, "optim.wgsl", super::shader("optim.wgsl"))?;
+        Ok(Optim {
+            adam: fam.kernel(gpu, "adam")?,
+            sgd: fam.kernel(gpu, "sgd_momentum")?,
+        })
+    }
+
+    fn check(gpu: &Gpu, b: &OptimBuffers, n: usize) -> Result<(), GpuError> {
+        for (what, buf) in [("w", b.w), ("grad", b.grad), ("m", b.m), ("v", b.v)] {
+            gpu.expect_len(&format!("optimiser {what}"), buf, n)?;
+        }
+        Ok(())
+    }
+
+    /// Adam over `n` parameters; the step count is state[step_slot].
+    pub fn adam(
+        &self,
+        gpu: &Gpu,
+        cfg: AdamConfig,
+        state: &wgpu::Buffer,
+        step_slot: usize,
+        b: OptimBuffers,
+        n: usize,
+    ) -> Result<Dispatch, GpuError> {
+        Self::check(gpu, &b, n)?;
+        gpu.expect_len("adam state", state, step_slot + 1)?;
+        let p = gpu.uniform(
+            "adam params",
+            &Params {
+                n: n as u32,
+                lr: cfg.lr,
+                beta1: cfg.beta1,
+                beta2: cfg.beta2,
+                eps: cfg.eps,
+                step_slot: step_slot as u32,
+                _pad: [0; 2],
+            },
+        );
+        self.adam
+            .bind(gpu, &[&p, state, b.w, b.grad, b.m, b.v], grid_1d(n, 256))
+    }
+
+    /// SGD with momentum `mu` over `n` parameters (`b.v` is not used).
+    pub fn sgd_momentum(
+        &self,
+        gpu: &Gpu,
+        lr: f32,
+        mu: f32,
+        b: OptimBuffers,
+        n: usize,
+    ) -> Result<Dispatch, GpuError> {
+        Self::check(gpu, &b, n)?;
+        let p = gpu.uniform(
+            "sgd params",
+            &Params {
+                n: n as u32,
+                lr,
+                beta1: mu,
+                beta2: 0.0,
+                eps: 0.0,
+                step_slot: 0,
+                _pad: [0; 2],
+            },
+        );
+        self.sgd
+            .bind(gpu, &[&p, b.w, b.w, b.grad, b.m, b.v], grid_1d(n, 256))
+    }
+}
