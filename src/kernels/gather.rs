@@ -1,1 +1,66 @@
 //! Launcher for shaders/gather.wgsl.
+
+use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
+use crate::gpu::{Gpu, GpuError};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    rows: u32,
+    cols: u32,
+    data_rows: u32,
+    out_off: u32,
+}
+
+/// Minibatch gathering: rows of a data set picked by a u32 index buffer.
+pub struct Gather {
+    rows: Kernel,
+}
+
+impl Gather {
+    pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
+        let fam = ShaderFamily::new(gpu, "gather.wgsl", super::shader("gather.wgsl"))?;
+        Ok(Gather {
+            rows: fam.kernel(gpu, "gather_rows")?,
+        })
+    }
+
+    /// out[out_off + r * cols + c] = data[min(idx[r], data_rows - 1) * cols + c] for r < rows.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind(
+        &self,
+        gpu: &Gpu,
+        data: &wgpu::Buffer,
+        idx: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+        out_off: usize,
+        rows: usize,
+        cols: usize,
+        data_rows: usize,
+    ) -> Result<Dispatch, GpuError> {
+        if data_rows == 0 {
+            return Err(GpuError::Shape(
+                "gather_rows: the data set has no rows to gather from".into(),
+            ));
+        }
+        let n = rows * cols;
+        if out_off + n > u32::MAX as usize || data_rows * cols > u32::MAX as usize {
+            return Err(GpuError::Shape(format!(
+                "gather_rows: {rows} x {cols} from {data_rows} rows does not fit 32-bit indices"
+            )));
+        }
+        gpu.expect_len("gather_rows data", data, data_rows * cols)?;
+        gpu.expect_len("gather_rows idx", idx, rows)?;
+        gpu.expect_len("gather_rows out", out, out_off + n)?;
+        let p = gpu.uniform(
+            "gather params",
+            &Params {
+                rows: rows as u32,
+                cols: cols as u32,
+                data_rows: data_rows as u32,
+                out_off: out_off as u32,
+            },
+        );
+        self.rows.bind(gpu, &[&p, data, idx, out], grid_1d(n, 256))
+    }
+}
