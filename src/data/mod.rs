@@ -1,0 +1,309 @@
+//! Toy data sets for watching a GAN learn: 2-D mixtures (ring, grid), 2-D shapes (spiral, moons)
+//! and a 1-D mixture, each parsed from a short spec such as `ring:n=8,radius=2,std=0.02`.
+//!
+//! Mixtures have modes (`centres()`, `std()`), so mode coverage (`crate::eval`) applies to them;
+//! spiral and moons have none.
+
+pub mod mixture;
+
+use std::fmt;
+use std::str::FromStr;
+
+use anyhow::{bail, Result};
+
+pub use mixture::Mixture;
+
+/// Source of random numbers for sampling. The project's Philox generator implements it, so CPU
+/// and GPU runs draw the same data.
+pub trait Noise {
+    /// Uniform on the open interval (0, 1).
+    fn uniform(&mut self) -> f32;
+    /// Standard normal N(0, 1).
+    fn normal(&mut self) -> f32;
+}
+
+/// The names `Dataset::parse` accepts.
+pub const NAMES: &[&str] = &["ring", "grid", "spiral", "moons", "gauss1d"];
+
+const FORMS: &str = "ring[:n=8,radius=2,std=0.02], grid[:n=5,spacing=2,std=0.05], \
+     spiral[:turns=2,radius=2,noise=0.05], moons[:noise=0.05], gauss1d[:centres=-3;0;3,std=0.3]";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dataset {
+    /// `n` Gaussians on a circle of `radius`, centre `i` at angle `2 pi i / n`.
+    Ring { n: usize, radius: f32, std: f32 },
+    /// `n x n` Gaussians on a square lattice with `spacing`, centred on the origin.
+    Grid { n: usize, spacing: f32, std: f32 },
+    /// Archimedean spiral of `turns` turns out to `radius`, plus Gaussian `noise`; not a mixture.
+    Spiral { turns: f32, radius: f32, noise: f32 },
+    /// Two interleaving half circles (as scikit-learn's make_moons, centred); not a mixture.
+    Moons { noise: f32 },
+    /// Gaussians on the real line.
+    Gauss1d { centres: Vec<f32>, std: f32 },
+}
+
+impl Default for Dataset {
+    fn default() -> Self {
+        Self::Ring {
+            n: 8,
+            radius: 2.0,
+            std: 0.02,
+        }
+    }
+}
+
+impl Dataset {
+    /// Parses `name` or `name:key=value,key=value`; missing keys take their defaults.
+    /// `gauss1d` centres are separated by `;` (`gauss1d:centres=-2;2,std=0.3`).
+    pub fn parse(spec: &str) -> Result<Self> {
+        let spec = spec.trim();
+        let (name, rest) = match spec.split_once(':') {
+            Some((name, rest)) => (name.trim(), rest),
+            None => (spec, ""),
+        };
+        match name {
+            "ring" => {
+                let p = Params::parse("ring", rest, &["n", "radius", "std"])?;
+                Ok(Self::Ring {
+                    n: p.count("n", 8)?,
+                    radius: p.positive("radius", 2.0)?,
+                    std: p.positive("std", 0.02)?,
+                })
+            }
+            "grid" => {
+                let p = Params::parse("grid", rest, &["n", "spacing", "std"])?;
+                Ok(Self::Grid {
+                    n: p.count("n", 5)?,
+                    spacing: p.positive("spacing", 2.0)?,
+                    std: p.positive("std", 0.05)?,
+                })
+            }
+            "spiral" => {
+                let p = Params::parse("spiral", rest, &["turns", "radius", "noise"])?;
+                Ok(Self::Spiral {
+                    turns: p.positive("turns", 2.0)?,
+                    radius: p.positive("radius", 2.0)?,
+                    noise: p.non_negative("noise", 0.05)?,
+                })
+            }
+            "moons" => {
+                let p = Params::parse("moons", rest, &["noise"])?;
+                Ok(Self::Moons {
+                    noise: p.non_negative("noise", 0.05)?,
+                })
+            }
+            "gauss1d" => {
+                let p = Params::parse("gauss1d", rest, &["centres", "std"])?;
+                Ok(Self::Gauss1d {
+                    centres: p.list("centres", &[-3.0, 0.0, 3.0])?,
+                    std: p.positive("std", 0.3)?,
+                })
+            }
+            _ => bail!("unknown data set {name:?}; accepted: {FORMS}"),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ring { .. } => "ring",
+            Self::Grid { .. } => "grid",
+            Self::Spiral { .. } => "spiral",
+            Self::Moons { .. } => "moons",
+            Self::Gauss1d { .. } => "gauss1d",
+        }
+    }
+
+    /// The full spec with every parameter spelled out; `parse(&d.spec()) == Ok(d)`.
+    pub fn spec(&self) -> String {
+        match self {
+            Self::Ring { n, radius, std } => format!("ring:n={n},radius={radius},std={std}"),
+            Self::Grid { n, spacing, std } => format!("grid:n={n},spacing={spacing},std={std}"),
+            Self::Spiral {
+                turns,
+                radius,
+                noise,
+            } => {
+                format!("spiral:turns={turns},radius={radius},noise={noise}")
+            }
+            Self::Moons { noise } => format!("moons:noise={noise}"),
+            Self::Gauss1d { centres, std } => {
+                let list: Vec<String> = centres.iter().map(f32::to_string).collect();
+                format!("gauss1d:centres={},std={std}", list.join(";"))
+            }
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        match self {
+            Self::Gauss1d { .. } => 1,
+            _ => 2,
+        }
+    }
+
+    /// The mixture behind ring, grid and gauss1d; `None` for spiral and moons.
+    pub fn mixture(&self) -> Option<Mixture> {
+        match *self {
+            Self::Ring { n, radius, std } => Some(Mixture::ring(n, radius, std)),
+            Self::Grid { n, spacing, std } => Some(Mixture::grid(n, spacing, std)),
+            Self::Gauss1d { ref centres, std } => Some(Mixture::line(centres, std)),
+            Self::Spiral { .. } | Self::Moons { .. } => None,
+        }
+    }
+
+    /// The modes' centres; empty for spiral and moons (mode coverage does not apply).
+    pub fn centres(&self) -> Vec<Vec<f32>> {
+        self.mixture().map_or_else(Vec::new, |m| m.centres)
+    }
+
+    /// Standard deviation of every mode; `None` for spiral and moons.
+    pub fn std(&self) -> Option<f32> {
+        self.mixture().map(|m| m.std)
+    }
+
+    /// `n` samples, row-major `n x dim()`.
+    pub fn sample(&self, n: usize, rng: &mut dyn Noise) -> Vec<f32> {
+        if let Some(m) = self.mixture() {
+            return m.sample(n, rng);
+        }
+        let mut out = Vec::with_capacity(2 * n);
+        for _ in 0..n {
+            let (x, y, noise) = match *self {
+                Self::Spiral {
+                    turns,
+                    radius,
+                    noise,
+                } => {
+                    // Arc length grows as t^2, so t = sqrt(u) spreads points evenly along it.
+                    let t = rng.uniform().sqrt();
+                    let angle = std::f32::consts::TAU * turns * t;
+                    (radius * t * angle.cos(), radius * t * angle.sin(), noise)
+                }
+                Self::Moons { noise } => {
+                    let t = std::f32::consts::PI * rng.uniform();
+                    // Upper moon centred on (-0.5, -0.25); the lower one is its point reflection.
+                    let sign = if rng.uniform() < 0.5 { 1.0 } else { -1.0 };
+                    (sign * (t.cos() - 0.5), sign * (t.sin() - 0.25), noise)
+                }
+                _ => unreachable!("mixtures are sampled above"),
+            };
+            out.push(x + noise * rng.normal());
+            out.push(y + noise * rng.normal());
+        }
+        out
+    }
+
+    /// One `(lo, hi)` per dimension: a plotting box holding the data with a margin.
+    pub fn bounds(&self) -> Vec<(f32, f32)> {
+        let widen = |half: f32, noise: f32| {
+            let h = half * 1.1 + 5.0 * noise;
+            (-h, h)
+        };
+        match (self.mixture(), self) {
+            (Some(m), _) => m.bounds(),
+            (None, Self::Spiral { radius, noise, .. }) => vec![widen(*radius, *noise); 2],
+            (None, Self::Moons { noise }) => vec![widen(1.5, *noise), widen(0.75, *noise)],
+            (None, _) => unreachable!("every non-mixture has its bounds above"),
+        }
+    }
+}
+
+impl FromStr for Dataset {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.spec())
+    }
+}
+
+/// The `key=value` pairs of one spec, checked against the keys its data set accepts.
+struct Params<'a> {
+    set: &'static str,
+    pairs: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Params<'a> {
+    fn parse(set: &'static str, rest: &'a str, accepted: &[&str]) -> Result<Self> {
+        let keys = accepted.join(", ");
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        for item in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some((key, value)) = item.split_once('=') else {
+                bail!("{set}: expected key=value, got {item:?}; accepted keys: {keys}");
+            };
+            let (key, value) = (key.trim(), value.trim());
+            if !accepted.contains(&key) {
+                bail!("{set}: unknown key {key:?}; accepted keys: {keys}");
+            }
+            if pairs.iter().any(|&(k, _)| k == key) {
+                bail!("{set}: key {key:?} given twice");
+            }
+            pairs.push((key, value));
+        }
+        Ok(Self { set, pairs })
+    }
+
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.pairs.iter().find(|&&(k, _)| k == key).map(|&(_, v)| v)
+    }
+
+    fn count(&self, key: &str, default: usize) -> Result<usize> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => bail!("{}: {key} must be a positive integer, got {v:?}", self.set),
+        }
+    }
+
+    fn number(&self, key: &str, v: &str) -> Result<f32> {
+        match v.parse::<f32>() {
+            Ok(x) if x.is_finite() => Ok(x),
+            _ => bail!("{}: {key} must be a finite number, got {v:?}", self.set),
+        }
+    }
+
+    fn positive(&self, key: &str, default: f32) -> Result<f32> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        let x = self.number(key, v)?;
+        if x <= 0.0 {
+            bail!("{}: {key} must be positive, got {v:?}", self.set);
+        }
+        Ok(x)
+    }
+
+    fn non_negative(&self, key: &str, default: f32) -> Result<f32> {
+        let Some(v) = self.get(key) else {
+            return Ok(default);
+        };
+        let x = self.number(key, v)?;
+        if x < 0.0 {
+            bail!("{}: {key} must be zero or positive, got {v:?}", self.set);
+        }
+        Ok(x)
+    }
+
+    fn list(&self, key: &str, default: &[f32]) -> Result<Vec<f32>> {
+        let Some(v) = self.get(key) else {
+            return Ok(default.to_vec());
+        };
+        let items: Vec<&str> = v
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if items.is_empty() {
+            bail!(
+                "{}: {key} needs at least one number, separated by ';' (e.g. -2;2)",
+                self.set
+            );
+        }
+        items.iter().map(|item| self.number(key, item)).collect()
+    }
+}
