@@ -1,0 +1,179 @@
+//! Real and generated 2-D samples over the discriminator's D(x) as a heat map.
+
+use super::{canvas, draw_text, fill_rect, font, legend, ramp, save_png, title, Axes, Mark};
+use super::{FAKE, INK, REAL};
+use image::RgbImage;
+use std::path::Path;
+
+const LEFT: i32 = 80;
+const TOP: i32 = 44;
+const PLOT: i32 = 480;
+const BOTTOM: i32 = 50;
+const RIGHT: i32 = 170;
+
+/// D(x) sampled on a regular grid: `values` is row-major, `ny` rows of `nx`, y ascending,
+/// each value taken at the centre of its cell of `bounds` = [xmin, xmax, ymin, ymax].
+#[derive(Clone, Debug)]
+pub struct Heatmap {
+    pub nx: usize,
+    pub ny: usize,
+    pub bounds: [f32; 4],
+    pub values: Vec<f32>,
+}
+
+impl Heatmap {
+    /// The cell centres at which to evaluate D, in the order of `values`.
+    pub fn grid_points(nx: usize, ny: usize, bounds: [f32; 4]) -> Vec<[f32; 2]> {
+        let [x0, x1, y0, y1] = bounds;
+        let mut pts = Vec::with_capacity(nx * ny);
+        for j in 0..ny {
+            let y = y0 + (y1 - y0) * (j as f32 + 0.5) / ny as f32;
+            for i in 0..nx {
+                pts.push([x0 + (x1 - x0) * (i as f32 + 0.5) / nx as f32, y]);
+            }
+        }
+        pts
+    }
+
+    /// D at (x, y), bilinear between cell centres and constant beyond the outer ones;
+    /// None outside `bounds`.
+    fn sample(&self, x: f32, y: f32) -> Option<f32> {
+        let [x0, x1, y0, y1] = self.bounds;
+        if !(x >= x0 && x <= x1 && y >= y0 && y <= y1) {
+            return None;
+        }
+        let u = ((x - x0) / (x1 - x0) * self.nx as f32 - 0.5).clamp(0.0, (self.nx - 1) as f32);
+        let v = ((y - y0) / (y1 - y0) * self.ny as f32 - 0.5).clamp(0.0, (self.ny - 1) as f32);
+        let (i, j) = (u.floor() as usize, v.floor() as usize);
+        let (i1, j1) = ((i + 1).min(self.nx - 1), (j + 1).min(self.ny - 1));
+        let (fu, fv) = (u - i as f32, v - j as f32);
+        let at = |i: usize, j: usize| self.values[j * self.nx + i];
+        let lo = at(i, j) * (1.0 - fu) + at(i1, j) * fu;
+        let hi = at(i, j1) * (1.0 - fu) + at(i1, j1) * fu;
+        Some(lo * (1.0 - fv) + hi * fv)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.nx > 0 && self.ny > 0 && self.values.len() == self.nx * self.ny,
+            "heat map has {} values for a {} x {} grid",
+            self.values.len(),
+            self.nx,
+            self.ny
+        );
+        check_bounds(self.bounds)
+    }
+}
+
+fn check_bounds(b: [f32; 4]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        b.iter().all(|v| v.is_finite()) && b[0] < b[1] && b[2] < b[3],
+        "bounds {b:?} must be finite [xmin, xmax, ymin, ymax] with xmin < xmax and ymin < ymax"
+    );
+    Ok(())
+}
+
+fn axes(bounds: [f32; 4]) -> Axes {
+    Axes {
+        left: LEFT,
+        top: TOP,
+        w: PLOT,
+        h: PLOT,
+        x: [bounds[0] as f64, bounds[1] as f64],
+        y: [bounds[2] as f64, bounds[3] as f64],
+    }
+}
+
+/// The image pixel where [`scatter_2d`] draws the centre of point `p` for these `bounds`,
+/// or None when `p` falls outside the plot.
+pub fn scatter_pixel(bounds: [f32; 4], p: [f32; 2]) -> Option<(u32, u32)> {
+    axes(bounds)
+        .pixel(p[0] as f64, p[1] as f64)
+        .map(|(x, y)| (x as u32, y as u32))
+}
+
+/// Writes a PNG of `real` and `fake` points (3 px dots; generated drawn on top) over the heat
+/// map of D(x) in [0, 1], with axes, a legend, a colour bar and `title`. Points outside
+/// `bounds` = [xmin, xmax, ymin, ymax] are not drawn.
+pub fn scatter_2d(
+    path: &Path,
+    real: &[[f32; 2]],
+    fake: &[[f32; 2]],
+    heat: Option<&Heatmap>,
+    title_text: &str,
+    bounds: [f32; 4],
+) -> anyhow::Result<()> {
+    check_bounds(bounds)?;
+    if let Some(h) = heat {
+        h.check()?;
+    }
+    let mut img = canvas((LEFT + PLOT + RIGHT) as u32, (TOP + PLOT + BOTTOM) as u32);
+    let ax = axes(bounds);
+    match heat {
+        Some(h) => paint_heat(&mut img, &ax, h),
+        None => ax.grid(&mut img),
+    }
+    for (pts, color) in [(real, REAL), (fake, FAKE)] {
+        for p in pts {
+            if let Some((x, y)) = ax.pixel(p[0] as f64, p[1] as f64) {
+                for dy in -1..=1 {
+                    for dx in -1..=1 {
+                        ax.put(&mut img, x + dx, y + dy, color);
+                    }
+                }
+            }
+        }
+    }
+    ax.frame(&mut img);
+    title(&mut img, &ax, title_text);
+    let lx = LEFT + PLOT + 20;
+    let below = legend(
+        &mut img,
+        lx,
+        TOP,
+        &[("real", Mark::Dot(REAL)), ("generated", Mark::Dot(FAKE))],
+    );
+    if heat.is_some() {
+        colour_bar(&mut img, lx, below + 16);
+    }
+    save_png(path, &img)
+}
+
+/// Fills the plot area with ramp(D) at each pixel centre; white outside the heat map's bounds.
+fn paint_heat(img: &mut RgbImage, ax: &Axes, h: &Heatmap) {
+    for py in 0..ax.h {
+        let y = ax.y[1] - (py as f64 + 0.5) / ax.h as f64 * (ax.y[1] - ax.y[0]);
+        for px in 0..ax.w {
+            let x = ax.x[0] + (px as f64 + 0.5) / ax.w as f64 * (ax.x[1] - ax.x[0]);
+            if let Some(d) = h.sample(x as f32, y as f32) {
+                img.put_pixel((ax.left + px) as u32, (ax.top + py) as u32, ramp(d));
+            }
+        }
+    }
+}
+
+/// "D(x)" over a vertical ramp from 1 (top) to 0 (bottom), labelled at 0, 0.5 and 1.
+fn colour_bar(img: &mut RgbImage, x: i32, y: i32) {
+    draw_text(img, x, y, "D(x)", INK, 2);
+    let (top, h, w) = (y + 24, 200, 18);
+    for k in 0..h {
+        let v = 1.0 - (k as f32 + 0.5) / h as f32;
+        fill_rect(img, x, top + k, w, 1, ramp(v));
+    }
+    fill_rect(img, x - 1, top - 1, w + 2, 1, INK);
+    fill_rect(img, x - 1, top + h, w + 2, 1, INK);
+    fill_rect(img, x - 1, top - 1, 1, h + 2, INK);
+    fill_rect(img, x + w, top - 1, 1, h + 2, INK);
+    for (v, label) in [(1.0, "1"), (0.5, "0.5"), (0.0, "0")] {
+        let py = top + ((1.0 - v) * h as f32) as i32;
+        fill_rect(img, x + w + 1, py.min(top + h - 1), 4, 1, INK);
+        draw_text(
+            img,
+            x + w + 8,
+            py - font::text_height(2) as i32 / 2,
+            label,
+            INK,
+            2,
+        );
+    }
+}
