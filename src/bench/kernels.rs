@@ -1,0 +1,254 @@
+//! Kernel benchmark (WORKLOADS.md, K): the tiled `matmul` against the naive one-output-per-
+//! invocation baseline on the reference shapes, and an elementwise kernel in GB/s.
+//!
+//! Timing: median of 20 runs after 3 warm-ups. With `TIMESTAMP_QUERY` each run is one compute
+//! pass bracketed by GPU timestamps; without it each sample is the wall clock around one submit of
+//! several back-to-back dispatches and the wait for them, divided by their number.
+//!
+//! Floors, for reading the numbers:
+//! - matmul is compute-bound at these sizes: time >= 2*M*N*K / peak FLOP/s, where peak =
+//!   cores * FMA pipes * f32 lanes * 2 flops * clock. For lavapipe on 2 Zen 4 cores with 256-bit
+//!   vectors: 2 * 2 * 8 * 2 * ~2.6e9 ~ 166 GFLOP/s, so 1024^3 (2.1 GFLOP) takes >= 13 ms and
+//!   2048^3 (17.2 GFLOP) >= 103 ms. A discrete GPU at 20-80 TFLOP/s: 0.03-0.1 ms for 1024^3.
+//! - the naive kernel re-reads A and B from memory for every output: 2*M*N*K loads of 4 bytes,
+//!   one per flop, so it is bound by load throughput, not by the FMA units.
+//! - leaky_relu_forward moves 8 bytes per element (read x, write out): time >= 8n / bandwidth;
+//!   at n = 2^22 that is 33.6 MB, ~1.7 ms at 20 GB/s (a few DRAM channels shared by 2 cores) and
+//!   ~0.03 ms at 1 TB/s (discrete GPU).
+
+use crate::cpu::Activation;
+use crate::gpu::{Gpu, GpuError};
+use crate::kernels::activation::Activations;
+use crate::kernels::matmul::{Matmul, MatmulShape, Variant};
+use crate::kernels::Dispatch;
+use std::fmt::Write;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 20;
+const WARMUPS: usize = 3;
+/// Time allowed for one kernel's timed runs; the naive baseline at 2048^3 takes many seconds a
+/// run on a CPU-emulated device, so it gets fewer runs (the report says how many).
+const BUDGET: Duration = Duration::from_secs(20);
+
+/// The (M, K, N) shapes of WORKLOADS.md K: the square ones, then the six that M512 runs.
+const SQUARE: [usize; 2] = [1024, 2048];
+const M512: [(usize, usize, usize); 6] = [
+    (512, 100, 256),
+    (512, 256, 512),
+    (512, 512, 1024),
+    (512, 1024, 784),
+    (512, 784, 512),
+    (512, 512, 256),
+];
+
+/// Elements of the elementwise benchmark.
+const ELEMENTWISE_N: usize = 1 << 22;
+
+/// Runs the benchmark and returns the report. `quick` skips 2048^3.
+pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
+    let timer = Timer::new(gpu);
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "kernel benchmark on {} ({:?}); timing: {}",
+        gpu.info.name,
+        gpu.info.backend,
+        timer.describe()
+    );
+    let _ = writeln!(
+        w,
+        "matmul C[M,N] = A[M,K] B[K,N], f32 row-major; median of {RUNS} runs after {WARMUPS} \
+         warm-ups unless noted; GFLOP/s = 2*M*N*K / s"
+    );
+    let _ = writeln!(
+        w,
+        "{:>5} {:>5} {:>5} | {:>9} {:>8} | {:>9} {:>8} {:>4} | {:>7}",
+        "M", "K", "N", "tiled ms", "GFLOP/s", "naive ms", "GFLOP/s", "runs", "speedup"
+    );
+    let mm = Matmul::new(gpu)?;
+    let mut shapes: Vec<(usize, usize, usize)> = SQUARE
+        .iter()
+        .filter(|&&s| !(quick && s > 1024))
+        .map(|&s| (s, s, s))
+        .collect();
+    shapes.extend(M512);
+    let mut fewer_runs = false;
+    for (m, k, n) in shapes {
+        let a = gpu.buffer_from("bench a", &pattern(m * k))?;
+        let b = gpu.buffer_from("bench b", &pattern(k * n))?;
+        let c = gpu.buffer("bench c", m * n)?;
+        let shape = MatmulShape::new(m, k, n);
+        let id = Activation::Identity;
+        let tiled = mm.bind(gpu, Variant::AB, &a, &b, None, &c, shape, id)?;
+        let naive = mm.bind_naive(gpu, &a, &b, None, &c, shape, id)?;
+        let (t_tiled, _) = timer.median(gpu, &tiled, None)?;
+        let (t_naive, naive_runs) = timer.median(gpu, &naive, Some(BUDGET))?;
+        fewer_runs |= naive_runs < RUNS;
+        let flop = 2.0 * (m * n * k) as f64;
+        let _ = writeln!(
+            w,
+            "{m:>5} {k:>5} {n:>5} | {:>9.3} {:>8.2} | {:>9.3} {:>8.2} {:>4} | {:>6.1}x",
+            t_tiled * 1e3,
+            flop / t_tiled * 1e-9,
+            t_naive * 1e3,
+            flop / t_naive * 1e-9,
+            naive_runs,
+            t_naive / t_tiled
+        );
+    }
+    if fewer_runs {
+        let _ = writeln!(
+            w,
+            "(runs < {RUNS}: the naive kernel takes seconds per run here, so it gets {} s of timed \
+             runs and fewer warm-ups, never fewer than 3 runs)",
+            BUDGET.as_secs()
+        );
+    }
+
+    let acts = Activations::new(gpu)?;
+    let n = ELEMENTWISE_N;
+    let x = gpu.buffer_from("bench x", &pattern(n))?;
+    let y = gpu.buffer("bench y", n)?;
+    let d = acts
+        .forward(gpu, Activation::LeakyRelu(0.2), &x, &y, n)?
+        .expect("leaky_relu has a forward kernel");
+    let (t, runs) = timer.median(gpu, &d, None)?;
+    let bytes = 8.0 * n as f64; // read x, write out
+    let _ = writeln!(
+        w,
+        "elementwise {} n = 2^22: {:.3} ms, {:.2} GB/s (8 bytes per element; median of {runs})",
+        d.name,
+        t * 1e3,
+        bytes / t * 1e-9
+    );
+    Ok(out)
+}
+
+/// Inputs in [-0.5, 0.5): the values do not matter to the timing, only that they are normal.
+fn pattern(len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5)
+        .collect()
+}
+
+/// GPU timestamps where the device has them, else the wall clock.
+struct Timer {
+    timestamps: bool,
+}
+
+impl Timer {
+    fn new(gpu: &Gpu) -> Self {
+        Timer {
+            timestamps: gpu.timestamps,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        if self.timestamps {
+            "GPU timestamps around each dispatch"
+        } else {
+            "wall clock around submit + wait (no timestamp queries on this adapter)"
+        }
+    }
+
+    /// Median seconds of one `d` and the number of timed runs behind it: `RUNS` after `WARMUPS`,
+    /// or as many (at least 3) as fit in `budget` when one is given.
+    fn median(
+        &self,
+        gpu: &Gpu,
+        d: &Dispatch,
+        budget: Option<Duration>,
+    ) -> Result<(f64, usize), GpuError> {
+        // Warm-ups, also the estimate that sizes the runs.
+        let budget = budget.map_or(f64::INFINITY, |b| b.as_secs_f64());
+        let mut once = f64::MAX;
+        let mut warmups = 0;
+        while warmups < WARMUPS {
+            once = once.min(wall(gpu, d, 1)?);
+            warmups += 1;
+            if once * (warmups as f64) > budget / 4.0 {
+                break;
+            }
+        }
+        let runs = ((budget / once) as usize).clamp(3, RUNS);
+        let mut samples = if self.timestamps {
+            timestamped(gpu, d, runs)?
+        } else {
+            // Each sample repeats the dispatch until it lasts ~10 ms, so the submit and wake-up
+            // costs (tens of microseconds) do not count as kernel time.
+            let reps = ((0.01 / once).ceil() as usize).clamp(1, 64);
+            (0..runs)
+                .map(|_| wall(gpu, d, reps).map(|t| t / reps as f64))
+                .collect::<Result<Vec<f64>, GpuError>>()?
+        };
+        samples.sort_by(f64::total_cmp);
+        let mid = samples.len() / 2;
+        let median = if samples.len() % 2 == 1 {
+            samples[mid]
+        } else {
+            0.5 * (samples[mid - 1] + samples[mid])
+        };
+        Ok((median, runs))
+    }
+}
+
+/// Seconds for one submit of `reps` dispatches of `d` in one pass, and the wait for them.
+fn wall(gpu: &Gpu, d: &Dispatch, reps: usize) -> Result<f64, GpuError> {
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        for _ in 0..reps {
+            d.record(&mut pass);
+        }
+    }
+    let cmd = enc.finish();
+    let start = Instant::now();
+    gpu.checked("benchmark submit", || gpu.queue.submit([cmd]))?;
+    gpu.wait()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Seconds of each of `runs` dispatches of `d`, each in its own pass and submit, read from GPU
+/// timestamps written at the start and end of the pass.
+fn timestamped(gpu: &Gpu, d: &Dispatch, runs: usize) -> Result<Vec<f64>, GpuError> {
+    let count = 2 * runs as u32;
+    let (queries, resolved) = gpu.checked("timestamp queries", || {
+        let queries = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("bench timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count,
+        });
+        let resolved = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("bench timestamps resolved"),
+            size: count as u64 * 8,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        (queries, resolved)
+    })?;
+    for r in 0..runs as u32 {
+        let mut enc = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("bench"),
+                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                    query_set: &queries,
+                    beginning_of_pass_write_index: Some(2 * r),
+                    end_of_pass_write_index: Some(2 * r + 1),
+                }),
+            });
+            d.record(&mut pass);
+        }
+        if r + 1 == runs as u32 {
+            enc.resolve_query_set(&queries, 0..count, &resolved, 0);
+        }
+        gpu.checked("benchmark submit", || gpu.queue.submit([enc.finish()]))?;
+    }
+    let ticks: Vec<u64> = gpu.read(&resolved)?;
+    let ns_per_tick = gpu.queue.get_timestamp_period() as f64;
+    Ok(ticks
+        .chunks_exact(2)
+        .map(|t| t[1].wrapping_sub(t[0]) as f64 * ns_per_tick * 1e-9)
+        .collect())
+}
