@@ -2,7 +2,9 @@
 // so a network's update is one dispatch.
 //   adam (with bias correction, as torch.optim.Adam):
 //     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
-//     p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+//     p -= (lr_t / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+//     lr_t = lr * (1 - (1 - final_frac) * min(t, decay_steps) / decay_steps)  (linear decay to
+//     final_frac * lr over decay_steps steps, then constant; decay_steps = 0: constant lr)
 //   sgd_momentum (as torch.optim.SGD with momentum, dampening 0):
 //     m = mu m + g;  p -= lr m
 // The step count t is read from the GPU state buffer at `step_slot` (the schedule advances it
@@ -18,8 +20,8 @@ struct Params {
     beta2: f32,
     eps: f32,
     step_slot: u32,
-    _pad0: u32,
-    _pad1: u32,
+    decay_steps: u32,
+    final_frac: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,7 +37,12 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (i >= p.n) {
         return;
     }
-    let t = f32(max(state[p.step_slot], 1u));
+    let step = max(state[p.step_slot], 1u);
+    let t = f32(step);
+    var lr = p.lr;
+    if (p.decay_steps > 0u) {
+        lr = p.lr * (1.0 - (1.0 - p.final_frac) * f32(min(step, p.decay_steps)) / f32(p.decay_steps));
+    }
     let g = grad[i];
     let mi = p.beta1 * m[i] + (1.0 - p.beta1) * g;
     let vi = p.beta2 * v[i] + (1.0 - p.beta2) * g * g;
@@ -43,7 +50,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     v[i] = vi;
     let bc1 = 1.0 - pow(p.beta1, t);
     let bc2 = 1.0 - pow(p.beta2, t);
-    w[i] -= (p.lr / bc1) * mi / (sqrt(vi) / sqrt(bc2) + p.eps);
+    w[i] -= (lr / bc1) * mi / (sqrt(vi) / sqrt(bc2) + p.eps);
 }
 
 @compute @workgroup_size(256)

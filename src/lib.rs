@@ -4,7 +4,17 @@
 //! - [`gpu`]: the device, buffers, readback and error handling.
 //! - [`kernels`]: one launcher per shader family in `shaders/`.
 //! - [`cpu`]: the CPU twin of every kernel entry point (the spec, used by the tests).
+//! - [`graph`]: networks as op lists, run by the GPU plan or the CPU executor.
+//! - [`gan`]: Algorithm 1's schedule, the training loop, checkpoints.
+//! - [`data`], [`eval`], [`viz`]: data sets, mode coverage, pictures.
 
+pub mod bench;
+pub mod cli;
 pub mod cpu;
+pub mod data;
+pub mod eval;
+pub mod gan;
 pub mod gpu;
+pub mod graph;
 pub mod kernels;
+pub mod viz;

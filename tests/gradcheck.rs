@@ -34,8 +34,8 @@ fn activation_backward_matches_finite_differences() {
             let y = act.apply(x);
             let mut dx = [0.0f32];
             act.backward(&[y], &[dy], &mut dx);
-            let num = dy as f64 * (act.apply(x + H) as f64 - act.apply(x - H) as f64)
-                / (2.0 * H as f64);
+            let num =
+                dy as f64 * (act.apply(x + H) as f64 - act.apply(x - H) as f64) / (2.0 * H as f64);
             close(&format!("{} at {x}", act.name()), dx[0] as f64, num);
         }
     }

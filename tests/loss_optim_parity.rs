@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use shadergan::cpu::{bce as cbce, optim as copt};
 use shadergan::kernels::bce::{Bce, BceSpec};
-use shadergan::kernels::optim::{OptimBuffers, Optim};
+use shadergan::kernels::optim::{Optim, OptimBuffers};
 
 fn run_bce(bce: &Bce, spec: BceSpec, x: &[f32], y: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let g = gpu();
@@ -59,7 +59,13 @@ fn bce_matches_cpu_on_odd_sizes() {
             };
             let (gm, gg) = run_bce(&bce, spec, &x, &y);
             let (cm, cg) = cpu_bce(spec, &x, &y);
-            assert_close(&format!("bce metrics n={n}"), &gm[2..], &cm[2..], 1e-4, 1e-6);
+            assert_close(
+                &format!("bce metrics n={n}"),
+                &gm[2..],
+                &cm[2..],
+                1e-4,
+                1e-6,
+            );
             assert_close(&format!("bce grad n={n}"), &gg, &cg, 1e-5, 1e-9);
         }
     }
@@ -68,7 +74,9 @@ fn bce_matches_cpu_on_odd_sizes() {
 #[test]
 fn bce_at_extreme_logits_is_finite_and_right() {
     let bce = Bce::new(gpu()).unwrap();
-    let x = [-1000.0f32, -100.0, 100.0, 1000.0, -1000.0, -100.0, 100.0, 1000.0];
+    let x = [
+        -1000.0f32, -100.0, 100.0, 1000.0, -1000.0, -100.0, 100.0, 1000.0,
+    ];
     let y = [1.0f32, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let spec = BceSpec {
         n: 8,
@@ -87,7 +95,11 @@ fn bce_at_extreme_logits_is_finite_and_right() {
     // A confident right answer gives a tiny positive loss, not 0 - log(1) rounding to garbage.
     let (gm, _) = run_bce(
         &bce,
-        BceSpec { n: 1, split: 1, ..spec },
+        BceSpec {
+            n: 1,
+            split: 1,
+            ..spec
+        },
         &[20.0],
         &[1.0],
     );
@@ -103,10 +115,14 @@ fn adam_and_sgd_match_cpu_over_several_steps() {
         beta1: 0.5,
         beta2: 0.999,
         eps: 1e-8,
+        decay_steps: 2,
+        final_frac: 0.25,
     };
     for (i, &n) in ODD_SIZES.iter().enumerate() {
         let w0 = inputs(i as u64, n, -1.0, 1.0);
-        let grads: Vec<Vec<f32>> = (0..3).map(|s| inputs(50 + s + i as u64, n, -2.0, 2.0)).collect();
+        let grads: Vec<Vec<f32>> = (0..3)
+            .map(|s| inputs(50 + s + i as u64, n, -2.0, 2.0))
+            .collect();
         let (w, gb, m, v) = (
             g.buffer_from("w", &w0).unwrap(),
             g.buffer("g", n).unwrap(),
@@ -116,7 +132,19 @@ fn adam_and_sgd_match_cpu_over_several_steps() {
         let state = g.buffer_from("state", &[0u32, 0, 0]).unwrap();
         let (mut cw, mut cm, mut cv) = (w0.clone(), vec![0.0; n], vec![0.0; n]);
         let d = opt
-            .adam(g, cfg, &state, 2, OptimBuffers { w: &w, grad: &gb, m: &m, v: &v }, n)
+            .adam(
+                g,
+                cfg,
+                &state,
+                2,
+                OptimBuffers {
+                    w: &w,
+                    grad: &gb,
+                    m: &m,
+                    v: &v,
+                },
+                n,
+            )
             .unwrap();
         for (t, grad) in grads.iter().enumerate() {
             g.write(&gb, grad);
@@ -124,21 +152,59 @@ fn adam_and_sgd_match_cpu_over_several_steps() {
             g.run(std::slice::from_ref(&d)).unwrap();
             copt::adam(cfg, t as u32 + 1, &mut cw, grad, &mut cm, &mut cv);
         }
-        assert_close(&format!("adam w n={n}"), &g.read(&w).unwrap(), &cw, 1e-4, 1e-7);
-        assert_close(&format!("adam m n={n}"), &g.read(&m).unwrap(), &cm, 1e-5, 1e-9);
-        assert_close(&format!("adam v n={n}"), &g.read(&v).unwrap(), &cv, 1e-5, 1e-12);
+        assert_close(
+            &format!("adam w n={n}"),
+            &g.read(&w).unwrap(),
+            &cw,
+            1e-4,
+            1e-7,
+        );
+        assert_close(
+            &format!("adam m n={n}"),
+            &g.read(&m).unwrap(),
+            &cm,
+            1e-5,
+            1e-9,
+        );
+        assert_close(
+            &format!("adam v n={n}"),
+            &g.read(&v).unwrap(),
+            &cv,
+            1e-5,
+            1e-12,
+        );
 
-        let (w, mom) = (g.buffer_from("w", &w0).unwrap(), g.buffer("mom", n).unwrap());
+        let (w, mom) = (
+            g.buffer_from("w", &w0).unwrap(),
+            g.buffer("mom", n).unwrap(),
+        );
         let (mut cw, mut cmom) = (w0.clone(), vec![0.0; n]);
         let d = opt
-            .sgd_momentum(g, 0.01, 0.9, OptimBuffers { w: &w, grad: &gb, m: &mom, v: &mom }, n)
+            .sgd_momentum(
+                g,
+                0.01,
+                0.9,
+                OptimBuffers {
+                    w: &w,
+                    grad: &gb,
+                    m: &mom,
+                    v: &mom,
+                },
+                n,
+            )
             .unwrap();
         for grad in &grads {
             g.write(&gb, grad);
             g.run(std::slice::from_ref(&d)).unwrap();
             copt::sgd_momentum(0.01, 0.9, &mut cw, grad, &mut cmom);
         }
-        assert_close(&format!("sgd w n={n}"), &g.read(&w).unwrap(), &cw, 1e-5, 1e-7);
+        assert_close(
+            &format!("sgd w n={n}"),
+            &g.read(&w).unwrap(),
+            &cw,
+            1e-5,
+            1e-7,
+        );
     }
 }
 
@@ -152,6 +218,8 @@ fn adam_first_step_moves_each_weight_by_lr() {
         beta1: 0.9,
         beta2: 0.999,
         eps: 1e-8,
+        decay_steps: 0,
+        final_frac: 1.0,
     };
     copt::adam(cfg, 1, &mut w, &[3.0, -0.5, 1e-3], &mut m, &mut v);
     assert_close("adam step 1", &w, &[-0.1, 0.1, -0.1], 1e-4, 0.0);

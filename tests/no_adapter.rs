@@ -25,5 +25,8 @@ fn oversized_buffer_is_refused_with_both_numbers() {
         .max_storage_buffer_binding_size
         .min(g.limits.max_buffer_size);
     let err = g.check_size("huge", max + 4).unwrap_err().to_string();
-    assert!(err.contains(&(max + 4).to_string()) && err.contains(&max.to_string()), "{err}");
+    assert!(
+        err.contains(&(max + 4).to_string()) && err.contains(&max.to_string()),
+        "{err}"
+    );
 }

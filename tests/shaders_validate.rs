@@ -11,7 +11,10 @@ fn every_shader_file_validates_with_naga() {
         .filter(|n| n.ends_with(".wgsl"))
         .collect();
     files.sort();
-    assert!(files.len() >= 7, "expected the kernel families, found {files:?}");
+    assert!(
+        files.len() >= 7,
+        "expected the kernel families, found {files:?}"
+    );
     validate_wgsl("common.wgsl", COMMON).unwrap();
     for f in &files {
         let path = format!("{}/shaders/{f}", env!("CARGO_MANIFEST_DIR"));

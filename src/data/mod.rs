@@ -3,14 +3,24 @@
 //!
 //! Mixtures have modes (`centres()`, `std()`), so mode coverage (`crate::eval`) applies to them;
 //! spiral and moons have none.
+//!
+//! Image data sets (`digits`, `idx:PATH`, `images:DIR`) are loaded whole with
+//! [`Dataset::load_images`] into an [`ImageSet`]; the sampling methods do not apply to them.
 
+pub mod folder;
+pub mod idx;
+pub mod images;
 pub mod mixture;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, ensure, Result};
 
+pub use folder::load_folder;
+pub use idx::{load_idx, write_idx};
+pub use images::{digits, parse_digits_csv, ImageSet};
 pub use mixture::Mixture;
 
 /// Source of random numbers for sampling. The project's Philox generator implements it, so CPU
@@ -23,10 +33,14 @@ pub trait Noise {
 }
 
 /// The names `Dataset::parse` accepts.
-pub const NAMES: &[&str] = &["ring", "grid", "spiral", "moons", "gauss1d"];
+pub const NAMES: &[&str] = &[
+    "ring", "grid", "spiral", "moons", "gauss1d", "digits", "idx", "images",
+];
 
 const FORMS: &str = "ring[:n=8,radius=2,std=0.02], grid[:n=5,spacing=2,std=0.05], \
-     spiral[:turns=2,radius=2,noise=0.05], moons[:noise=0.05], gauss1d[:centres=-3;0;3,std=0.3]";
+     spiral[:turns=2,radius=2,noise=0.05], moons[:noise=0.05], gauss1d[:centres=-3;0;3,std=0.3], \
+     digits (embedded 8x8 digits), idx:PATH (an MNIST-style *-images-idx3-ubyte[.gz] file), \
+     images:DIR (a folder of PNG/JPEG files)";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dataset {
@@ -40,6 +54,12 @@ pub enum Dataset {
     Moons { noise: f32 },
     /// Gaussians on the real line.
     Gauss1d { centres: Vec<f32>, std: f32 },
+    /// The 1,797 embedded 8x8 grayscale handwritten digits.
+    Digits,
+    /// An IDX images file such as MNIST's `train-images-idx3-ubyte` (plain or gzipped).
+    Idx { path: PathBuf },
+    /// Every PNG/JPEG file directly in a folder.
+    Images { dir: PathBuf },
 }
 
 impl Default for Dataset {
@@ -55,6 +75,8 @@ impl Default for Dataset {
 impl Dataset {
     /// Parses `name` or `name:key=value,key=value`; missing keys take their defaults.
     /// `gauss1d` centres are separated by `;` (`gauss1d:centres=-2;2,std=0.3`).
+    /// `idx:PATH` and `images:DIR` take everything after the first `:` verbatim as the path, so
+    /// it may contain `:` and `,`.
     pub fn parse(spec: &str) -> Result<Self> {
         let spec = spec.trim();
         let (name, rest) = match spec.split_once(':') {
@@ -99,7 +121,61 @@ impl Dataset {
                     std: p.positive("std", 0.3)?,
                 })
             }
+            "digits" => {
+                ensure!(
+                    rest.trim().is_empty(),
+                    "digits takes no parameters, got {rest:?}"
+                );
+                Ok(Self::Digits)
+            }
+            "idx" => {
+                ensure!(
+                    !rest.is_empty(),
+                    "idx needs a file: idx:PATH (e.g. idx:train-images-idx3-ubyte.gz)"
+                );
+                Ok(Self::Idx { path: rest.into() })
+            }
+            "images" => {
+                ensure!(
+                    !rest.is_empty(),
+                    "images needs a folder: images:DIR (a folder of PNG/JPEG files)"
+                );
+                Ok(Self::Images { dir: rest.into() })
+            }
             _ => bail!("unknown data set {name:?}; accepted: {FORMS}"),
+        }
+    }
+
+    /// True for `digits`, `idx` and `images`, which are loaded with [`Self::load_images`]
+    /// rather than sampled.
+    pub fn is_image(&self) -> bool {
+        matches!(self, Self::Digits | Self::Idx { .. } | Self::Images { .. })
+    }
+
+    /// Loads an image data set. `image_size` and `channels` apply to `images:DIR` (see
+    /// [`load_folder`]); `digits` and `idx` keep their own size and need `channels == 1`.
+    pub fn load_images(&self, image_size: Option<u32>, channels: u32) -> Result<ImageSet> {
+        let grayscale_only = |what: &str| {
+            ensure!(
+                channels == 1,
+                "{what} is grayscale: use 1 channel, not {channels}"
+            );
+            Ok(())
+        };
+        match self {
+            Self::Digits => {
+                grayscale_only("digits")?;
+                digits()
+            }
+            Self::Idx { path } => {
+                grayscale_only(&format!("IDX file {}", path.display()))?;
+                load_idx(path)
+            }
+            Self::Images { dir } => load_folder(dir, image_size, channels),
+            _ => bail!(
+                "{} is a toy data set, not images; image data sets: digits, idx:PATH, images:DIR",
+                self.name()
+            ),
         }
     }
 
@@ -110,6 +186,9 @@ impl Dataset {
             Self::Spiral { .. } => "spiral",
             Self::Moons { .. } => "moons",
             Self::Gauss1d { .. } => "gauss1d",
+            Self::Digits => "digits",
+            Self::Idx { .. } => "idx",
+            Self::Images { .. } => "images",
         }
     }
 
@@ -130,40 +209,50 @@ impl Dataset {
                 let list: Vec<String> = centres.iter().map(f32::to_string).collect();
                 format!("gauss1d:centres={},std={std}", list.join(";"))
             }
+            Self::Digits => "digits".to_string(),
+            Self::Idx { path } => format!("idx:{}", path.display()),
+            Self::Images { dir } => format!("images:{}", dir.display()),
         }
     }
 
+    /// Values per sample: 1 or 2 for toy sets; 0 for image sets, whose size is known only once
+    /// loaded (use `load_images(..)?.dim()`).
     pub fn dim(&self) -> usize {
         match self {
             Self::Gauss1d { .. } => 1,
+            Self::Digits | Self::Idx { .. } | Self::Images { .. } => 0,
             _ => 2,
         }
     }
 
-    /// The mixture behind ring, grid and gauss1d; `None` for spiral and moons.
+    /// The mixture behind ring, grid and gauss1d; `None` for the others.
     pub fn mixture(&self) -> Option<Mixture> {
         match *self {
             Self::Ring { n, radius, std } => Some(Mixture::ring(n, radius, std)),
             Self::Grid { n, spacing, std } => Some(Mixture::grid(n, spacing, std)),
             Self::Gauss1d { ref centres, std } => Some(Mixture::line(centres, std)),
             Self::Spiral { .. } | Self::Moons { .. } => None,
+            Self::Digits | Self::Idx { .. } | Self::Images { .. } => None,
         }
     }
 
-    /// The modes' centres; empty for spiral and moons (mode coverage does not apply).
+    /// The modes' centres; empty for spiral, moons and image sets (mode coverage does not apply).
     pub fn centres(&self) -> Vec<Vec<f32>> {
         self.mixture().map_or_else(Vec::new, |m| m.centres)
     }
 
-    /// Standard deviation of every mode; `None` for spiral and moons.
+    /// Standard deviation of every mode; `None` for spiral, moons and image sets.
     pub fn std(&self) -> Option<f32> {
         self.mixture().map(|m| m.std)
     }
 
-    /// `n` samples, row-major `n x dim()`.
+    /// `n` samples, row-major `n x dim()`; empty for image sets (dim 0: load them instead).
     pub fn sample(&self, n: usize, rng: &mut dyn Noise) -> Vec<f32> {
         if let Some(m) = self.mixture() {
             return m.sample(n, rng);
+        }
+        if self.is_image() {
+            return Vec::new();
         }
         let mut out = Vec::with_capacity(2 * n);
         for _ in 0..n {
@@ -192,7 +281,8 @@ impl Dataset {
         out
     }
 
-    /// One `(lo, hi)` per dimension: a plotting box holding the data with a margin.
+    /// One `(lo, hi)` per dimension: a plotting box holding the data with a margin; empty for
+    /// image sets (dim 0).
     pub fn bounds(&self) -> Vec<(f32, f32)> {
         let widen = |half: f32, noise: f32| {
             let h = half * 1.1 + 5.0 * noise;
@@ -202,6 +292,7 @@ impl Dataset {
             (Some(m), _) => m.bounds(),
             (None, Self::Spiral { radius, noise, .. }) => vec![widen(*radius, *noise); 2],
             (None, Self::Moons { noise }) => vec![widen(1.5, *noise), widen(0.75, *noise)],
+            (None, Self::Digits | Self::Idx { .. } | Self::Images { .. }) => Vec::new(),
             (None, _) => unreachable!("every non-mixture has its bounds above"),
         }
     }

@@ -96,20 +96,19 @@ pub(super) fn pick_adapter(opts: &GpuOptions) -> Result<wgpu::Adapter, GpuError>
     let mut matching: Vec<wgpu::Adapter> = adapters
         .into_iter()
         .filter(|a| match &opts.adapter {
-            Some(n) => a
-                .get_info()
-                .name
-                .to_lowercase()
-                .contains(&n.to_lowercase()),
+            Some(n) => a.get_info().name.to_lowercase().contains(&n.to_lowercase()),
             None => true,
         })
         .collect();
     matching.sort_by_key(rank);
-    matching.into_iter().next().ok_or_else(|| GpuError::NoAdapter {
-        tried: backend_names(opts.backend.backends()),
-        name_filter: opts.adapter.clone(),
-        seen,
-    })
+    matching
+        .into_iter()
+        .next()
+        .ok_or_else(|| GpuError::NoAdapter {
+            tried: backend_names(opts.backend.backends()),
+            name_filter: opts.adapter.clone(),
+            seen,
+        })
 }
 
 /// A human-readable description of every adapter and the limits that matter to shadergan.
@@ -130,7 +129,11 @@ pub fn adapter_report(backend: Backend) -> Result<String, GpuError> {
         let _ = writeln!(s, "[{i}] {}", info.name);
         let _ = writeln!(s, "    backend:                  {:?}", info.backend);
         let _ = writeln!(s, "    device type:              {:?}", info.device_type);
-        let _ = writeln!(s, "    driver:                   {} {}", info.driver, info.driver_info);
+        let _ = writeln!(
+            s,
+            "    driver:                   {} {}",
+            info.driver, info.driver_info
+        );
         let _ = writeln!(
             s,
             "    max storage binding:      {} bytes ({:.0} MiB)",

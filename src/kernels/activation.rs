@@ -9,7 +9,8 @@ use crate::gpu::{Gpu, GpuError};
 struct Params {
     n: u32,
     alpha: f32,
-    _pad: [u32; 2],
+    x_off: u32,
+    _pad: u32,
 }
 
 /// The forward and backward kernels of every activation (identity needs none).
@@ -49,13 +50,14 @@ impl Activations {
         }
     }
 
-    fn params(gpu: &Gpu, act: Activation, n: usize) -> wgpu::Buffer {
+    fn params(gpu: &Gpu, act: Activation, n: usize, x_off: usize) -> wgpu::Buffer {
         gpu.uniform(
             "activation params",
             &Params {
                 n: n as u32,
                 alpha: act.alpha(),
-                _pad: [0; 2],
+                x_off: x_off as u32,
+                _pad: 0,
             },
         )
     }
@@ -74,16 +76,19 @@ impl Activations {
         };
         gpu.expect_len(k.name, x, n)?;
         gpu.expect_len(k.name, out, n)?;
-        let p = Self::params(gpu, act, n);
+        let p = Self::params(gpu, act, n, 0);
         k.bind(gpu, &[&p, x, x, out], grid_1d(n, 256)).map(Some)
     }
 
-    /// out[..n] = dy[..n] * act'(from y[..n]). `None` for the identity (the gradient passes).
+    /// out[..n] = dy[..n] * act'(from y[y_off..y_off + n]). `None` for the identity (the
+    /// gradient passes unchanged).
+    #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &self,
         gpu: &Gpu,
         act: Activation,
         y: &wgpu::Buffer,
+        y_off: usize,
         dy: &wgpu::Buffer,
         out: &wgpu::Buffer,
         n: usize,
@@ -91,10 +96,10 @@ impl Activations {
         let Some(k) = Self::pick(&self.backward, act) else {
             return Ok(None);
         };
-        for b in [y, dy, out] {
-            gpu.expect_len(k.name, b, n)?;
-        }
-        let p = Self::params(gpu, act, n);
+        gpu.expect_len(k.name, y, y_off + n)?;
+        gpu.expect_len(k.name, dy, n)?;
+        gpu.expect_len(k.name, out, n)?;
+        let p = Self::params(gpu, act, n, y_off);
         k.bind(gpu, &[&p, y, dy, out], grid_1d(n, 256)).map(Some)
     }
 }

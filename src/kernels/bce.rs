@@ -67,7 +67,8 @@ impl Bce {
         gpu.expect_len("bce_with_logits y", y, s.n)?;
         gpu.expect_len("bce_with_logits metrics", metrics, s.metrics_off + 3)?;
         let p = Self::params(gpu, &s);
-        self.loss.bind(gpu, &[&p, x, y, metrics, metrics], [1, 1, 1])
+        self.loss
+            .bind(gpu, &[&p, x, y, metrics, metrics], [1, 1, 1])
     }
 
     /// grad = scale * (sigmoid(x) - y) / n.

@@ -20,7 +20,10 @@ pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
 
 /// Every shader family: (file name, source without the common prelude).
 pub const SHADERS: &[(&str, &str)] = &[
-    ("activation.wgsl", include_str!("../../shaders/activation.wgsl")),
+    (
+        "activation.wgsl",
+        include_str!("../../shaders/activation.wgsl"),
+    ),
     ("bce.wgsl", include_str!("../../shaders/bce.wgsl")),
     ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
@@ -155,9 +158,9 @@ impl Kernel {
             .used
             .iter()
             .map(|&b| {
-                let buf = buffers.get(b as usize).unwrap_or_else(|| {
-                    panic!("{}: binding {b} was not given a buffer", self.name)
-                });
+                let buf = buffers
+                    .get(b as usize)
+                    .unwrap_or_else(|| panic!("{}: binding {b} was not given a buffer", self.name));
                 wgpu::BindGroupEntry {
                     binding: b,
                     resource: buf.as_entire_binding(),
@@ -233,7 +236,12 @@ impl Gpu {
     }
 
     /// Checks that `buffer` holds at least `len` elements of 4 bytes.
-    pub fn expect_len(&self, what: &str, buffer: &wgpu::Buffer, len: usize) -> Result<(), GpuError> {
+    pub fn expect_len(
+        &self,
+        what: &str,
+        buffer: &wgpu::Buffer,
+        len: usize,
+    ) -> Result<(), GpuError> {
         if buffer.size() < (len * 4) as u64 {
             return Err(GpuError::Shape(format!(
                 "{what}: buffer of {} bytes is smaller than the {} elements the shape needs",

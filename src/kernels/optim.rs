@@ -13,7 +13,8 @@ struct Params {
     beta2: f32,
     eps: f32,
     step_slot: u32,
-    _pad: [u32; 2],
+    decay_steps: u32,
+    final_frac: f32,
 }
 
 /// The flat buffers one optimiser step works on (all `n` long).
@@ -66,7 +67,8 @@ impl Optim {
                 beta2: cfg.beta2,
                 eps: cfg.eps,
                 step_slot: step_slot as u32,
-                _pad: [0; 2],
+                decay_steps: cfg.decay_steps,
+                final_frac: cfg.final_frac,
             },
         );
         self.adam
@@ -92,7 +94,8 @@ impl Optim {
                 beta2: 0.0,
                 eps: 0.0,
                 step_slot: 0,
-                _pad: [0; 2],
+                decay_steps: 0,
+                final_frac: 1.0,
             },
         );
         self.sgd

@@ -17,7 +17,9 @@ pub fn gpu() -> &'static Gpu {
 
 /// Deterministic inputs in [lo, hi) from a small LCG (independent of the code under test).
 pub fn inputs(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
             s = s

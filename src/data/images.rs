@@ -1,0 +1,136 @@
+//! Image data sets in one in-memory form, [`ImageSet`], and the embedded 8x8 digits.
+//!
+//! Every loader (digits here, IDX in [`super::idx`], PNG/JPEG folders in [`super::folder`])
+//! scales pixels to [-1, 1], the range of a generator that ends in tanh.
+
+use std::io::Read;
+
+use anyhow::{bail, ensure, Context, Result};
+
+/// The UCI handwritten digits (see data/README.md for the attribution), compiled into the binary
+/// so `digits` works without a download.
+const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
+const DIGITS_NAME: &str = "digits.csv.gz (embedded)";
+
+/// Side of a digits image, and the largest pixel value in the CSV.
+const DIGITS_SIDE: usize = 8;
+const DIGITS_MAX: f32 = 16.0;
+
+/// Images of one size, all in memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageSet {
+    pub width: usize,
+    pub height: usize,
+    /// 1 (grayscale) or 3 (RGB).
+    pub channels: usize,
+    /// `len() x dim()` values in [-1, 1]; each image row-major, RGB interleaved (HWC).
+    pub pixels: Vec<f32>,
+    /// Where the images came from (a file or folder name), for messages and run records.
+    pub source: String,
+}
+
+impl ImageSet {
+    /// Values per image: `width * height * channels`.
+    pub fn dim(&self) -> usize {
+        self.width * self.height * self.channels
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        match self.dim() {
+            0 => 0,
+            d => self.pixels.len() / d,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Image `i`'s `dim()` values.
+    pub fn image(&self, i: usize) -> &[f32] {
+        assert!(
+            i < self.len(),
+            "image {i} out of range: {} has {} images",
+            self.source,
+            self.len()
+        );
+        let d = self.dim();
+        &self.pixels[i * d..(i + 1) * d]
+    }
+}
+
+/// Maps an 8-bit pixel to [-1, 1]: 0 -> -1, 255 -> 1.
+pub(crate) fn scale_u8(v: u8) -> f32 {
+    v as f32 / 255.0 * 2.0 - 1.0
+}
+
+/// `bytes` decompressed if they start with the gzip magic (1f 8b), else unchanged; `name` is
+/// the file for the message.
+pub(crate) fn gunzip_if_gzip(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut out)
+        .with_context(|| {
+            format!("{name}: corrupt gzip data (the download may be incomplete; fetch it again)")
+        })?;
+    Ok(out)
+}
+
+/// The 1,797 embedded 8x8 digits, values v in 0..16 scaled to v/16*2-1.
+pub fn digits() -> Result<ImageSet> {
+    let bytes = gunzip_if_gzip(DIGITS_NAME, DIGITS_CSV_GZ.to_vec())?;
+    let text = String::from_utf8(bytes).with_context(|| format!("{DIGITS_NAME}: not UTF-8"))?;
+    parse_digits_csv(DIGITS_NAME, &text)
+}
+
+/// Parses the digits CSV layout: per line 64 pixel values in 0..16 (row-major 8x8), then an
+/// integer class label, which is checked but not kept. Blank lines are skipped. `name` names the
+/// file in error messages, which also give the 1-based line number.
+pub fn parse_digits_csv(name: &str, text: &str) -> Result<ImageSet> {
+    let columns = DIGITS_SIDE * DIGITS_SIDE + 1;
+    let mut pixels = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = || format!("{name} line {}", i + 1);
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        ensure!(
+            fields.len() == columns,
+            "{}: expected {columns} comma-separated values (64 pixels then the label), found {}",
+            at(),
+            fields.len()
+        );
+        for (c, field) in fields[..columns - 1].iter().enumerate() {
+            match field.parse::<f32>() {
+                Ok(v) if (0.0..=DIGITS_MAX).contains(&v) => pixels.push(v / DIGITS_MAX * 2.0 - 1.0),
+                // NaN fails `contains`, so it lands here with the out-of-range values.
+                Ok(_) => bail!(
+                    "{}, column {}: pixel {field:?} is not a number in 0..16",
+                    at(),
+                    c + 1
+                ),
+                Err(_) => bail!("{}, column {}: {field:?} is not a number", at(), c + 1),
+            }
+        }
+        let label = fields[columns - 1];
+        ensure!(
+            label.parse::<u32>().is_ok(),
+            "{}: label {label:?} is not a non-negative integer",
+            at()
+        );
+    }
+    ensure!(!pixels.is_empty(), "{name}: no images (the file is empty)");
+    Ok(ImageSet {
+        width: DIGITS_SIDE,
+        height: DIGITS_SIDE,
+        channels: 1,
+        pixels,
+        source: name.to_string(),
+    })
+}

@@ -1,0 +1,309 @@
+//! A training run's configuration: every hyper-parameter, with the defaults `shadergan train`
+//! uses, validated before anything touches the GPU. Saved as `config.toml` in the run directory
+//! and in every checkpoint.
+
+use crate::cpu::optim::AdamConfig;
+use crate::cpu::Activation;
+use crate::graph::net::{Layer, NetSpec};
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+/// The generator's loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum GLoss {
+    /// Non-saturating: G minimises -log D(G(z)) (Goodfellow et al. 2014, section 3).
+    Ns,
+    /// The literal min-max game: G minimises log(1 - D(G(z))).
+    Minimax,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Data set spec, e.g. `ring`, `ring:n=8,radius=2,std=0.02`, `grid`, `spiral`, `moons`, `gauss1d`.
+    pub dataset: String,
+    /// Training iterations (each: `d_steps` discriminator updates, then one generator update).
+    pub iterations: u64,
+    /// m: real samples and generated samples per minibatch (D sees 2m rows).
+    pub batch: usize,
+    /// Dimension of the noise z ~ N(0, I).
+    pub z_dim: usize,
+    /// Hidden layer widths of G and D.
+    pub g_hidden: Vec<usize>,
+    pub d_hidden: Vec<usize>,
+    /// Hidden activations: relu, leaky_relu, tanh, sigmoid, identity.
+    pub g_act: String,
+    pub d_act: String,
+    /// G's output activation (identity for 2-D data, tanh for images in [-1, 1]).
+    pub g_out: String,
+    /// Negative slope of leaky_relu.
+    pub leaky_alpha: f32,
+    /// k: discriminator updates per iteration (Algorithm 1's inner loop).
+    pub d_steps: usize,
+    pub g_loss: GLoss,
+    pub lr_d: f32,
+    pub lr_g: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    /// Both learning rates decay linearly to `lr_final_frac` of their value over this many
+    /// iterations, then stay there (0: constant). A fixed horizon, not tied to `iterations`, so a
+    /// resumed run follows the same schedule as a straight one.
+    pub lr_decay_iters: u64,
+    pub lr_final_frac: f32,
+    /// Target for real samples in D's loss (1 = none; 0.9 = one-sided label smoothing).
+    pub real_label: f32,
+    pub seed: u64,
+    /// Iterations between metric read-backs, sample pictures and progress updates.
+    pub log_every: u64,
+    /// Iterations between checkpoints (0: only at the end).
+    pub checkpoint_every: u64,
+    /// Iterations recorded into one GPU submit.
+    pub iters_per_submit: u64,
+    /// Size of the device-resident sample drawn once from a parametric data set.
+    pub data_size: usize,
+    /// Image data sets: images are resized to this many pixels square (folders only; default:
+    /// the size of the first image).
+    pub image_size: Option<u32>,
+    /// Image data sets: 1 (grayscale) or 3 (RGB).
+    pub channels: u32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            dataset: "ring".into(),
+            iterations: 3000,
+            batch: 128,
+            z_dim: 8,
+            g_hidden: vec![128, 128],
+            d_hidden: vec![128, 128],
+            g_act: "relu".into(),
+            d_act: "leaky_relu".into(),
+            g_out: "identity".into(),
+            leaky_alpha: 0.2,
+            d_steps: 1,
+            g_loss: GLoss::Ns,
+            lr_d: 5e-4,
+            lr_g: 5e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            eps: 1e-8,
+            lr_decay_iters: 0,
+            lr_final_frac: 0.1,
+            real_label: 1.0,
+            seed: 1,
+            log_every: 100,
+            checkpoint_every: 1000,
+            iters_per_submit: 10,
+            data_size: 65536,
+            image_size: None,
+            channels: 1,
+        }
+    }
+}
+
+pub fn parse_activation(name: &str, alpha: f32) -> anyhow::Result<Activation> {
+    Ok(match name {
+        "relu" => Activation::Relu,
+        "leaky_relu" | "leakyrelu" => Activation::LeakyRelu(alpha),
+        "tanh" => Activation::Tanh,
+        "sigmoid" => Activation::Sigmoid,
+        "identity" | "linear" | "none" => Activation::Identity,
+        other => bail!(
+            "unknown activation {other:?}; use one of relu, leaky_relu, tanh, sigmoid, identity"
+        ),
+    })
+}
+
+fn mlp(
+    input: usize,
+    hidden: &[usize],
+    act: Activation,
+    out: usize,
+    out_act: Activation,
+) -> NetSpec {
+    let mut layers: Vec<Layer> = hidden.iter().map(|&w| Layer { out: w, act }).collect();
+    layers.push(Layer { out, act: out_act });
+    NetSpec { input, layers }
+}
+
+impl TrainConfig {
+    /// The defaults for a data set: the toy-data defaults above (tuned so `shadergan train` learns
+    /// the ring in about three minutes on lavapipe), or, for images, common practice for MLP GANs
+    /// (LeakyReLU 0.2, tanh output, Adam lr 2e-4, betas (0.5, 0.999)).
+    pub fn defaults_for(dataset: &str) -> TrainConfig {
+        let base = TrainConfig {
+            dataset: dataset.to_string(),
+            ..TrainConfig::default()
+        };
+        let is_image = crate::data::Dataset::parse(dataset)
+            .map(|d| d.is_image())
+            .unwrap_or(false);
+        if !is_image {
+            return base;
+        }
+        TrainConfig {
+            iterations: 3000,
+            batch: 64,
+            z_dim: 64,
+            g_hidden: vec![256, 512],
+            d_hidden: vec![512, 256],
+            g_act: "leaky_relu".into(),
+            d_act: "leaky_relu".into(),
+            g_out: "tanh".into(),
+            lr_d: 2e-4,
+            lr_g: 2e-4,
+            lr_decay_iters: 0,
+            log_every: 250,
+            ..base
+        }
+    }
+
+    /// Loads a TOML file; unknown keys are errors (a typo must not silently do nothing).
+    pub fn from_toml_file(path: &std::path::Path) -> anyhow::Result<TrainConfig> {
+        Self::from_toml_file_over(path, None)
+    }
+
+    /// Loads a TOML file over the defaults of its data set (or of `dataset`, when a flag names
+    /// one): keys the file leaves out keep those defaults.
+    pub fn from_toml_file_over(
+        path: &std::path::Path,
+        dataset: Option<&str>,
+    ) -> anyhow::Result<TrainConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let file: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("parsing config file {}", path.display()))?;
+        let ds = dataset
+            .map(str::to_string)
+            .or_else(|| {
+                file.get("dataset")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| TrainConfig::default().dataset);
+        let mut table = toml::Table::try_from(Self::defaults_for(&ds))
+            .expect("a TrainConfig always serialises");
+        table.extend(file);
+        table
+            .try_into()
+            .with_context(|| format!("in config file {}", path.display()))
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a TrainConfig always serialises")
+    }
+
+    /// Checks everything a user can get wrong, with a message that says what is accepted.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let pos = |name: &str, v: f64| -> anyhow::Result<()> {
+            if !(v > 0.0 && v.is_finite()) {
+                bail!("{name} must be a positive number, got {v}");
+            }
+            Ok(())
+        };
+        if self.batch == 0 {
+            bail!("batch must be at least 1");
+        }
+        if self.z_dim == 0 {
+            bail!("z_dim must be at least 1");
+        }
+        if self.d_steps == 0 {
+            bail!("d_steps must be at least 1 (Algorithm 1 updates D k >= 1 times per iteration)");
+        }
+        if self.iterations == 0 {
+            bail!("iterations must be at least 1");
+        }
+        if self.log_every == 0 || self.iters_per_submit == 0 {
+            bail!("log_every and iters_per_submit must be at least 1");
+        }
+        if self.g_hidden.contains(&0) || self.d_hidden.contains(&0) {
+            bail!("layer widths must be at least 1");
+        }
+        pos("lr_d", self.lr_d as f64)?;
+        pos("lr_g", self.lr_g as f64)?;
+        pos("eps", self.eps as f64)?;
+        for (n, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                bail!("{n} must be in [0, 1), got {b}");
+            }
+        }
+        if !(self.leaky_alpha > 0.0 && self.leaky_alpha < 1.0) {
+            bail!(
+                "leaky_alpha must be in (0, 1), got {} (the backward pass reads the branch from \
+                 the sign of the output)",
+                self.leaky_alpha
+            );
+        }
+        if !(self.real_label > 0.0 && self.real_label <= 1.0) {
+            bail!("real_label must be in (0, 1], got {}", self.real_label);
+        }
+        if !(self.lr_final_frac > 0.0 && self.lr_final_frac <= 1.0) {
+            bail!(
+                "lr_final_frac must be in (0, 1], got {}",
+                self.lr_final_frac
+            );
+        }
+        if self.data_size == 0 {
+            bail!("data_size must be at least 1");
+        }
+        if self.channels != 1 && self.channels != 3 {
+            bail!(
+                "channels must be 1 (grayscale) or 3 (RGB), got {}",
+                self.channels
+            );
+        }
+        if self.image_size == Some(0) {
+            bail!("image_size must be at least 1");
+        }
+        for a in [&self.g_act, &self.d_act, &self.g_out] {
+            parse_activation(a, self.leaky_alpha)?;
+        }
+        Ok(())
+    }
+
+    pub fn g_spec(&self, data_dim: usize) -> anyhow::Result<NetSpec> {
+        let a = self.leaky_alpha;
+        Ok(mlp(
+            self.z_dim,
+            &self.g_hidden,
+            parse_activation(&self.g_act, a)?,
+            data_dim,
+            parse_activation(&self.g_out, a)?,
+        ))
+    }
+
+    pub fn d_spec(&self, data_dim: usize) -> anyhow::Result<NetSpec> {
+        let a = self.leaky_alpha;
+        Ok(mlp(
+            data_dim,
+            &self.d_hidden,
+            parse_activation(&self.d_act, a)?,
+            1,
+            Activation::Identity,
+        ))
+    }
+
+    /// D's Adam: its step counter advances k times per iteration, so its decay horizon is k times
+    /// as many steps.
+    pub fn adam_d(&self) -> AdamConfig {
+        AdamConfig {
+            lr: self.lr_d,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            decay_steps: (self.lr_decay_iters * self.d_steps as u64).min(u32::MAX as u64) as u32,
+            final_frac: self.lr_final_frac,
+        }
+    }
+
+    pub fn adam_g(&self) -> AdamConfig {
+        AdamConfig {
+            lr: self.lr_g,
+            decay_steps: self.lr_decay_iters.min(u32::MAX as u64) as u32,
+            ..self.adam_d()
+        }
+    }
+}

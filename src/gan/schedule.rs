@@ -1,0 +1,331 @@
+//! One training iteration of Goodfellow et al. (2014), Algorithm 1, as an op list:
+//!
+//! ```text
+//! for j in 0..k:                                   (discriminator: ascend V(G, D))
+//!     x ~ P_data (m rows, by random index into the device-resident data set)
+//!     z ~ N(0, I) (m rows);  x~ = G(z)
+//!     logits = D([x; x~])                          (2m rows, one pass)
+//!     L_D = BCE(logits, [1; 0]) * 2 = -V(G, D)     (the mean over each half, summed)
+//!     backprop through D;  Adam step on D
+//! z ~ N(0, I) (m new rows);  x~ = G(z);  logits = D(x~)   (generator: descend)
+//!     L_G = -log D(x~)   (ns)   or   log(1 - D(x~))   (minimax)
+//!     backprop through D to its input only (D's weights and Adam state untouched),
+//!     then through G;  Adam step on G
+//! advance the iteration counter
+//! ```
+//!
+//! Every random number is addressed by (seed, stream, iteration counter held on the GPU), so the
+//! whole list is recorded once and replayed with no CPU write between iterations.
+
+use super::config::{GLoss, TrainConfig};
+use super::PhiloxNoise;
+use crate::data::Noise;
+use crate::graph::net::{NetSpec, NetTensors};
+use crate::graph::{Graph, Op, RngSource, TensorId, View};
+use crate::kernels::bce::BceSpec;
+
+/// Slots of the u32 state tensor; each counter is 64 bits (lo, hi).
+pub const SLOT_ITERATION: usize = 0;
+pub const SLOT_D_STEP: usize = 2;
+pub const SLOT_G_STEP: usize = 4;
+pub const STATE_LEN: usize = 6;
+
+/// Slots of the metrics tensor (sums over the logging interval).
+pub const M_D_LOSS: usize = 0;
+pub const M_D_REAL: usize = 1;
+pub const M_D_FAKE: usize = 2;
+pub const M_G_LOSS: usize = 3;
+pub const M_G_FAKE: usize = 4;
+pub const METRICS_LEN: usize = 6;
+
+/// Philox streams: each op that draws numbers has its own.
+pub mod streams {
+    pub const REAL_INDEX: u32 = 0x100;
+    pub const D_NOISE: u32 = 0x200;
+    pub const G_NOISE: u32 = 0x300;
+    pub const EVAL_NOISE: u32 = 0x400;
+    pub const G_INIT: u32 = 0x500;
+    pub const D_INIT: u32 = 0x501;
+    pub const DATA: u32 = 0x600;
+}
+
+/// The fixed noise of pictures, evaluation and `shadergan sample`: N(0, I) from the seed's
+/// evaluation stream, the same for every run with that seed.
+pub fn fixed_noise(seed: u64, n: usize) -> Vec<f32> {
+    let mut noise = PhiloxNoise::new(seed, streams::EVAL_NOISE);
+    (0..n).map(|_| noise.normal()).collect()
+}
+
+/// Initial (or checkpointed) values of everything that persists between iterations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainState {
+    pub g_params: Vec<f32>,
+    pub d_params: Vec<f32>,
+    pub g_adam_m: Vec<f32>,
+    pub g_adam_v: Vec<f32>,
+    pub d_adam_m: Vec<f32>,
+    pub d_adam_v: Vec<f32>,
+    /// The counters (iteration, D steps, G steps), as the state tensor holds them.
+    pub counters: Vec<u32>,
+}
+
+impl TrainState {
+    /// Fresh weights (PyTorch's nn.Linear initialisation drawn from Philox) and zero moments.
+    pub fn fresh(cfg: &TrainConfig, g: &NetSpec, d: &NetSpec) -> TrainState {
+        let init = |spec: &NetSpec, stream: u32| {
+            let mut noise = PhiloxNoise::new(cfg.seed, stream);
+            spec.init(|| noise.uniform())
+        };
+        let (gp, dp) = (init(g, streams::G_INIT), init(d, streams::D_INIT));
+        TrainState {
+            g_adam_m: vec![0.0; gp.len()],
+            g_adam_v: vec![0.0; gp.len()],
+            d_adam_m: vec![0.0; dp.len()],
+            d_adam_v: vec![0.0; dp.len()],
+            g_params: gp,
+            d_params: dp,
+            counters: vec![0; STATE_LEN],
+        }
+    }
+
+    pub fn iteration(&self) -> u64 {
+        self.counters[SLOT_ITERATION] as u64 | (self.counters[SLOT_ITERATION + 1] as u64) << 32
+    }
+}
+
+/// The tensors and op lists of a GAN run.
+pub struct GanGraph {
+    pub graph: Graph,
+    pub g: NetTensors,
+    pub d: NetTensors,
+    pub state: TensorId,
+    pub metrics: TensorId,
+    /// D's input, [2m, dim]: real rows then generated rows.
+    pub xd: TensorId,
+    /// Fixed noise for pictures and evaluation, its generator workspace and output.
+    pub eval_z: TensorId,
+    pub eval_g: NetTensors,
+    pub eval_rows: usize,
+    /// Points at which D is evaluated for the heat map, and D's workspace for them.
+    pub probe_x: TensorId,
+    pub probe_d: NetTensors,
+    pub probe_rows: usize,
+    /// One full iteration.
+    pub iteration: Vec<Op>,
+    /// G on the fixed noise, D on the probe points (pictures; run at the logging interval).
+    pub snapshot: Vec<Op>,
+    pub dim: usize,
+}
+
+/// Everything the graph needs that is not in the config.
+pub struct GanInputs<'a> {
+    /// The data set, row-major [rows, dim].
+    pub data: &'a [f32],
+    pub dim: usize,
+    pub state: &'a TrainState,
+    /// Points at which to evaluate D for pictures (row-major [.., dim]); may be empty.
+    pub probe: &'a [f32],
+    /// Rows of fixed noise for pictures and evaluation.
+    pub eval_rows: usize,
+}
+
+impl GanGraph {
+    pub fn build(cfg: &TrainConfig, inp: &GanInputs) -> anyhow::Result<GanGraph> {
+        cfg.validate()?;
+        let (m, dim, k) = (cfg.batch, inp.dim, cfg.d_steps);
+        let data_rows = inp.data.len() / dim;
+        anyhow::ensure!(data_rows > 0, "the data set is empty");
+        let g_spec = cfg.g_spec(dim)?;
+        let d_spec = cfg.d_spec(dim)?;
+        let s = inp.state;
+        anyhow::ensure!(
+            s.g_params.len() == g_spec.param_count() && s.d_params.len() == d_spec.param_count(),
+            "the saved weights do not fit the configured architecture"
+        );
+
+        let mut gr = Graph::default();
+        let state = gr.u32_from("state", &s.counters);
+        let metrics = gr.f32("metrics", METRICS_LEN);
+        let data = gr.f32_from("data", inp.data);
+        let idx = gr.u32_from("minibatch_index", &vec![0; m]);
+        let z = gr.f32("z", m * cfg.z_dim);
+        let xd = gr.f32("d_input", 2 * m * dim);
+        let dlogits = gr.f32("d_logit_grad", 2 * m);
+        let dx_fake = gr.f32("d_input_grad", m * dim);
+        let mut t_d = vec![cfg.real_label; m];
+        t_d.extend(std::iter::repeat_n(0.0, m));
+        let targets_d = gr.f32_from("d_targets", &t_d);
+        let g_target = match cfg.g_loss {
+            GLoss::Ns => 1.0,
+            GLoss::Minimax => 0.0,
+        };
+        let targets_g = gr.f32_from("g_targets", &vec![g_target; m]);
+
+        let g = NetTensors::new(&mut gr, "g", &g_spec, &s.g_params, m);
+        let d = NetTensors::new(&mut gr, "d", &d_spec, &s.d_params, 2 * m);
+        for (t, v) in [
+            (g.adam_m, &s.g_adam_m),
+            (g.adam_v, &s.g_adam_v),
+            (d.adam_m, &s.d_adam_m),
+            (d.adam_v, &s.d_adam_v),
+        ] {
+            gr.init[t] = Some(v.iter().map(|x| x.to_bits()).collect());
+        }
+
+        let src = |stream: u32| RngSource {
+            seed: cfg.seed,
+            stream,
+            state,
+            state_slot: SLOT_ITERATION,
+        };
+        let fake = View {
+            t: xd,
+            off: m * dim,
+        };
+        let logits = *d.ys.last().expect("D has layers");
+        let mut ops = Vec::new();
+        for j in 0..k as u32 {
+            ops.push(Op::RngIndex {
+                src: src(streams::REAL_INDEX + j),
+                out: idx,
+                n: m,
+                n_rows: data_rows,
+            });
+            ops.push(Op::Gather {
+                data,
+                idx,
+                out: xd.into(),
+                rows: m,
+                cols: dim,
+                data_rows,
+            });
+            ops.push(Op::RngNormal {
+                src: src(streams::D_NOISE + j),
+                out: z.into(),
+                n: m * cfg.z_dim,
+                mean: 0.0,
+                std: 1.0,
+            });
+            ops.extend(g.forward(z.into(), m, Some(fake)));
+            ops.extend(d.forward(xd.into(), 2 * m, None));
+            let spec = BceSpec {
+                n: 2 * m,
+                split: m,
+                scale: 2.0,
+                metrics_off: M_D_LOSS,
+                accumulate: true,
+            };
+            ops.push(Op::BceLoss {
+                spec,
+                x: logits,
+                y: targets_d,
+                metrics,
+            });
+            ops.push(Op::BceBackward {
+                spec,
+                x: logits,
+                y: targets_d,
+                grad: dlogits,
+            });
+            ops.extend(d.backward(xd.into(), 2 * m, None, dlogits, true, None));
+            ops.push(Op::Tick {
+                state,
+                slot: SLOT_D_STEP,
+            });
+            ops.push(Op::Adam {
+                cfg: cfg.adam_d(),
+                state,
+                step_slot: SLOT_D_STEP,
+                w: d.params,
+                grad: d.grads,
+                m: d.adam_m,
+                v: d.adam_v,
+                n: d_spec.param_count(),
+            });
+        }
+        ops.push(Op::RngNormal {
+            src: src(streams::G_NOISE),
+            out: z.into(),
+            n: m * cfg.z_dim,
+            mean: 0.0,
+            std: 1.0,
+        });
+        ops.extend(g.forward(z.into(), m, Some(fake)));
+        ops.extend(d.forward(fake, m, None));
+        let spec = BceSpec {
+            n: m,
+            split: m,
+            scale: match cfg.g_loss {
+                GLoss::Ns => 1.0,
+                GLoss::Minimax => -1.0,
+            },
+            metrics_off: M_G_LOSS,
+            accumulate: true,
+        };
+        ops.push(Op::BceLoss {
+            spec,
+            x: logits,
+            y: targets_g,
+            metrics,
+        });
+        ops.push(Op::BceBackward {
+            spec,
+            x: logits,
+            y: targets_g,
+            grad: dlogits,
+        });
+        ops.extend(d.backward(fake, m, None, dlogits, false, Some(dx_fake)));
+        ops.extend(g.backward(z.into(), m, Some(fake), dx_fake, true, None));
+        ops.push(Op::Tick {
+            state,
+            slot: SLOT_G_STEP,
+        });
+        ops.push(Op::Adam {
+            cfg: cfg.adam_g(),
+            state,
+            step_slot: SLOT_G_STEP,
+            w: g.params,
+            grad: g.grads,
+            m: g.adam_m,
+            v: g.adam_v,
+            n: g_spec.param_count(),
+        });
+        ops.push(Op::Tick {
+            state,
+            slot: SLOT_ITERATION,
+        });
+
+        // Pictures and evaluation: G on fixed noise, D on probe points, sharing the weights.
+        let eval_rows = inp.eval_rows.max(1);
+        let ez = fixed_noise(cfg.seed, eval_rows * cfg.z_dim);
+        let eval_z = gr.f32_from("eval_z", &ez);
+        let eval_g = g.with_workspace(&mut gr, "g_eval", eval_rows);
+        let probe_rows = (inp.probe.len() / dim).max(1);
+        let probe_x = if inp.probe.is_empty() {
+            gr.f32("probe_x", dim)
+        } else {
+            gr.f32_from("probe_x", inp.probe)
+        };
+        let probe_d = d.with_workspace(&mut gr, "d_probe", probe_rows);
+        let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None);
+        snapshot.extend(probe_d.forward(probe_x.into(), probe_rows, None));
+
+        Ok(GanGraph {
+            graph: gr,
+            g,
+            d,
+            state,
+            metrics,
+            xd,
+            eval_z,
+            eval_g,
+            eval_rows,
+            probe_x,
+            probe_d,
+            probe_rows,
+            iteration: ops,
+            snapshot,
+            dim,
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! The GPU executor: one device buffer per graph tensor, every op bound to a [`Dispatch`] once,
+//! and op lists replayed into compute passes without allocating.
+
+use super::{Dtype, Graph, Op, TensorId};
+use crate::gpu::{Gpu, GpuError};
+use crate::kernels::activation::Activations;
+use crate::kernels::bce::Bce;
+use crate::kernels::gather::Gather;
+use crate::kernels::matmul::{Matmul, MatmulShape};
+use crate::kernels::optim::{Optim, OptimBuffers};
+use crate::kernels::rng::Rng;
+use crate::kernels::Dispatch;
+
+/// Every kernel family's pipelines, built once per device.
+pub struct Kernels {
+    pub act: Activations,
+    pub matmul: Matmul,
+    pub bce: Bce,
+    pub optim: Optim,
+    pub rng: Rng,
+    pub gather: Gather,
+}
+
+impl Kernels {
+    pub fn new(gpu: &Gpu) -> Result<Kernels, GpuError> {
+        Ok(Kernels {
+            act: Activations::new(gpu)?,
+            matmul: Matmul::new(gpu)?,
+            bce: Bce::new(gpu)?,
+            optim: Optim::new(gpu)?,
+            rng: Rng::new(gpu)?,
+            gather: Gather::new(gpu)?,
+        })
+    }
+}
+
+/// A graph's tensors on the device, and the kernels to run its ops.
+pub struct GpuPlan {
+    pub kernels: Kernels,
+    pub buffers: Vec<wgpu::Buffer>,
+    dtypes: Vec<Dtype>,
+}
+
+impl GpuPlan {
+    /// Creates and fills every tensor's buffer; fails with both sizes if one is larger than the
+    /// device allows.
+    pub fn new(gpu: &Gpu, graph: &Graph) -> Result<GpuPlan, GpuError> {
+        let kernels = Kernels::new(gpu)?;
+        let mut buffers = Vec::with_capacity(graph.tensors.len());
+        for (spec, init) in graph.tensors.iter().zip(&graph.init) {
+            let b = match init {
+                Some(words) => gpu.buffer_from(&spec.name, words)?,
+                None => gpu.buffer(&spec.name, spec.len)?,
+            };
+            buffers.push(b);
+        }
+        Ok(GpuPlan {
+            kernels,
+            buffers,
+            dtypes: graph.tensors.iter().map(|t| t.dtype).collect(),
+        })
+    }
+
+    /// Binds every op once. The returned dispatches are what the training loop replays.
+    pub fn compile(&self, gpu: &Gpu, ops: &[Op]) -> Result<Vec<Dispatch>, GpuError> {
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            if let Some(d) = self.compile_op(gpu, op)? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    fn b(&self, t: TensorId) -> &wgpu::Buffer {
+        &self.buffers[t]
+    }
+
+    fn compile_op(&self, gpu: &Gpu, op: &Op) -> Result<Option<Dispatch>, GpuError> {
+        let k = &self.kernels;
+        let d = match *op {
+            Op::Matmul {
+                variant,
+                a,
+                b,
+                bias,
+                c,
+                m,
+                k: kk,
+                n,
+                act,
+            } => {
+                let shape = MatmulShape {
+                    m,
+                    k: kk,
+                    n,
+                    a_off: a.off,
+                    b_off: b.off,
+                    c_off: c.off,
+                    bias_off: bias.map(|v| v.off).unwrap_or(0),
+                };
+                k.matmul.bind(
+                    gpu,
+                    variant,
+                    self.b(a.t),
+                    self.b(b.t),
+                    bias.map(|v| self.b(v.t)),
+                    self.b(c.t),
+                    shape,
+                    act,
+                )?
+            }
+            Op::BiasGrad { dz, db, rows, cols } => {
+                k.matmul
+                    .bias_grad(gpu, self.b(dz), self.b(db.t), db.off, rows, cols)?
+            }
+            Op::ActBackward { act, y, dy, out, n } => {
+                return k
+                    .act
+                    .backward(gpu, act, self.b(y.t), y.off, self.b(dy), self.b(out), n)
+            }
+            Op::BceLoss {
+                spec,
+                x,
+                y,
+                metrics,
+            } => k
+                .bce
+                .loss(gpu, spec, self.b(x), self.b(y), self.b(metrics))?,
+            Op::BceBackward { spec, x, y, grad } => {
+                k.bce
+                    .backward(gpu, spec, self.b(x), self.b(y), self.b(grad))?
+            }
+            Op::Adam {
+                cfg,
+                state,
+                step_slot,
+                w,
+                grad,
+                m,
+                v,
+                n,
+            } => k.optim.adam(
+                gpu,
+                cfg,
+                self.b(state),
+                step_slot,
+                OptimBuffers {
+                    w: self.b(w),
+                    grad: self.b(grad),
+                    m: self.b(m),
+                    v: self.b(v),
+                },
+                n,
+            )?,
+            Op::Tick { state, slot } => k.rng.tick(gpu, self.b(state), slot)?,
+            Op::RngNormal {
+                src,
+                out,
+                n,
+                mean,
+                std,
+            } => k.rng.normal(
+                gpu,
+                src.addr(),
+                self.b(src.state),
+                self.b(out.t),
+                out.off,
+                n,
+                mean,
+                std,
+            )?,
+            Op::RngIndex {
+                src,
+                out,
+                n,
+                n_rows,
+            } => k.rng.index(
+                gpu,
+                src.addr(),
+                self.b(src.state),
+                self.b(out),
+                0,
+                n,
+                n_rows as u32,
+            )?,
+            Op::Gather {
+                data,
+                idx,
+                out,
+                rows,
+                cols,
+                data_rows,
+            } => k.gather.bind(
+                gpu,
+                self.b(data),
+                self.b(idx),
+                self.b(out.t),
+                out.off,
+                rows,
+                cols,
+                data_rows,
+            )?,
+        };
+        Ok(Some(d))
+    }
+
+    /// Records `lists` in order, `repeat` times, into one compute pass of `enc`.
+    pub fn record(enc: &mut wgpu::CommandEncoder, lists: &[&[Dispatch]], repeat: usize) {
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("shadergan step"),
+            timestamp_writes: None,
+        });
+        for _ in 0..repeat {
+            for list in lists {
+                for d in *list {
+                    d.record(&mut pass);
+                }
+            }
+        }
+    }
+
+    /// Records, submits and waits (tests, tools, and the logging interval).
+    pub fn run(&self, gpu: &Gpu, lists: &[&[Dispatch]], repeat: usize) -> Result<(), GpuError> {
+        gpu.checked("training step", || {
+            let mut enc = gpu.device.create_command_encoder(&Default::default());
+            Self::record(&mut enc, lists, repeat);
+            gpu.queue.submit([enc.finish()]);
+        })?;
+        gpu.wait()
+    }
+
+    pub fn read_f32(&self, gpu: &Gpu, t: TensorId) -> Result<Vec<f32>, GpuError> {
+        assert_eq!(self.dtypes[t], Dtype::F32, "tensor {t} is not f32");
+        gpu.read(&self.buffers[t])
+    }
+
+    pub fn read_u32(&self, gpu: &Gpu, t: TensorId) -> Result<Vec<u32>, GpuError> {
+        assert_eq!(self.dtypes[t], Dtype::U32, "tensor {t} is not u32");
+        gpu.read(&self.buffers[t])
+    }
+
+    pub fn write_f32(&self, gpu: &Gpu, t: TensorId, data: &[f32]) {
+        gpu.write(&self.buffers[t], data)
+    }
+
+    pub fn write_u32(&self, gpu: &Gpu, t: TensorId, data: &[u32]) {
+        gpu.write(&self.buffers[t], data)
+    }
+}

@@ -1,0 +1,189 @@
+//! The small executor. A training step is written once as a list of [`Op`]s over named tensors
+//! (a [`Graph`]); [`gpu::GpuPlan`] binds every op to a dispatch once and replays the list, and
+//! [`cpu::CpuPlan`] runs the very same list on the CPU twins, which is how the tests prove the GPU
+//! path right.
+
+pub mod cpu;
+pub mod gpu;
+pub mod net;
+
+use crate::cpu::optim::AdamConfig;
+use crate::cpu::Activation;
+use crate::kernels::bce::BceSpec;
+use crate::kernels::matmul::Variant;
+
+/// Index of a tensor in its [`Graph`].
+pub type TensorId = usize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    U32,
+}
+
+/// A flat device buffer: its name (for errors and checkpoints), length and element type.
+#[derive(Clone, Debug)]
+pub struct TensorSpec {
+    pub name: String,
+    pub len: usize,
+    pub dtype: Dtype,
+}
+
+/// A tensor from element `off` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    pub t: TensorId,
+    pub off: usize,
+}
+
+impl From<TensorId> for View {
+    fn from(t: TensorId) -> View {
+        View { t, off: 0 }
+    }
+}
+
+/// Where the random numbers of one op come from: Philox key `seed`, a `stream` unique to the op,
+/// and a counter `ctr` added to the 64-bit counter that the schedule advances on the GPU in the
+/// state tensor at `state_slot`, so no two iterations or ops ever share numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RngSource {
+    pub seed: u64,
+    pub stream: u32,
+    pub state: TensorId,
+    pub state_slot: usize,
+}
+
+impl RngSource {
+    /// The kernels' address: this source's key and stream, counter offset 0, plus the GPU counter.
+    pub fn addr(&self) -> crate::cpu::rng::RngAddr {
+        crate::cpu::rng::RngAddr {
+            seed: self.seed,
+            stream: self.stream,
+            ctr: 0,
+            state_slot: self.state_slot,
+        }
+    }
+}
+
+/// One kernel launch in terms of tensors. Each variant is one WGSL entry point (or a few, chosen
+/// by its fields) with its CPU twin.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// C[m,n] = op(A) op(B) (+ bias) then act; shapes as in `kernels::matmul`.
+    Matmul {
+        variant: Variant,
+        a: View,
+        b: View,
+        bias: Option<View>,
+        c: View,
+        m: usize,
+        k: usize,
+        n: usize,
+        act: Activation,
+    },
+    /// db[j] = sum_i dz[i, j] over `rows` rows of `cols`.
+    BiasGrad {
+        dz: TensorId,
+        db: View,
+        rows: usize,
+        cols: usize,
+    },
+    /// out = dy * act'(y), from the forward output y.
+    ActBackward {
+        act: Activation,
+        y: View,
+        dy: TensorId,
+        out: TensorId,
+        n: usize,
+    },
+    BceLoss {
+        spec: BceSpec,
+        x: TensorId,
+        y: TensorId,
+        metrics: TensorId,
+    },
+    BceBackward {
+        spec: BceSpec,
+        x: TensorId,
+        y: TensorId,
+        grad: TensorId,
+    },
+    /// One Adam step over a whole flat parameter tensor; step count in state[step_slot].
+    Adam {
+        cfg: AdamConfig,
+        state: TensorId,
+        step_slot: usize,
+        w: TensorId,
+        grad: TensorId,
+        m: TensorId,
+        v: TensorId,
+        n: usize,
+    },
+    /// Adds one to the 64-bit counter at state[slot], state[slot + 1].
+    Tick { state: TensorId, slot: usize },
+    /// out[..n] = mean + std * N(0, 1).
+    RngNormal {
+        src: RngSource,
+        out: View,
+        n: usize,
+        mean: f32,
+        std: f32,
+    },
+    /// out[..n] = uniform integers in [0, n_rows).
+    RngIndex {
+        src: RngSource,
+        out: TensorId,
+        n: usize,
+        n_rows: usize,
+    },
+    /// out[r, :] = data[idx[r], :] for r < rows.
+    Gather {
+        data: TensorId,
+        idx: TensorId,
+        out: View,
+        rows: usize,
+        cols: usize,
+        data_rows: usize,
+    },
+}
+
+/// Tensors and their initial contents; ops refer to tensors by id.
+#[derive(Default)]
+pub struct Graph {
+    pub tensors: Vec<TensorSpec>,
+    /// Initial contents as raw 32-bit words (f32 bits or u32); `None` starts as zeros.
+    pub init: Vec<Option<Vec<u32>>>,
+}
+
+impl Graph {
+    pub fn tensor(&mut self, name: &str, len: usize, dtype: Dtype) -> TensorId {
+        self.tensors.push(TensorSpec {
+            name: name.to_string(),
+            len: len.max(1),
+            dtype,
+        });
+        self.init.push(None);
+        self.tensors.len() - 1
+    }
+
+    pub fn f32(&mut self, name: &str, len: usize) -> TensorId {
+        self.tensor(name, len, Dtype::F32)
+    }
+
+    pub fn f32_from(&mut self, name: &str, data: &[f32]) -> TensorId {
+        let t = self.tensor(name, data.len(), Dtype::F32);
+        self.init[t] = Some(data.iter().map(|v| v.to_bits()).collect());
+        t
+    }
+
+    pub fn u32_from(&mut self, name: &str, data: &[u32]) -> TensorId {
+        let t = self.tensor(name, data.len(), Dtype::U32);
+        self.init[t] = Some(data.to_vec());
+        t
+    }
+
+    /// Total bytes of all tensors (for error messages about device memory).
+    pub fn bytes(&self) -> u64 {
+        self.tensors.iter().map(|t| t.len as u64 * 4).sum()
+    }
+}

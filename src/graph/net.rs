@@ -1,0 +1,275 @@
+//! A multilayer perceptron as a list of `Linear(out) + activation` layers, its flat parameter
+//! layout (PyTorch's: each layer's weight [out, in] then its bias [out]) and the ops of its
+//! forward pass and of its backward pass, which visits the layers in exactly the reverse order.
+
+use super::{Graph, Op, TensorId, View};
+use crate::cpu::Activation;
+use crate::kernels::matmul::Variant;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Layer {
+    pub out: usize,
+    pub act: Activation,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetSpec {
+    pub input: usize,
+    pub layers: Vec<Layer>,
+}
+
+/// Where one layer's parameters sit in the flat buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayerParams {
+    pub inp: usize,
+    pub out: usize,
+    pub w_off: usize,
+    pub b_off: usize,
+}
+
+impl NetSpec {
+    pub fn output(&self) -> usize {
+        self.layers.last().map(|l| l.out).unwrap_or(self.input)
+    }
+
+    pub fn layout(&self) -> Vec<LayerParams> {
+        let mut off = 0;
+        let mut inp = self.input;
+        self.layers
+            .iter()
+            .map(|l| {
+                let p = LayerParams {
+                    inp,
+                    out: l.out,
+                    w_off: off,
+                    b_off: off + l.out * inp,
+                };
+                off += l.out * inp + l.out;
+                inp = l.out;
+                p
+            })
+            .collect()
+    }
+
+    pub fn param_count(&self) -> usize {
+        self.layout().last().map(|p| p.b_off + p.out).unwrap_or(0)
+    }
+
+    /// PyTorch's default for nn.Linear: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), drawn from
+    /// `uniform` (values in (0, 1)) in parameter order.
+    pub fn init(&self, mut uniform: impl FnMut() -> f32) -> Vec<f32> {
+        let mut w = vec![0.0; self.param_count()];
+        for p in self.layout() {
+            let bound = 1.0 / (p.inp as f32).sqrt();
+            for v in &mut w[p.w_off..p.b_off + p.out] {
+                *v = bound * (2.0 * uniform() - 1.0);
+            }
+        }
+        w
+    }
+}
+
+/// The tensors one network owns: flat params, grads and Adam moments, and per-layer workspaces
+/// sized for `rows` rows.
+#[derive(Clone, Debug)]
+pub struct NetTensors {
+    pub spec: NetSpec,
+    pub params: TensorId,
+    pub grads: TensorId,
+    pub adam_m: TensorId,
+    pub adam_v: TensorId,
+    /// Output of each layer (after its activation).
+    pub ys: Vec<TensorId>,
+    /// Gradient with respect to each layer's output (the last one is given by the loss).
+    pub dys: Vec<TensorId>,
+    /// Gradient with respect to each layer's pre-activation (unused for identity layers).
+    pub dzs: Vec<TensorId>,
+    pub rows: usize,
+}
+
+impl NetTensors {
+    pub fn new(g: &mut Graph, name: &str, spec: &NetSpec, init: &[f32], rows: usize) -> Self {
+        let n = spec.param_count();
+        assert_eq!(
+            init.len(),
+            n,
+            "{name}: initial parameters have the wrong length"
+        );
+        let per_layer = |g: &mut Graph, what: &str| -> Vec<TensorId> {
+            spec.layers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| g.f32(&format!("{name}.{what}{i}"), rows * l.out))
+                .collect()
+        };
+        NetTensors {
+            spec: spec.clone(),
+            params: g.f32_from(&format!("{name}.params"), init),
+            grads: g.f32(&format!("{name}.grads"), n),
+            adam_m: g.f32(&format!("{name}.adam_m"), n),
+            adam_v: g.f32(&format!("{name}.adam_v"), n),
+            ys: per_layer(g, "y"),
+            dys: per_layer(g, "dy"),
+            dzs: per_layer(g, "dz"),
+            rows,
+        }
+    }
+
+    /// The same parameters with a workspace of its own for `rows` rows (evaluation, pictures).
+    pub fn with_workspace(&self, g: &mut Graph, name: &str, rows: usize) -> NetTensors {
+        let per_layer = |g: &mut Graph, what: &str| -> Vec<TensorId> {
+            self.spec
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(i, l)| g.f32(&format!("{name}.{what}{i}"), rows * l.out))
+                .collect()
+        };
+        NetTensors {
+            ys: per_layer(g, "y"),
+            dys: Vec::new(),
+            dzs: Vec::new(),
+            rows,
+            ..self.clone()
+        }
+    }
+
+    fn y(&self, l: usize, out: Option<View>) -> View {
+        match out {
+            Some(v) if l + 1 == self.spec.layers.len() => v,
+            _ => self.ys[l].into(),
+        }
+    }
+
+    fn x(&self, l: usize, input: View) -> View {
+        if l == 0 {
+            input
+        } else {
+            self.ys[l - 1].into()
+        }
+    }
+
+    /// Forward over `rows` rows of `input`; the last layer writes to `out` if given (e.g. the
+    /// generated half of D's input), else to its own workspace.
+    pub fn forward(&self, input: View, rows: usize, out: Option<View>) -> Vec<Op> {
+        assert!(
+            rows <= self.rows || rows == 0,
+            "forward over more rows than the workspace"
+        );
+        let params = self.params;
+        self.spec
+            .layout()
+            .iter()
+            .zip(&self.spec.layers)
+            .enumerate()
+            .map(|(l, (p, layer))| Op::Matmul {
+                variant: Variant::ABt,
+                a: self.x(l, input),
+                b: View {
+                    t: params,
+                    off: p.w_off,
+                },
+                bias: Some(View {
+                    t: params,
+                    off: p.b_off,
+                }),
+                c: self.y(l, out),
+                m: rows,
+                k: p.inp,
+                n: p.out,
+                act: layer.act,
+            })
+            .collect()
+    }
+
+    /// The last layer's output view (what `forward` wrote).
+    pub fn output_view(&self, out: Option<View>) -> View {
+        self.y(self.spec.layers.len() - 1, out)
+    }
+
+    /// Backward from `dout` (gradient of the loss with respect to the last layer's output), in
+    /// exactly the reverse order of `forward`. With `param_grads` the weight and bias gradients
+    /// are written to `grads`; with `input_grad` the gradient with respect to the input is.
+    pub fn backward(
+        &self,
+        input: View,
+        rows: usize,
+        out: Option<View>,
+        dout: TensorId,
+        param_grads: bool,
+        input_grad: Option<TensorId>,
+    ) -> Vec<Op> {
+        let mut ops = Vec::new();
+        let layout = self.spec.layout();
+        for l in (0..self.spec.layers.len()).rev() {
+            let p = layout[l];
+            let act = self.spec.layers[l].act;
+            let dy = if l + 1 == self.spec.layers.len() {
+                dout
+            } else {
+                self.dys[l]
+            };
+            let dz = if act == Activation::Identity {
+                dy
+            } else {
+                ops.push(Op::ActBackward {
+                    act,
+                    y: self.y(l, out),
+                    dy,
+                    out: self.dzs[l],
+                    n: rows * p.out,
+                });
+                self.dzs[l]
+            };
+            if param_grads {
+                // dW[out, in] = dZ^T X, with dZ stored [rows, out].
+                ops.push(Op::Matmul {
+                    variant: Variant::AtB,
+                    a: dz.into(),
+                    b: self.x(l, input),
+                    bias: None,
+                    c: View {
+                        t: self.grads,
+                        off: p.w_off,
+                    },
+                    m: p.out,
+                    k: rows,
+                    n: p.inp,
+                    act: Activation::Identity,
+                });
+                ops.push(Op::BiasGrad {
+                    dz,
+                    db: View {
+                        t: self.grads,
+                        off: p.b_off,
+                    },
+                    rows,
+                    cols: p.out,
+                });
+            }
+            let dx = if l > 0 {
+                Some(self.dys[l - 1])
+            } else {
+                input_grad
+            };
+            if let Some(dx) = dx {
+                // dX[rows, in] = dZ W, with W stored [out, in].
+                ops.push(Op::Matmul {
+                    variant: Variant::AB,
+                    a: dz.into(),
+                    b: View {
+                        t: self.params,
+                        off: p.w_off,
+                    },
+                    bias: None,
+                    c: dx.into(),
+                    m: rows,
+                    k: p.out,
+                    n: p.inp,
+                    act: Activation::Identity,
+                });
+            }
+        }
+        ops
+    }
+}

@@ -1,0 +1,158 @@
+//! Image GANs end to end: a short digits run writes its sample grid, checkpoints round-trip to
+//! identical generator outputs, `sample --grid/--dir` read any architecture from the file, and a
+//! data set too large for the device is refused with both sizes.
+mod common;
+use common::*;
+use shadergan::gan::checkpoint::{self, Checkpoint};
+use shadergan::gan::config::TrainConfig;
+use shadergan::gan::generate::generate;
+use shadergan::gan::schedule::fixed_noise;
+use shadergan::gan::train::{check_fits, Trainer, GRID_IMAGES};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("shadergan-img-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn shadergan(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shadergan"))
+        .args(args)
+        .output()
+        .expect("the shadergan binary runs")
+}
+
+#[test]
+fn digits_run_writes_grids_and_sample_reads_the_architecture_from_the_file() {
+    let out = tmp("digits");
+    let o = out.to_str().unwrap();
+    let r = shadergan(&[
+        "train",
+        "--dataset",
+        "digits",
+        "--iterations",
+        "20",
+        "--log-every",
+        "10",
+        "--g-hidden",
+        "32",
+        "--d-hidden",
+        "48,16",
+        "--z-dim",
+        "10",
+        "--out",
+        o,
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let cfg = TrainConfig::from_toml_file(&out.join("config.toml")).unwrap();
+    // Image defaults: tanh output, LeakyReLU 0.2, Adam 2e-4 / (0.5, 0.999).
+    assert_eq!(cfg.g_out, "tanh");
+    assert_eq!(
+        (cfg.lr_d, cfg.lr_g, cfg.beta1, cfg.beta2),
+        (2e-4, 2e-4, 0.5, 0.999)
+    );
+    assert_eq!(cfg.d_act, "leaky_relu");
+    for f in ["samples/step_000010.png", "samples/step_000020.png"] {
+        let img = image::open(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        // An 8 x 8 grid of 8 x 8 digits scaled 8x with 2-pixel gaps.
+        assert_eq!(
+            (img.width(), img.height()),
+            (8 * 64 + 9 * 2, 8 * 64 + 9 * 2),
+            "{f}"
+        );
+    }
+    assert!(out.join("evolution.gif").is_file() && out.join("loss.png").is_file());
+    assert!(
+        !out.join("eval.toml").exists(),
+        "digits has no modes to evaluate"
+    );
+    let ck = checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
+    assert_eq!((ck.data_dim, ck.image), (64, Some([8, 8, 1])));
+
+    let grid = out.join("grid.png");
+    let dir = out.join("pngs");
+    let r = shadergan(&[
+        "sample",
+        "--checkpoint",
+        o,
+        "-n",
+        "9",
+        "--grid",
+        grid.to_str().unwrap(),
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let g = image::open(&grid).unwrap();
+    assert_eq!((g.width(), g.height()), (3 * 64 + 4 * 2, 3 * 64 + 4 * 2));
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(files, 9);
+    let one = image::open(dir.join("sample_000000.png")).unwrap();
+    assert_eq!((one.width(), one.height()), (8, 8));
+}
+
+#[test]
+fn checkpoint_round_trip_gives_identical_generator_outputs() {
+    let g = gpu();
+    let cfg = TrainConfig {
+        dataset: "digits".into(),
+        ..TrainConfig::defaults_for("digits")
+    };
+    let t = Trainer::new(g, &cfg, None).unwrap();
+    t.submit(3).unwrap();
+    let state = t.state().unwrap();
+    let path = tmp("ck").join("c.safetensors");
+    let ck = Checkpoint {
+        config: cfg.clone(),
+        state: state.clone(),
+        data_dim: 64,
+        image: Some([8, 8, 1]),
+    };
+    checkpoint::save(&path, &ck).unwrap();
+    let back = checkpoint::load(&path).unwrap();
+    assert_eq!(back.state, state, "every tensor survives the round trip");
+    assert_eq!(back.config, cfg);
+    let spec = cfg.g_spec(64).unwrap();
+    let z = fixed_noise(cfg.seed, GRID_IMAGES * spec.input);
+    let before = generate(g, &spec, &state.g_params, &z).unwrap();
+    let after = generate(g, &spec, &back.state.g_params, &z).unwrap();
+    assert_eq!(before.len(), GRID_IMAGES * 64);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&before), bits(&after));
+    // The trainer's own picture of the same noise is the same computation.
+    let (snap, _) = t.snapshot().unwrap();
+    assert_eq!(bits(&snap), bits(&before));
+    assert!(
+        before.iter().all(|v| (-1.0..=1.0).contains(v)),
+        "tanh output"
+    );
+}
+
+#[test]
+fn a_data_set_larger_than_the_device_allows_is_refused_with_both_sizes() {
+    let g = gpu();
+    let max = g
+        .limits
+        .max_storage_buffer_binding_size
+        .min(g.limits.max_buffer_size);
+    let cfg = TrainConfig::defaults_for("digits");
+    let rows = (max / 4 / 64 + 1) as usize;
+    let err = check_fits(g, &cfg, 64, rows * 64).unwrap_err().to_string();
+    assert!(err.contains("data set"), "{err}");
+    assert!(err.contains(&max.to_string()), "{err}");
+    assert!(err.contains(&(rows as u64 * 64 * 4).to_string()), "{err}");
+}
+
+#[test]
+fn sample_grid_of_a_vector_checkpoint_is_a_clear_error() {
+    let out = tmp("vec");
+    let o = out.to_str().unwrap();
+    let r = shadergan(&["train", "--iterations", "2", "--log-every", "1", "--out", o]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = shadergan(&["sample", "--checkpoint", o, "--grid", "/tmp/x.png"]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("image checkpoint"), "{err}");
+}
