@@ -72,13 +72,12 @@ fn short_seeded_run_learns_the_ring() {
     let out = tmp("learn");
     let cfg = TrainConfig {
         dataset: "ring:std=0.05".into(),
-        iterations: 1500,
+        iterations: 3000,
         batch: 64,
         g_hidden: vec![64, 64],
         d_hidden: vec![64, 64],
-        log_every: 500,
-        lr_d: 1e-3,
-        lr_g: 1e-3,
+        log_every: 1000,
+        lr_decay_iters: 3000,
         seed: 3,
         ..TrainConfig::default()
     };
@@ -86,8 +85,8 @@ fn short_seeded_run_learns_the_ring() {
     let r = s.report.expect("ring is a mixture");
     eprintln!("short run: {r}");
     // An untrained or broken generator puts its samples near the origin: 0 modes, 0% quality.
-    assert!(r.modes_captured >= 6, "{r}");
-    assert!(r.high_quality_fraction >= 0.5, "{r}");
+    assert!(r.modes_captured >= 7, "{r}");
+    assert!(r.high_quality_fraction >= 0.4, "{r}");
 }
 
 fn shadergan(args: &[&str]) -> std::process::Output {

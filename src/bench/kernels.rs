@@ -82,8 +82,8 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
         let id = Activation::Identity;
         let tiled = mm.bind(gpu, Variant::AB, &a, &b, None, &c, shape, id)?;
         let naive = mm.bind_naive(gpu, &a, &b, None, &c, shape, id)?;
-        let (t_tiled, _) = timer.median(gpu, &tiled, None)?;
-        let (t_naive, naive_runs) = timer.median(gpu, &naive, Some(BUDGET))?;
+        let t = timer.medians(gpu, &[(&tiled, None), (&naive, Some(BUDGET))])?;
+        let [(t_tiled, _), (t_naive, naive_runs)] = [t[0], t[1]];
         fewer_runs |= naive_runs < RUNS;
         let flop = 2.0 * (m * n * k) as f64;
         let _ = writeln!(
@@ -113,7 +113,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
     let d = acts
         .forward(gpu, Activation::LeakyRelu(0.2), &x, &y, n)?
         .expect("leaky_relu has a forward kernel");
-    let (t, runs) = timer.median(gpu, &d, None)?;
+    let (t, runs) = timer.medians(gpu, &[(&d, None)])?[0];
     let bytes = 8.0 * n as f64; // read x, write out
     let _ = writeln!(
         w,
@@ -152,44 +152,65 @@ impl Timer {
         }
     }
 
-    /// Median seconds of one `d` and the number of timed runs behind it: `RUNS` after `WARMUPS`,
-    /// or as many (at least 3) as fit in `budget` when one is given.
-    fn median(
+    /// Median seconds of one dispatch of each kernel, and the number of timed runs behind it:
+    /// `RUNS` after `WARMUPS`, or as many (at least 3) as fit in the kernel's budget when it has
+    /// one. The kernels' runs are interleaved, so a speed-up between them stays fair when
+    /// something else shares the device (lavapipe shares the CPU with every other process).
+    fn medians(
         &self,
         gpu: &Gpu,
-        d: &Dispatch,
-        budget: Option<Duration>,
-    ) -> Result<(f64, usize), GpuError> {
-        // Warm-ups, also the estimate that sizes the runs.
-        let budget = budget.map_or(f64::INFINITY, |b| b.as_secs_f64());
-        let mut once = f64::MAX;
-        let mut warmups = 0;
-        while warmups < WARMUPS {
-            once = once.min(wall(gpu, d, 1)?);
-            warmups += 1;
-            if once * (warmups as f64) > budget / 4.0 {
-                break;
+        kernels: &[(&Dispatch, Option<Duration>)],
+    ) -> Result<Vec<(f64, usize)>, GpuError> {
+        let mut plan = Vec::new(); // (kernel, samples per wall-clock measurement), in run order
+        let mut runs = Vec::new();
+        let mut reps = Vec::new();
+        for &(d, budget) in kernels {
+            // Warm-ups, also the estimate that sizes the runs.
+            let budget = budget.map_or(f64::INFINITY, |b| b.as_secs_f64());
+            let mut once = f64::MAX;
+            for w in 1..=WARMUPS {
+                once = once.min(wall(gpu, d, 1)?);
+                if once * w as f64 > budget / 4.0 {
+                    break;
+                }
+            }
+            runs.push(((budget / once) as usize).clamp(3, RUNS));
+            // Without timestamps a sample repeats the dispatch until it lasts ~10 ms, so the
+            // submit and wake-up costs (tens of microseconds) do not count as kernel time.
+            reps.push(((0.01 / once).ceil() as usize).clamp(1, 64));
+        }
+        for round in 0..RUNS {
+            for (i, &r) in runs.iter().enumerate() {
+                // Spread a kernel's runs evenly over the rounds.
+                if (round + 1) * r / RUNS > round * r / RUNS {
+                    plan.push(i);
+                }
             }
         }
-        let runs = ((budget / once) as usize).clamp(3, RUNS);
-        let mut samples = if self.timestamps {
-            timestamped(gpu, d, runs)?
+        let mut samples = vec![Vec::new(); kernels.len()];
+        if self.timestamps {
+            let order: Vec<&Dispatch> = plan.iter().map(|&i| kernels[i].0).collect();
+            for (&i, t) in plan.iter().zip(timestamped(gpu, &order)?) {
+                samples[i].push(t);
+            }
         } else {
-            // Each sample repeats the dispatch until it lasts ~10 ms, so the submit and wake-up
-            // costs (tens of microseconds) do not count as kernel time.
-            let reps = ((0.01 / once).ceil() as usize).clamp(1, 64);
-            (0..runs)
-                .map(|_| wall(gpu, d, reps).map(|t| t / reps as f64))
-                .collect::<Result<Vec<f64>, GpuError>>()?
-        };
-        samples.sort_by(f64::total_cmp);
-        let mid = samples.len() / 2;
-        let median = if samples.len() % 2 == 1 {
-            samples[mid]
-        } else {
-            0.5 * (samples[mid - 1] + samples[mid])
-        };
-        Ok((median, runs))
+            for &i in &plan {
+                samples[i].push(wall(gpu, kernels[i].0, reps[i])? / reps[i] as f64);
+            }
+        }
+        Ok(samples
+            .into_iter()
+            .map(|mut s| {
+                s.sort_by(f64::total_cmp);
+                let mid = s.len() / 2;
+                let median = if s.len() % 2 == 1 {
+                    s[mid]
+                } else {
+                    0.5 * (s[mid - 1] + s[mid])
+                };
+                (median, s.len())
+            })
+            .collect())
     }
 }
 
@@ -209,10 +230,10 @@ fn wall(gpu: &Gpu, d: &Dispatch, reps: usize) -> Result<f64, GpuError> {
     Ok(start.elapsed().as_secs_f64())
 }
 
-/// Seconds of each of `runs` dispatches of `d`, each in its own pass and submit, read from GPU
+/// Seconds of each dispatch in `order`, each in its own pass and submit, read from GPU
 /// timestamps written at the start and end of the pass.
-fn timestamped(gpu: &Gpu, d: &Dispatch, runs: usize) -> Result<Vec<f64>, GpuError> {
-    let count = 2 * runs as u32;
+fn timestamped(gpu: &Gpu, order: &[&Dispatch]) -> Result<Vec<f64>, GpuError> {
+    let count = 2 * order.len() as u32;
     let (queries, resolved) = gpu.checked("timestamp queries", || {
         let queries = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
             label: Some("bench timestamps"),
@@ -227,7 +248,7 @@ fn timestamped(gpu: &Gpu, d: &Dispatch, runs: usize) -> Result<Vec<f64>, GpuErro
         });
         (queries, resolved)
     })?;
-    for r in 0..runs as u32 {
+    for (r, d) in (0u32..).zip(order) {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -240,7 +261,7 @@ fn timestamped(gpu: &Gpu, d: &Dispatch, runs: usize) -> Result<Vec<f64>, GpuErro
             });
             d.record(&mut pass);
         }
-        if r + 1 == runs as u32 {
+        if 2 * (r + 1) == count {
             enc.resolve_query_set(&queries, 0..count, &resolved, 0);
         }
         gpu.checked("benchmark submit", || gpu.queue.submit([enc.finish()]))?;
