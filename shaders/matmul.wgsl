@@ -11,10 +11,10 @@
 // Tiled kernels: an 8x8 workgroup computes a 64x64 block of C, each invocation an 8x8 register
 // tile of 16 vec4s (every value read from workgroup memory feeds 8 multiply-adds). K is walked
 // in BK = 32 slices staged in workgroup memory (2 * 32 * 64 * 4 B = 16 KiB, the WebGPU default
-// limit) and zero-filled past the edges, so any M, K, N >= 1 works. Measured on lavapipe
-// (src/bench/kernels.rs) against 16x16 workgroups with 4x4 tiles (half the speed: a CPU pays for
-// every load) and 128x128 blocks (~10% faster at 1024^3 but 4x fewer workgroups for the GAN's
-// 512-row layers). Each output is summed in k order by one invocation: no atomics, the same bits
+// limit) and zero-filled past the edges, so any M, K, N >= 1 works. Chosen on lavapipe over
+// 16x16 workgroups with 4x4 tiles (half the speed: lavapipe pays for every load lane by lane)
+// and 128x128 blocks (~10% faster at 1024^3 but 4x fewer workgroups for the GAN's 512-row
+// layers). Each output is summed in k order by one invocation: no atomics, the same bits
 // on every run. bias_grad: 256 invocations in a row, one column each, rows in order.
 
 struct Params {

@@ -3,7 +3,9 @@
 //!
 //! Timing: median of 20 runs after 3 warm-ups. With `TIMESTAMP_QUERY` each run is one compute
 //! pass bracketed by GPU timestamps; without it each sample is the wall clock around one submit of
-//! several back-to-back dispatches and the wait for them, divided by their number.
+//! several back-to-back dispatches and the wait for them, divided by their number. The tiled and
+//! naive runs of a shape are interleaved, so their speed-up holds when other work shares the
+//! device (on lavapipe, any other process on the CPU).
 //!
 //! Floors, for reading the numbers:
 //! - matmul is compute-bound at these sizes: time >= 2*M*N*K / peak FLOP/s, where peak =
@@ -12,6 +14,10 @@
 //!   2048^3 (17.2 GFLOP) >= 103 ms. A discrete GPU at 20-80 TFLOP/s: 0.03-0.1 ms for 1024^3.
 //! - the naive kernel re-reads A and B from memory for every output: 2*M*N*K loads of 4 bytes,
 //!   one per flop, so it is bound by load throughput, not by the FMA units.
+//! - lavapipe issues every load from a buffer or workgroup memory lane by lane (~10 instructions
+//!   a value), so there loads, not FMAs, set the pace: the tiled kernel reads 16 values per 64
+//!   multiply-adds in each invocation, the naive one 2 per multiply-add, which bounds the
+//!   speed-up near 8x before staging costs.
 //! - leaky_relu_forward moves 8 bytes per element (read x, write out): time >= 8n / bandwidth;
 //!   at n = 2^22 that is 33.6 MB, ~1.7 ms at 20 GB/s (a few DRAM channels shared by 2 cores) and
 //!   ~0.03 ms at 1 TB/s (discrete GPU).
