@@ -8,25 +8,10 @@ use shadergan::gan::config::TrainConfig;
 use shadergan::gan::generate::generate;
 use shadergan::gan::schedule::fixed_noise;
 use shadergan::gan::train::{check_fits, Trainer, GRID_IMAGES};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shadergan-img-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn shadergan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shadergan"))
-        .args(args)
-        .output()
-        .expect("the shadergan binary runs")
-}
 
 #[test]
 fn digits_run_writes_grids_and_sample_reads_the_architecture_from_the_file() {
-    let out = tmp("digits");
+    let out = tmp_dir("digits");
     let o = out.to_str().unwrap();
     let r = shadergan(&[
         "train",
@@ -103,7 +88,7 @@ fn checkpoint_round_trip_gives_identical_generator_outputs() {
     let t = Trainer::new(g, &cfg, None).unwrap();
     t.submit(3).unwrap();
     let state = t.state().unwrap();
-    let path = tmp("ck").join("c.safetensors");
+    let path = tmp_dir("ck").join("c.safetensors");
     let ck = Checkpoint {
         config: cfg.clone(),
         state: state.clone(),
@@ -147,7 +132,7 @@ fn a_data_set_larger_than_the_device_allows_is_refused_with_both_sizes() {
 
 #[test]
 fn sample_grid_of_a_vector_checkpoint_is_a_clear_error() {
-    let out = tmp("vec");
+    let out = tmp_dir("vec");
     let o = out.to_str().unwrap();
     let r = shadergan(&["train", "--iterations", "2", "--log-every", "1", "--out", o]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

@@ -6,14 +6,6 @@ use common::*;
 use shadergan::gan::checkpoint;
 use shadergan::gan::config::TrainConfig;
 use shadergan::gan::train::{read_metrics, train};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shadergan-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 fn quick_config() -> TrainConfig {
     TrainConfig {
@@ -32,9 +24,9 @@ fn quick_config() -> TrainConfig {
 #[test]
 fn resumed_run_equals_straight_run_bit_for_bit() {
     let g = gpu();
-    let straight = tmp("straight");
+    let straight = tmp_dir("straight");
     train(g, &quick_config(), &straight, None).unwrap();
-    let half = tmp("half");
+    let half = tmp_dir("half");
     let cfg100 = TrainConfig {
         iterations: 100,
         ..quick_config()
@@ -69,7 +61,7 @@ fn resumed_run_equals_straight_run_bit_for_bit() {
 #[test]
 fn short_seeded_run_learns_the_ring() {
     let g = gpu();
-    let out = tmp("learn");
+    let out = tmp_dir("learn");
     let cfg = TrainConfig {
         dataset: "ring:std=0.05".into(),
         iterations: 3000,
@@ -89,16 +81,9 @@ fn short_seeded_run_learns_the_ring() {
     assert!(r.high_quality_fraction >= 0.4, "{r}");
 }
 
-fn shadergan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_shadergan"))
-        .args(args)
-        .output()
-        .expect("the shadergan binary runs")
-}
-
 #[test]
 fn cli_train_writes_every_output_and_sample_reads_it() {
-    let out = tmp("cli");
+    let out = tmp_dir("cli");
     let o = out.to_str().unwrap();
     let r = shadergan(&[
         "train",
@@ -161,7 +146,7 @@ fn cli_train_writes_every_output_and_sample_reads_it() {
 
 #[test]
 fn bad_input_gets_a_clear_error_and_nonzero_exit() {
-    let out = tmp("bad");
+    let out = tmp_dir("bad");
     let o = out.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["train", "--batch", "0", "--out", o], "batch"),

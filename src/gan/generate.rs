@@ -20,13 +20,20 @@ pub fn generate(gpu: &Gpu, spec: &NetSpec, params: &[f32], z: &[f32]) -> anyhow:
     let out_t = net.output_view(None).t;
     let dim = spec.output();
     let mut out = Vec::with_capacity(n * dim);
+    // Bound once for full chunks, and once more for a shorter last chunk.
+    let full = plan.compile(gpu, &net.forward(zt.into(), rows, None))?;
     let mut start = 0;
     while start < n {
         let r = (n - start).min(rows);
-        let ops = net.forward(zt.into(), r, None);
-        let dispatches = plan.compile(gpu, &ops)?;
+        let tail;
+        let dispatches = if r == rows {
+            &full
+        } else {
+            tail = plan.compile(gpu, &net.forward(zt.into(), r, None))?;
+            &tail
+        };
         plan.write_f32(gpu, zt, &z[start * spec.input..(start + r) * spec.input]);
-        plan.run(gpu, &[&dispatches], 1)?;
+        plan.run(gpu, &[dispatches], 1)?;
         let y = plan.read_f32(gpu, out_t)?;
         out.extend_from_slice(&y[..r * dim]);
         start += r;

@@ -69,3 +69,18 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32)
 
 /// The odd sizes every kernel is checked on: not multiples of any workgroup or tile size.
 pub const ODD_SIZES: [usize; 7] = [1, 3, 17, 63, 65, 257, 1031];
+
+/// A fresh, empty folder for one test's files.
+pub fn tmp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("shadergan-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Runs the `shadergan` binary built for this test run.
+pub fn shadergan(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shadergan"))
+        .args(args)
+        .output()
+        .expect("the shadergan binary runs")
+}
