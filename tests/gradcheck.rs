@@ -63,3 +63,82 @@ fn bce_backward_matches_finite_differences() {
         }
     }
 }
+
+/// A whole network's backward (the ops `NetTensors::backward` emits, run by the CPU executor:
+/// activation backward, weight gradient A^T B, bias gradient, input gradient A B) against finite
+/// differences of its forward, for the scalar loss L = sum(dout * y).
+#[test]
+fn network_backward_matches_finite_differences() {
+    use shadergan::graph::cpu::CpuPlan;
+    use shadergan::graph::net::{Layer, NetSpec, NetTensors};
+    use shadergan::graph::Graph;
+    let spec = NetSpec {
+        input: 3,
+        layers: vec![
+            Layer {
+                out: 5,
+                act: Activation::LeakyRelu(0.2),
+            },
+            Layer {
+                out: 4,
+                act: Activation::Tanh,
+            },
+            Layer {
+                out: 2,
+                act: Activation::Sigmoid,
+            },
+        ],
+    };
+    let rows = 4;
+    let lcg = |seed: u32, n: usize| -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1664525).wrapping_add(1013904223);
+                (s >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    };
+    let params = lcg(1, spec.param_count());
+    let x0 = lcg(2, rows * 3);
+    let dout0 = lcg(3, rows * 2);
+    let mut g = Graph::default();
+    let x = g.f32_from("x", &x0);
+    let dout = g.f32_from("dout", &dout0);
+    let dx = g.f32("dx", rows * 3);
+    let net = NetTensors::new(&mut g, "net", &spec, &params, rows);
+    let fwd = net.forward(x.into(), rows, None);
+    let mut ops = fwd.clone();
+    ops.extend(net.backward(x.into(), rows, None, dout, true, Some(dx)));
+    let mut cpu = CpuPlan::new(&g);
+    cpu.run(&ops);
+    let grads = cpu.tensors[net.grads].f32().to_vec();
+    let dxv = cpu.tensors[dx].f32().to_vec();
+    let y = *net.ys.last().unwrap();
+    let loss = |p: &[f32], xin: &[f32]| -> f64 {
+        let mut c = CpuPlan::new(&g);
+        c.tensors[net.params].f32_mut().copy_from_slice(p);
+        c.tensors[x].f32_mut().copy_from_slice(xin);
+        c.run(&fwd);
+        c.tensors[y]
+            .f32()
+            .iter()
+            .zip(&dout0)
+            .map(|(a, b)| (*a as f64) * (*b as f64))
+            .sum()
+    };
+    for i in 0..params.len() {
+        let (mut pp, mut pm) = (params.clone(), params.clone());
+        pp[i] += H;
+        pm[i] -= H;
+        let num = (loss(&pp, &x0) - loss(&pm, &x0)) / (2.0 * H as f64);
+        close(&format!("dL/dparam[{i}]"), grads[i] as f64, num);
+    }
+    for i in 0..x0.len() {
+        let (mut xp, mut xm) = (x0.clone(), x0.clone());
+        xp[i] += H;
+        xm[i] -= H;
+        let num = (loss(&params, &xp) - loss(&params, &xm)) / (2.0 * H as f64);
+        close(&format!("dL/dx[{i}]"), dxv[i] as f64, num);
+    }
+}

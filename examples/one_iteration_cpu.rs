@@ -1,0 +1,39 @@
+//! One GAN iteration written out as the op list the GPU replays, run step by step on the CPU
+//! executor (plain loops, no GPU needed): a way to read Algorithm 1 as the machine does.
+//!
+//!     cargo run --release --example one_iteration_cpu
+use shadergan::data::Dataset;
+use shadergan::gan::config::TrainConfig;
+use shadergan::gan::schedule::{GanGraph, GanInputs, TrainState, M_D_LOSS, M_G_LOSS};
+use shadergan::gan::PhiloxNoise;
+use shadergan::graph::cpu::CpuPlan;
+
+fn main() -> anyhow::Result<()> {
+    let cfg = TrainConfig {
+        batch: 8,
+        g_hidden: vec![16],
+        d_hidden: vec![16],
+        ..TrainConfig::default()
+    };
+    let data = Dataset::parse("ring")?.sample(256, &mut PhiloxNoise::new(cfg.seed, 1));
+    let state = TrainState::fresh(&cfg, &cfg.g_spec(2)?, &cfg.d_spec(2)?);
+    let inputs = GanInputs {
+        data: &data,
+        dim: 2,
+        state: &state,
+        probe: &[],
+        eval_rows: 1,
+    };
+    let gan = GanGraph::build(&cfg, &inputs)?;
+    for (i, op) in gan.iteration.iter().enumerate() {
+        println!("{i:3} {op:?}");
+    }
+    let mut cpu = CpuPlan::new(&gan.graph);
+    cpu.run(&gan.iteration);
+    let m = cpu.tensors[gan.metrics].f32();
+    println!(
+        "after one iteration: D loss (-V) {:.4}, G loss {:.4}",
+        m[M_D_LOSS], m[M_G_LOSS]
+    );
+    Ok(())
+}
