@@ -30,13 +30,17 @@ pub const SLOT_D_STEP: usize = 2;
 pub const SLOT_G_STEP: usize = 4;
 pub const STATE_LEN: usize = 6;
 
-/// Slots of the metrics tensor (sums over the logging interval).
+/// Slots of the metrics tensor (sums over the logging interval). Each loss writes three slots:
+/// the loss, then the mean of sigmoid(logit) over each half of its rows.
 pub const M_D_LOSS: usize = 0;
 pub const M_D_REAL: usize = 1;
 pub const M_D_FAKE: usize = 2;
 pub const M_G_LOSS: usize = 3;
 pub const M_G_FAKE: usize = 4;
-pub const METRICS_LEN: usize = 6;
+/// The last D step's loss alone (overwritten, not summed): the JSD estimate uses it, since it
+/// is the value of V for the most recent discriminator.
+pub const M_LAST_D_LOSS: usize = 6;
+pub const METRICS_LEN: usize = 9;
 
 /// Philox streams: each op that draws numbers has its own.
 pub mod streams {
@@ -221,6 +225,18 @@ impl GanGraph {
                 y: targets_d,
                 metrics,
             });
+            if j + 1 == k as u32 {
+                ops.push(Op::BceLoss {
+                    spec: BceSpec {
+                        metrics_off: M_LAST_D_LOSS,
+                        accumulate: false,
+                        ..spec
+                    },
+                    x: logits,
+                    y: targets_d,
+                    metrics,
+                });
+            }
             ops.push(Op::BceBackward {
                 spec,
                 x: logits,

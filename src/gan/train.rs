@@ -32,7 +32,8 @@ pub struct MetricsRow {
     /// Mean D(x) over real samples and mean D(G(z)) in the discriminator steps.
     pub d_real: f32,
     pub d_fake: f32,
-    /// Jensen-Shannon estimate (V + log 4) / 2 = (log 4 - d_loss) / 2: 0 when D cannot tell.
+    /// Jensen-Shannon estimate (V + log 4) / 2 = (log 4 - D loss) / 2 from the interval's last D
+    /// step (one minibatch, so noisy): 0 when D cannot tell real from generated.
     pub jsd: f32,
     pub iters_per_sec: f32,
 }
@@ -254,7 +255,7 @@ impl<'g> Trainer<'g> {
             g_loss: m[schedule::M_G_LOSS] / gn,
             d_real: m[schedule::M_D_REAL] / dn,
             d_fake: m[schedule::M_D_FAKE] / dn,
-            jsd: ((4.0f32).ln() - d_loss) / 2.0,
+            jsd: ((4.0f32).ln() - m[schedule::M_LAST_D_LOSS]) / 2.0,
             iters_per_sec: if secs > 0.0 {
                 (iters as f64 / secs) as f32
             } else {
