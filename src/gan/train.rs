@@ -468,10 +468,8 @@ fn progress_bar(total: u64) -> Option<indicatif::ProgressBar> {
     }
     let b = indicatif::ProgressBar::new(total);
     b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}",
-        )
-        .expect("valid template"),
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} it  ETA {eta}  {msg}")
+            .expect("valid template"),
     );
     Some(b)
 }
@@ -480,7 +478,7 @@ fn report_progress(bar: &Option<indicatif::ProgressBar>, done: u64, m: &MetricsR
     match bar {
         Some(b) => {
             b.set_position(done);
-            b.set_message(m.summary());
+            b.set_message(format!("{:.1} it/s  {}", m.iters_per_sec, m.summary()));
         }
         None => eprintln!(
             "iteration {:>7}  {}  ({:.1} it/s)",
