@@ -1,7 +1,9 @@
-//! GPU vs CPU for every matmul.wgsl entry point (the three tiled products, the naive baseline,
-//! bias_grad) on odd shapes that are not multiples of the 64x64 tile or its 32-deep k slice, with
-//! and without bias, with every activation, once with nonzero offsets, and with the output
-//! poisoned (NaN) so an unwritten element fails.
+//! GPU vs CPU for every matmul.wgsl entry point (the three tiled products with scalar and with
+//! vec4 loads, the naive baseline, bias_grad) on odd shapes that are not multiples of the 64x64
+//! tile or its 32-deep k slice, with and without bias, with every activation, once with nonzero
+//! offsets, and with the output poisoned (NaN) so an unwritten element fails. The vec4 kernels
+//! run on shapes whose row lengths and offsets are multiples of 4 (the only ones they accept) and
+//! must give the same bits as the scalar ones.
 //!
 //! Tolerance: rtol 1e-4, atol 1e-5. Both sides add the products in k order in f32, but a GPU may
 //! fuse each multiply-add (one rounding instead of two), and with K up to 257 those differences
@@ -13,7 +15,7 @@ mod common;
 use common::*;
 use shadergan::cpu::{self, Activation};
 use shadergan::gpu::{Gpu, GpuError};
-use shadergan::kernels::matmul::{Matmul, MatmulShape, Variant};
+use shadergan::kernels::matmul::{Loads, Matmul, MatmulShape, Variant};
 
 const RTOL: f32 = 1e-4;
 const ATOL: f32 = 1e-5;
@@ -25,6 +27,17 @@ const SHAPES: [(usize, usize, usize); 6] = [
     (65, 257, 3),
     (63, 65, 257),
     (130, 70, 33),
+];
+
+/// Shapes the vec4 kernels accept for every variant (M, K, N multiples of 4) that are still not
+/// multiples of the tile or the k slice.
+const VEC4_SHAPES: [(usize, usize, usize); 6] = [
+    (4, 4, 4),
+    (12, 20, 36),
+    (20, 68, 132),
+    (68, 260, 4),
+    (4, 36, 260),
+    (132, 100, 68),
 ];
 
 const ACTS: [Activation; 5] = [
@@ -45,12 +58,25 @@ fn cpu_twin(variant: Variant) -> CpuMatmul {
     }
 }
 
-/// Which kernel to run: a tiled variant, or the naive baseline (computes `Variant::AB`).
+/// Which kernel to run: a tiled variant with the given loads, or the naive baseline (computes
+/// `Variant::AB`).
 #[derive(Clone, Copy, Debug)]
 enum Which {
-    Tiled(Variant),
+    Tiled(Variant, Loads),
     Naive,
 }
+
+const TILED: [Which; 3] = [
+    Which::Tiled(Variant::AB, Loads::Scalar),
+    Which::Tiled(Variant::AtB, Loads::Scalar),
+    Which::Tiled(Variant::ABt, Loads::Scalar),
+];
+
+const TILED_VEC4: [Which; 3] = [
+    Which::Tiled(Variant::AB, Loads::Vec4),
+    Which::Tiled(Variant::AtB, Loads::Vec4),
+    Which::Tiled(Variant::ABt, Loads::Vec4),
+];
 
 struct Case {
     which: Which,
@@ -60,8 +86,10 @@ struct Case {
     seed: u64,
 }
 
-/// Runs one case on both sides; `off` elements of NaN sit before every operand.
-fn check(mm: &Matmul, case: &Case) {
+/// Runs one case on both sides; `off` elements of NaN sit before every operand and 4 after it (a
+/// read past either end, even one multiplied by a zero-filled element, gives NaN). Returns the
+/// GPU's output.
+fn check(mm: &Matmul, case: &Case) -> Vec<f32> {
     let g = gpu();
     let MatmulShape { m, k, n, .. } = case.shape;
     let s = case.shape;
@@ -71,6 +99,7 @@ fn check(mm: &Matmul, case: &Case) {
     let padded = |off: usize, v: &[f32]| {
         let mut p = vec![f32::NAN; off];
         p.extend_from_slice(v);
+        p.extend_from_slice(&[f32::NAN; 4]);
         p
     };
     let ab = g.buffer_from("a", &padded(s.a_off, &a)).unwrap();
@@ -79,7 +108,10 @@ fn check(mm: &Matmul, case: &Case) {
     let cb = poisoned(g, "c", s.c_off + m * n);
     let bias_buf = case.bias.then_some(&biasb);
     let (d, variant) = match case.which {
-        Which::Tiled(v) => (mm.bind(g, v, &ab, &bb, bias_buf, &cb, s, case.act), v),
+        Which::Tiled(v, loads) => (
+            mm.bind_loads(g, v, loads, &ab, &bb, bias_buf, &cb, s, case.act),
+            v,
+        ),
         Which::Naive => (
             mm.bind_naive(g, &ab, &bb, bias_buf, &cb, s, case.act),
             Variant::AB,
@@ -105,17 +137,13 @@ fn check(mm: &Matmul, case: &Case) {
         "{what}: wrote before c_off"
     );
     assert_close(&what, &got[s.c_off..], &want, RTOL, ATOL);
+    got
 }
 
 #[test]
 fn tiled_and_naive_match_cpu_on_odd_shapes() {
     let mm = Matmul::new(gpu()).unwrap();
-    let kernels = [
-        Which::Tiled(Variant::AB),
-        Which::Tiled(Variant::AtB),
-        Which::Tiled(Variant::ABt),
-        Which::Naive,
-    ];
+    let kernels = [TILED[0], TILED[1], TILED[2], Which::Naive];
     for (wi, &which) in kernels.iter().enumerate() {
         for (si, &(m, k, n)) in SHAPES.iter().enumerate() {
             for bias in [false, true] {
@@ -137,9 +165,9 @@ fn tiled_and_naive_match_cpu_on_odd_shapes() {
 fn fused_activations_match_cpu() {
     let mm = Matmul::new(gpu()).unwrap();
     for (ai, act) in ACTS.into_iter().enumerate() {
-        for variant in [Variant::AB, Variant::AtB, Variant::ABt] {
+        for which in TILED {
             let case = Case {
-                which: Which::Tiled(variant),
+                which,
                 shape: MatmulShape::new(17, 63, 65),
                 bias: true,
                 act,
@@ -160,12 +188,7 @@ fn offsets_into_larger_buffers_are_honoured() {
         bias_off: 3,
         ..MatmulShape::new(65, 70, 33)
     };
-    for which in [
-        Which::Tiled(Variant::AB),
-        Which::Tiled(Variant::AtB),
-        Which::Tiled(Variant::ABt),
-        Which::Naive,
-    ] {
+    for which in [TILED[0], TILED[1], TILED[2], Which::Naive] {
         let case = Case {
             which,
             shape,
@@ -175,6 +198,122 @@ fn offsets_into_larger_buffers_are_honoured() {
         };
         check(&mm, &case);
     }
+}
+
+/// The vec4 kernels on every vec4 shape, with and without bias, once with every activation and
+/// once with offsets that are multiples of 4 (c_off and bias_off need not be); each run is also
+/// run with scalar loads and must give the same bits (same tiles, same summation order).
+#[test]
+fn vec4_loads_match_cpu_and_scalar_loads_bit_for_bit() {
+    let mm = Matmul::new(gpu()).unwrap();
+    let mut cases = Vec::new();
+    for (si, &(m, k, n)) in VEC4_SHAPES.iter().enumerate() {
+        for bias in [false, true] {
+            let seed = 4000 + (si * 10 + bias as usize) as u64;
+            cases.push((MatmulShape::new(m, k, n), bias, Activation::Identity, seed));
+        }
+    }
+    for (ai, act) in ACTS.into_iter().enumerate() {
+        cases.push((MatmulShape::new(20, 68, 132), true, act, 5000 + ai as u64));
+    }
+    let offsets = MatmulShape {
+        a_off: 8,
+        b_off: 132,
+        c_off: 65,
+        bias_off: 3,
+        ..MatmulShape::new(68, 100, 36)
+    };
+    cases.push((offsets, true, Activation::LeakyRelu(0.2), 6000));
+    for (shape, bias, act, seed) in cases {
+        for (vi, which) in TILED_VEC4.into_iter().enumerate() {
+            let Which::Tiled(variant, _) = which else {
+                unreachable!("TILED_VEC4 holds tiled kernels")
+            };
+            assert!(shape.allows_vec4(variant), "{shape:?} {variant:?}");
+            let seed = seed + 100 * vi as u64;
+            let vec4 = check(
+                &mm,
+                &Case {
+                    which,
+                    shape,
+                    bias,
+                    act,
+                    seed,
+                },
+            );
+            let which = Which::Tiled(variant, Loads::Scalar);
+            let scalar = check(
+                &mm,
+                &Case {
+                    which,
+                    shape,
+                    bias,
+                    act,
+                    seed,
+                },
+            );
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+            assert_eq!(
+                bits(&vec4[shape.c_off..]),
+                bits(&scalar[shape.c_off..]),
+                "{variant:?} {shape:?}: vec4 and scalar loads differ"
+            );
+        }
+    }
+}
+
+/// `bind` takes vec4 loads exactly where the shape allows them, and `bind_loads` refuses them
+/// where it does not: a quad would straddle two rows or start off a multiple of 4.
+#[test]
+fn vec4_loads_only_where_the_shape_allows() {
+    let s = MatmulShape::new(3, 8, 12);
+    assert!(s.allows_vec4(Variant::AB) && s.allows_vec4(Variant::ABt));
+    assert!(!s.allows_vec4(Variant::AtB), "A^T stored [K,M] with M = 3");
+    assert!(!MatmulShape::new(4, 6, 4).allows_vec4(Variant::AB));
+    assert!(!MatmulShape::new(4, 4, 6).allows_vec4(Variant::AB));
+    assert!(!MatmulShape::new(4, 6, 4).allows_vec4(Variant::ABt));
+    let odd_a = MatmulShape {
+        a_off: 2,
+        ..MatmulShape::new(4, 4, 4)
+    };
+    let odd_b = MatmulShape {
+        b_off: 6,
+        ..MatmulShape::new(4, 4, 4)
+    };
+    let odd_c = MatmulShape {
+        c_off: 1,
+        bias_off: 3,
+        ..MatmulShape::new(4, 4, 4)
+    };
+    for v in [Variant::AB, Variant::AtB, Variant::ABt] {
+        assert!(!odd_a.allows_vec4(v) && !odd_b.allows_vec4(v), "{v:?}");
+        assert!(
+            odd_c.allows_vec4(v),
+            "{v:?}: C and bias are read and written as scalars"
+        );
+    }
+    let g = gpu();
+    let mm = Matmul::new(g).unwrap();
+    let big = g.buffer("big", 1024).unwrap();
+    let act = Activation::Identity;
+    expect_shape_error(
+        mm.bind_loads(g, Variant::AtB, Loads::Vec4, &big, &big, None, &big, s, act),
+        "vec4 with M = 3",
+    );
+    expect_shape_error(
+        mm.bind_loads(
+            g,
+            Variant::AB,
+            Loads::Vec4,
+            &big,
+            &big,
+            None,
+            &big,
+            odd_a,
+            act,
+        ),
+        "vec4 with a_off = 2",
+    );
 }
 
 #[test]

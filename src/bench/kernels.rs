@@ -1,10 +1,12 @@
-//! Kernel benchmark (WORKLOADS.md, K): the tiled `matmul` against the naive one-output-per-
-//! invocation baseline on the reference shapes, and an elementwise kernel in GB/s.
+//! Kernel benchmark (WORKLOADS.md, K): the tiled `matmul` (vec4 loads wherever the shape allows,
+//! as `Matmul::bind` picks) against the same kernel with scalar loads and against the naive
+//! one-output-per-invocation baseline on the reference shapes; vec4 against scalar loads for
+//! each tiled variant; and an elementwise kernel in GB/s.
 //!
 //! Timing: median of 20 runs after 3 warm-ups. With `TIMESTAMP_QUERY` each run is one compute
 //! pass bracketed by GPU timestamps; without it each sample is the wall clock around one submit of
-//! several back-to-back dispatches and the wait for them, divided by their number. The tiled and
-//! naive runs of a shape are interleaved, so their speed-up holds when other work shares the
+//! several back-to-back dispatches and the wait for them, divided by their number. The kernels
+//! compared on a shape are interleaved, so their speed-ups hold when other work shares the
 //! device (on lavapipe, any other process on the CPU).
 //!
 //! Floors, for reading the numbers:
@@ -25,7 +27,7 @@
 use crate::cpu::Activation;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::activation::Activations;
-use crate::kernels::matmul::{Matmul, MatmulShape, Variant};
+use crate::kernels::matmul::{Loads, Matmul, MatmulShape, Variant};
 use crate::kernels::Dispatch;
 use std::fmt::Write;
 use std::time::{Duration, Instant};
@@ -46,6 +48,9 @@ const M512: [(usize, usize, usize); 6] = [
     (512, 784, 512),
     (512, 512, 256),
 ];
+
+/// The shape on which each tiled variant's vec4 loads are timed against its scalar loads.
+const VARIANTS_SHAPE: (usize, usize, usize) = (512, 512, 512);
 
 /// Elements of the elementwise benchmark.
 const ELEMENTWISE_N: usize = 1 << 22;
@@ -69,8 +74,19 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
     );
     let _ = writeln!(
         w,
-        "{:>5} {:>5} {:>5} | {:>9} {:>8} | {:>9} {:>8} {:>4} | {:>7}",
-        "M", "K", "N", "tiled ms", "GFLOP/s", "naive ms", "GFLOP/s", "runs", "speedup"
+        "{:>5} {:>5} {:>5} | {:>9} {:>8} | {:>9} {:>8} {:>6} | {:>9} {:>8} {:>4} | {:>7}",
+        "M",
+        "K",
+        "N",
+        "tiled ms",
+        "GFLOP/s",
+        "scalar ms",
+        "GFLOP/s",
+        "vec4 x",
+        "naive ms",
+        "GFLOP/s",
+        "runs",
+        "speedup"
     );
     let mm = Matmul::new(gpu)?;
     let mut shapes: Vec<(usize, usize, usize)> = SQUARE
@@ -87,16 +103,24 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
         let shape = MatmulShape::new(m, k, n);
         let id = Activation::Identity;
         let tiled = mm.bind(gpu, Variant::AB, &a, &b, None, &c, shape, id)?;
+        let scalar = mm.bind_loads(gpu, Variant::AB, Loads::Scalar, &a, &b, None, &c, shape, id)?;
         let naive = mm.bind_naive(gpu, &a, &b, None, &c, shape, id)?;
-        let t = timer.medians(gpu, &[(&tiled, None), (&naive, Some(BUDGET))])?;
-        let [(t_tiled, _), (t_naive, naive_runs)] = [t[0], t[1]];
+        let t = timer.medians(
+            gpu,
+            &[(&tiled, None), (&scalar, None), (&naive, Some(BUDGET))],
+        )?;
+        let [(t_tiled, _), (t_scalar, _), (t_naive, naive_runs)] = [t[0], t[1], t[2]];
         fewer_runs |= naive_runs < RUNS;
         let flop = 2.0 * (m * n * k) as f64;
         let _ = writeln!(
             w,
-            "{m:>5} {k:>5} {n:>5} | {:>9.3} {:>8.2} | {:>9.3} {:>8.2} {:>4} | {:>6.1}x",
+            "{m:>5} {k:>5} {n:>5} | {:>9.3} {:>8.2} | {:>9.3} {:>8.2} {:>5.2}x | {:>9.3} {:>8.2} \
+             {:>4} | {:>6.1}x",
             t_tiled * 1e3,
             flop / t_tiled * 1e-9,
+            t_scalar * 1e3,
+            flop / t_scalar * 1e-9,
+            t_scalar / t_tiled,
             t_naive * 1e3,
             flop / t_naive * 1e-9,
             naive_runs,
@@ -109,6 +133,31 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
             "(runs < {RUNS}: the naive kernel takes seconds per run here, so it gets {} s of timed \
              runs and fewer warm-ups, never fewer than 3 runs)",
             BUDGET.as_secs()
+        );
+    }
+
+    // The backward passes use the transposed variants: their loads, scalar against vec4.
+    let (m, k, n) = VARIANTS_SHAPE;
+    let a = gpu.buffer_from("bench a", &pattern(m * k))?;
+    let b = gpu.buffer_from("bench b", &pattern(k * n))?;
+    let c = gpu.buffer("bench c", m * n)?;
+    let shape = MatmulShape::new(m, k, n);
+    let flop = 2.0 * (m * n * k) as f64;
+    for variant in [Variant::AB, Variant::AtB, Variant::ABt] {
+        let id = Activation::Identity;
+        let bind = |loads| mm.bind_loads(gpu, variant, loads, &a, &b, None, &c, shape, id);
+        let (scalar, vec4) = (bind(Loads::Scalar)?, bind(Loads::Vec4)?);
+        let t = timer.medians(gpu, &[(&vec4, None), (&scalar, None)])?;
+        let _ = writeln!(
+            w,
+            "{:<16} ({m},{k},{n}): vec4 loads {:.3} ms {:.2} GFLOP/s, scalar {:.3} ms {:.2} \
+             GFLOP/s, {:.2}x",
+            vec4.name,
+            t[0].0 * 1e3,
+            flop / t[0].0 * 1e-9,
+            t[1].0 * 1e3,
+            flop / t[1].0 * 1e-9,
+            t[1].0 / t[0].0
         );
     }
 

@@ -1,5 +1,6 @@
 //! Launcher for shaders/matmul.wgsl: the three tiled products (with fused bias and activation),
-//! the naive baseline the benchmark compares against, and the bias gradient.
+//! each with scalar or vec4 loads of A and B, the naive baseline the benchmark compares against,
+//! and the bias gradient.
 
 use super::{grid_1d, groups, Dispatch, Kernel, ShaderFamily};
 use crate::cpu::Activation;
@@ -20,6 +21,16 @@ pub enum Variant {
     AtB,
     /// C = A B^T; B stored [N,K].
     ABt,
+}
+
+/// How a tiled kernel reads A and B into workgroup memory. Both sum in the same order, so they
+/// give the same bits; [`Matmul::bind`] picks `Vec4` wherever [`MatmulShape::allows_vec4`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loads {
+    /// One f32 at a time: any shape.
+    Scalar,
+    /// Four consecutive f32 of a stored row at a time.
+    Vec4,
 }
 
 /// The sizes of one product C[m,n] = op(A) op(B), and where each operand starts in its buffer
@@ -45,6 +56,19 @@ impl MatmulShape {
             ..Default::default()
         }
     }
+
+    /// Whether A and B, as `variant` stores them, have row lengths and offsets that are all
+    /// multiples of 4, so a vec4 load never straddles two rows or runs past the end.
+    pub fn allows_vec4(&self, variant: Variant) -> bool {
+        let (a_row, b_row) = match variant {
+            Variant::AB => (self.k, self.n),
+            Variant::AtB => (self.m, self.n),
+            Variant::ABt => (self.k, self.k),
+        };
+        [a_row, b_row, self.a_off, self.b_off]
+            .iter()
+            .all(|v| v % 4 == 0)
+    }
 }
 
 /// Must match `Params` in matmul.wgsl (48 bytes, a multiple of 16).
@@ -69,6 +93,9 @@ pub struct Matmul {
     ab: Kernel,
     at_b: Kernel,
     a_bt: Kernel,
+    ab_vec4: Kernel,
+    at_b_vec4: Kernel,
+    a_bt_vec4: Kernel,
     naive: Kernel,
     bias_grad: Kernel,
 }
@@ -80,13 +107,16 @@ impl Matmul {
             ab: fam.kernel(gpu, "matmul")?,
             at_b: fam.kernel(gpu, "matmul_at_b")?,
             a_bt: fam.kernel(gpu, "matmul_a_bt")?,
+            ab_vec4: fam.kernel(gpu, "matmul_vec4")?,
+            at_b_vec4: fam.kernel(gpu, "matmul_at_b_vec4")?,
+            a_bt_vec4: fam.kernel(gpu, "matmul_a_bt_vec4")?,
             naive: fam.kernel(gpu, "matmul_naive")?,
             bias_grad: fam.kernel(gpu, "bias_grad")?,
         })
     }
 
-    /// C = act(op(A) op(B) + bias) with the tiled kernel of `variant`. `bias` (length n from
-    /// `shape.bias_off`) is optional.
+    /// C = act(op(A) op(B) + bias) with the tiled kernel of `variant`, vec4 loads where the shape
+    /// allows them. `bias` (length n from `shape.bias_off`) is optional.
     #[allow(clippy::too_many_arguments)]
     pub fn bind(
         &self,
@@ -99,11 +129,43 @@ impl Matmul {
         shape: MatmulShape,
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
-        let kernel = match variant {
-            Variant::AB => &self.ab,
-            Variant::AtB => &self.at_b,
-            Variant::ABt => &self.a_bt,
+        let loads = if shape.allows_vec4(variant) {
+            Loads::Vec4
+        } else {
+            Loads::Scalar
         };
+        self.bind_loads(gpu, variant, loads, a, b, bias, c, shape, act)
+    }
+
+    /// As [`Matmul::bind`] with the given loads (tests and benchmarks compare the two); `Vec4`
+    /// on a shape that does not allow it is an error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_loads(
+        &self,
+        gpu: &Gpu,
+        variant: Variant,
+        loads: Loads,
+        a: &Buffer,
+        b: &Buffer,
+        bias: Option<&Buffer>,
+        c: &Buffer,
+        shape: MatmulShape,
+        act: Activation,
+    ) -> Result<Dispatch, GpuError> {
+        let kernel = match (loads, variant) {
+            (Loads::Scalar, Variant::AB) => &self.ab,
+            (Loads::Scalar, Variant::AtB) => &self.at_b,
+            (Loads::Scalar, Variant::ABt) => &self.a_bt,
+            (Loads::Vec4, Variant::AB) => &self.ab_vec4,
+            (Loads::Vec4, Variant::AtB) => &self.at_b_vec4,
+            (Loads::Vec4, Variant::ABt) => &self.a_bt_vec4,
+        };
+        if loads == Loads::Vec4 && !shape.allows_vec4(variant) {
+            return Err(GpuError::Shape(format!(
+                "{}: vec4 loads need row lengths and offsets that are multiples of 4, got {shape:?}",
+                kernel.name
+            )));
+        }
         let grid = [groups(shape.n, TILE), groups(shape.m, TILE), 1];
         self.bind_kernel(gpu, kernel, a, b, bias, c, shape, act, grid)
     }
@@ -189,8 +251,9 @@ impl Matmul {
         };
         let pb = gpu.uniform(name, &p);
         // Without a bias the shader never reads binding 3, but the layout still needs a read-only
-        // buffer there: A serves (C would conflict with its read_write use).
-        kernel.bind(gpu, &[&pb, a, b, bias.unwrap_or(a), c], grid)
+        // buffer there: A serves (C would conflict with its read_write use). Bindings 5 and 6 are
+        // A and B again, as the vec4 kernels read them.
+        kernel.bind(gpu, &[&pb, a, b, bias.unwrap_or(a), c, a, b], grid)
     }
 }
 
