@@ -210,8 +210,12 @@ impl TrainConfig {
         if self.z_dim == 0 {
             bail!("z_dim must be at least 1");
         }
-        if self.d_steps == 0 {
-            bail!("d_steps must be at least 1 (Algorithm 1 updates D k >= 1 times per iteration)");
+        if self.d_steps == 0 || self.d_steps > 256 {
+            bail!(
+                "d_steps must be between 1 and 256, got {} (Algorithm 1 updates D k >= 1 times \
+                 per iteration; each of the k steps has its own random-number streams)",
+                self.d_steps
+            );
         }
         if self.iterations == 0 {
             bail!("iterations must be at least 1");
