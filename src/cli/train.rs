@@ -183,12 +183,15 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<()> {
             let cfg = args.resolve(Some(ck.config.clone()))?;
             let arch = |c: &TrainConfig| {
                 (
-                    c.dataset.clone(),
-                    c.z_dim,
-                    c.g_hidden.clone(),
-                    c.d_hidden.clone(),
-                    c.batch,
-                    c.seed,
+                    (c.dataset.clone(), c.z_dim, c.batch, c.seed, c.data_size),
+                    (c.g_hidden.clone(), c.d_hidden.clone()),
+                    (
+                        c.g_act.clone(),
+                        c.d_act.clone(),
+                        c.g_out.clone(),
+                        c.leaky_alpha.to_bits(),
+                    ),
+                    (c.image_size, c.channels),
                 )
             };
             if arch(&cfg) != arch(&ck.config) {
