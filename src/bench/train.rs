@@ -122,11 +122,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> anyhow::Result<()> {
         let mut done = 0;
         while done < timed {
             let n = per_submit.min(timed - done);
-            gpu.checked("bench", || {
-                let mut enc = gpu.device.create_command_encoder(&Default::default());
-                GpuPlan::record(&mut enc, &[&it], n);
-                gpu.queue.submit([enc.finish()]);
-            })?;
+            GpuPlan::submit(gpu, &[&it], n)?;
             done += n;
         }
         gpu.wait()?;

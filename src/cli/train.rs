@@ -348,7 +348,7 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
         let images: Vec<Vec<f32>> = s.x.chunks(w * h * c).map(|v| v.to_vec()).collect();
         if let Some(p) = &a.grid {
             let cols = (images.len() as f64).sqrt().ceil() as u32;
-            let scale = (64 / w.max(h)).clamp(1, 8) as u32;
+            let scale = crate::viz::grid_scale(w, h);
             crate::viz::image_grid(p, &images, w as u32, h as u32, c as u32, cols, scale)?;
             eprintln!("wrote {} ({} images)", p.display(), images.len());
         }

@@ -92,48 +92,10 @@ pub fn matmul_naive(
     matmul(m, k, n, a, b, bias, act, c)
 }
 
-/// The vec4-load kernels compute exactly what their scalar-load twins do, in the same order.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul_vec4(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    b: &[f32],
-    bias: Option<&[f32]>,
-    act: Activation,
-    c: &mut [f32],
-) {
-    matmul(m, k, n, a, b, bias, act, c)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn matmul_at_b_vec4(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    b: &[f32],
-    bias: Option<&[f32]>,
-    act: Activation,
-    c: &mut [f32],
-) {
-    matmul_at_b(m, k, n, a, b, bias, act, c)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn matmul_a_bt_vec4(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    b: &[f32],
-    bias: Option<&[f32]>,
-    act: Activation,
-    c: &mut [f32],
-) {
-    matmul_a_bt(m, k, n, a, b, bias, act, c)
-}
+// The vec4-load kernels compute exactly what their scalar-load twins do, in the same order.
+pub use self::matmul as matmul_vec4;
+pub use self::matmul_a_bt as matmul_a_bt_vec4;
+pub use self::matmul_at_b as matmul_at_b_vec4;
 
 /// db[j] = sum_i dz[i*n + j] over m rows, summed in row order.
 pub fn bias_grad(m: usize, n: usize, dz: &[f32], db: &mut [f32]) {

@@ -183,13 +183,16 @@ impl<'g> Trainer<'g> {
     pub fn new(gpu: &'g Gpu, cfg: &TrainConfig, state: Option<TrainState>) -> anyhow::Result<Self> {
         cfg.validate()?;
         let dataset = Dataset::parse(&cfg.dataset)?;
+        // Toy sets are checked before they are drawn, so an impossible size fails fast; image
+        // sets only know their size once loaded.
         if !dataset.is_image() {
-            // Before drawing anything, so an impossible size fails fast.
             check_fits(gpu, cfg, dataset.dim(), cfg.data_size * dataset.dim())?;
         }
         let data = load_data(cfg, &dataset)?;
         let dim = data.dim;
-        check_fits(gpu, cfg, dim, data.rows.len())?;
+        if dataset.is_image() {
+            check_fits(gpu, cfg, dim, data.rows.len())?;
+        }
         let state = match state {
             Some(s) => s,
             None => TrainState::fresh(cfg, &cfg.g_spec(dim)?, &cfg.d_spec(dim)?),
@@ -227,13 +230,7 @@ impl<'g> Trainer<'g> {
 
     /// Records and submits `n` iterations without waiting.
     pub fn submit(&self, n: u64) -> anyhow::Result<()> {
-        let g = self.gpu;
-        g.checked("training iterations", || {
-            let mut enc = g.device.create_command_encoder(&Default::default());
-            GpuPlan::record(&mut enc, &[&self.iteration], n as usize);
-            g.queue.submit([enc.finish()]);
-        })?;
-        Ok(())
+        Ok(GpuPlan::submit(self.gpu, &[&self.iteration], n as usize)?)
     }
 
     /// Reads the summed metrics, zeroes them, and turns them into means over `iters`.
@@ -300,7 +297,7 @@ impl<'g> Trainer<'g> {
         let (samples, d) = self.snapshot()?;
         if let Some([w, h, c]) = self.data.image {
             let images: Vec<Vec<f32>> = samples.chunks(w * h * c).map(|x| x.to_vec()).collect();
-            let scale = (64 / w.max(h)).clamp(1, 8) as u32;
+            let scale = viz::grid_scale(w, h);
             return viz::image_grid(path, &images, w as u32, h as u32, c as u32, 8, scale);
         }
         let b = self.dataset.bounds();

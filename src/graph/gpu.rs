@@ -220,13 +220,19 @@ impl GpuPlan {
         }
     }
 
-    /// Records, submits and waits (tests, tools, and the logging interval).
-    pub fn run(&self, gpu: &Gpu, lists: &[&[Dispatch]], repeat: usize) -> Result<(), GpuError> {
+    /// Records `lists` `repeat` times into one pass and submits it without waiting: the training
+    /// loop's only per-step call.
+    pub fn submit(gpu: &Gpu, lists: &[&[Dispatch]], repeat: usize) -> Result<(), GpuError> {
         gpu.checked("training step", || {
             let mut enc = gpu.device.create_command_encoder(&Default::default());
             Self::record(&mut enc, lists, repeat);
             gpu.queue.submit([enc.finish()]);
-        })?;
+        })
+    }
+
+    /// Records, submits and waits (tests, tools, and the logging interval).
+    pub fn run(&self, gpu: &Gpu, lists: &[&[Dispatch]], repeat: usize) -> Result<(), GpuError> {
+        Self::submit(gpu, lists, repeat)?;
         gpu.wait()
     }
 

@@ -49,6 +49,11 @@ fn rgb_at(pixels: &[f32], width: u32, channels: u32, x: u32, y: u32) -> Rgb<u8> 
     }
 }
 
+/// Pixel upscaling for a grid of `w` x `h` images: about 64 screen pixels per image, 1x to 8x.
+pub fn grid_scale(w: usize, h: usize) -> u32 {
+    (64 / w.max(h).max(1)).clamp(1, 8) as u32
+}
+
 /// Writes `images` as an RGB PNG grid of `cols` columns, each pixel a `scale` x `scale` square,
 /// tiles separated and surrounded by [`GRID_GAP`] grey pixels: tile (r, c) starts at
 /// x = GRID_GAP + c * (width * scale + GRID_GAP), and likewise in y.

@@ -19,7 +19,7 @@ mod scatter;
 pub use curves::{density_1d, loss_curves};
 pub use font::draw_text;
 pub use gif::write_gif;
-pub use grid::{image_grid, save_image, GRID_GAP};
+pub use grid::{grid_scale, image_grid, save_image, GRID_GAP};
 pub use scatter::{scatter_2d, scatter_pixel, Heatmap};
 
 use anyhow::Context;
