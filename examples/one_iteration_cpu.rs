@@ -5,8 +5,8 @@
 use shadergan::data::Dataset;
 use shadergan::gan::config::TrainConfig;
 use shadergan::gan::schedule::{GanGraph, GanInputs, TrainState, M_D_LOSS, M_G_LOSS};
-use shadergan::gan::PhiloxNoise;
 use shadergan::graph::cpu::CpuPlan;
+use shadergan::noise::PhiloxNoise;
 
 fn main() -> anyhow::Result<()> {
     let cfg = TrainConfig {

@@ -16,5 +16,8 @@ pub mod eval;
 pub mod gan;
 pub mod gpu;
 pub mod graph;
+pub mod io;
 pub mod kernels;
+pub mod noise;
+pub mod ops;
 pub mod viz;

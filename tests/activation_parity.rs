@@ -2,8 +2,8 @@
 //! outputs; plus the extreme inputs. Elementwise: rtol 1e-5 (tanh/exp differ by a few ulp).
 mod common;
 use common::*;
-use shadergan::cpu::Activation;
 use shadergan::kernels::activation::Activations;
+use shadergan::ops::Activation;
 
 const ACTS: [Activation; 4] = [
     Activation::Relu,

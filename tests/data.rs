@@ -1,8 +1,9 @@
 //! Toy data sets and mode coverage. The statistical checks use N samples and bounds of 5 standard
 //! errors derived from N, so they fail for a wrong mean, std or mode weight, not by chance.
 
-use shadergan::data::{Dataset, Noise};
+use shadergan::data::Dataset;
 use shadergan::eval::{evaluate, mode_coverage, ModeReport};
+use shadergan::noise::Noise;
 
 /// splitmix64 + Box-Muller: independent of the project's Philox generator.
 struct TestNoise {

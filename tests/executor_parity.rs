@@ -5,14 +5,14 @@
 //! five Adam steps carry those differences forward.
 mod common;
 use common::*;
-use shadergan::cpu::Activation;
 use shadergan::gan::config::{GLoss, TrainConfig};
 use shadergan::gan::schedule::{GanGraph, GanInputs, TrainState};
-use shadergan::gan::PhiloxNoise;
 use shadergan::graph::cpu::CpuPlan;
 use shadergan::graph::gpu::GpuPlan;
 use shadergan::graph::net::{Layer, NetSpec, NetTensors};
 use shadergan::graph::Graph;
+use shadergan::noise::PhiloxNoise;
+use shadergan::ops::Activation;
 
 #[test]
 fn network_forward_and_backward_match_cpu() {

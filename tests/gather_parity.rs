@@ -4,9 +4,9 @@
 mod common;
 use common::*;
 use shadergan::cpu;
-use shadergan::cpu::rng::RngAddr;
 use shadergan::kernels::gather::Gather;
 use shadergan::kernels::rng::Rng;
+use shadergan::ops::RngAddr;
 
 const OUT_OFF: usize = 7;
 const PAD: usize = 5;

@@ -3,7 +3,8 @@
 //! exact f32 offset) so the truncation error is ~h^2 f''' and the rounding error ~1e-7 / h;
 //! tolerance rtol 1e-2 / atol 2e-4 covers both with margin while still catching a wrong sign,
 //! factor or branch (each would be off by O(1)).
-use shadergan::cpu::{bce, Activation};
+use shadergan::cpu::bce;
+use shadergan::ops::Activation;
 
 const H: f32 = 1.0 / 256.0;
 

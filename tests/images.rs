@@ -381,7 +381,7 @@ fn dataset_parses_image_specs() {
 #[test]
 fn image_datasets_do_not_sample() {
     struct Zero;
-    impl shadergan::data::Noise for Zero {
+    impl shadergan::noise::Noise for Zero {
         fn uniform(&mut self) -> f32 {
             0.5
         }

@@ -5,8 +5,9 @@
 mod common;
 use common::*;
 use shadergan::cpu::{bce as cbce, optim as copt};
-use shadergan::kernels::bce::{Bce, BceSpec};
+use shadergan::kernels::bce::Bce;
 use shadergan::kernels::optim::{Optim, OptimBuffers};
+use shadergan::ops::BceSpec;
 
 fn run_bce(bce: &Bce, spec: BceSpec, x: &[f32], y: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let g = gpu();
@@ -110,7 +111,7 @@ fn bce_at_extreme_logits_is_finite_and_right() {
 fn adam_and_sgd_match_cpu_over_several_steps() {
     let g = gpu();
     let opt = Optim::new(g).unwrap();
-    let cfg = copt::AdamConfig {
+    let cfg = shadergan::ops::AdamConfig {
         lr: 1e-3,
         beta1: 0.5,
         beta2: 0.999,
@@ -213,7 +214,7 @@ fn adam_first_step_moves_each_weight_by_lr() {
     // With bias correction the first Adam step is lr * g / (|g| + eps'): about lr in size.
     let mut w = vec![0.0f32; 3];
     let (mut m, mut v) = (vec![0.0; 3], vec![0.0; 3]);
-    let cfg = copt::AdamConfig {
+    let cfg = shadergan::ops::AdamConfig {
         lr: 0.1,
         beta1: 0.9,
         beta2: 0.999,

@@ -13,9 +13,10 @@
 //! no multiplies and must match bit for bit.
 mod common;
 use common::*;
-use shadergan::cpu::{self, Activation};
+use shadergan::cpu;
 use shadergan::gpu::{Gpu, GpuError};
-use shadergan::kernels::matmul::{Loads, Matmul, MatmulShape, Variant};
+use shadergan::kernels::matmul::{Loads, Matmul, MatmulShape};
+use shadergan::ops::{Activation, Variant};
 
 const RTOL: f32 = 1e-4;
 const ATOL: f32 = 1e-5;

@@ -4,8 +4,9 @@
 //! and seeds; `tick` with carries; and the moments of large GPU samples.
 mod common;
 use common::*;
-use shadergan::cpu::rng::{self as cpu, RngAddr};
+use shadergan::cpu::rng as cpu;
 use shadergan::kernels::rng::Rng;
+use shadergan::ops::RngAddr;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 

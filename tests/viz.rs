@@ -394,8 +394,8 @@ fn gif_has_every_frame_and_loops() {
 fn atomic_write_leaves_nothing_behind_on_error() {
     let out = Out::new("atomic");
     let path = out.file("nested/deeper/file.txt");
-    viz::atomic_write(&path, |w| Ok(w.write_all(b"first")?)).unwrap();
-    let err = viz::atomic_write(&path, |w| {
+    shadergan::io::atomic_write(&path, |w| Ok(w.write_all(b"first")?)).unwrap();
+    let err = shadergan::io::atomic_write(&path, |w| {
         w.write_all(b"half")?;
         anyhow::bail!("simulated crash")
     })

@@ -24,11 +24,11 @@
 //!   at n = 2^22 that is 33.6 MB, ~1.7 ms at 20 GB/s (a few DRAM channels shared by 2 cores) and
 //!   ~0.03 ms at 1 TB/s (discrete GPU).
 
-use crate::cpu::Activation;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::activation::Activations;
-use crate::kernels::matmul::{Loads, Matmul, MatmulShape, Variant};
+use crate::kernels::matmul::{Loads, Matmul, MatmulShape};
 use crate::kernels::Dispatch;
+use crate::ops::{Activation, Variant};
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 

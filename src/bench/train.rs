@@ -6,13 +6,12 @@
 //! synchronised at the end. The CPU executor is plain loops (it is the test oracle, not a fast
 //! CPU trainer), so it is timed over fewer iterations; the count is printed with each number.
 
-use crate::data::Noise;
 use crate::gan::config::TrainConfig;
 use crate::gan::schedule::{GanGraph, GanInputs, TrainState};
-use crate::gan::PhiloxNoise;
 use crate::gpu::Gpu;
 use crate::graph::cpu::CpuPlan;
 use crate::graph::gpu::GpuPlan;
+use crate::noise::{Noise, PhiloxNoise};
 use std::time::Instant;
 
 struct Workload {

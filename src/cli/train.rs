@@ -298,7 +298,7 @@ pub fn run_eval(gpu: &Gpu, target: &Path) -> anyhow::Result<()> {
     let r = crate::eval::evaluate(&ds, &s.x)?;
     println!("{}: {r}", path.display());
     if target.is_dir() {
-        crate::viz::atomic_write(&target.join("eval.toml"), |w| {
+        crate::io::atomic_write(&target.join("eval.toml"), |w| {
             w.write_all(r.to_toml_string().as_bytes())?;
             Ok(())
         })?;
@@ -390,7 +390,7 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
         text.push('\n');
     }
     match &a.output {
-        Some(p) => crate::viz::atomic_write(p, |w| {
+        Some(p) => crate::io::atomic_write(p, |w| {
             w.write_all(text.as_bytes())?;
             Ok(())
         })?,

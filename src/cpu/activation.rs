@@ -1,35 +1,10 @@
 //! CPU twins of shaders/activation.wgsl (and of the activation helpers in common.wgsl that the
 //! matmul kernels fuse). Derivatives are written in terms of the forward output y.
 
-/// A layer's nonlinearity. `code()` is the number the shaders switch on (common.wgsl).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Activation {
-    Identity,
-    Relu,
-    /// LeakyReLU with negative slope `alpha` (> 0, so the sign of y tells the branch).
-    LeakyRelu(f32),
-    Tanh,
-    Sigmoid,
-}
+use crate::ops::Activation;
 
+/// The CPU meaning of each activation (the shaders' `act_apply` and `act_grad` in common.wgsl).
 impl Activation {
-    pub fn code(self) -> u32 {
-        match self {
-            Activation::Identity => 0,
-            Activation::Relu => 1,
-            Activation::LeakyRelu(_) => 2,
-            Activation::Tanh => 3,
-            Activation::Sigmoid => 4,
-        }
-    }
-
-    pub fn alpha(self) -> f32 {
-        match self {
-            Activation::LeakyRelu(a) => a,
-            _ => 0.0,
-        }
-    }
-
     /// f(x).
     pub fn apply(self, x: f32) -> f32 {
         match self {
@@ -81,17 +56,6 @@ impl Activation {
     pub fn backward(self, y: &[f32], dy: &[f32], out: &mut [f32]) {
         for ((o, &yv), &g) in out.iter_mut().zip(y).zip(dy) {
             *o = g * self.grad_from_output(yv);
-        }
-    }
-
-    /// Name used in configuration files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Identity => "identity",
-            Activation::Relu => "relu",
-            Activation::LeakyRelu(_) => "leaky_relu",
-            Activation::Tanh => "tanh",
-            Activation::Sigmoid => "sigmoid",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (a_off, b_off, c_off, bias_off) are subslices here: pass `&a[a_off..]` and so on. Slices may be
 //! longer than the shape needs; only the first elements are used.
 
-use super::Activation;
+use crate::ops::Activation;
 
 /// C[m,n] = act(A[m,k] B[k,n] + bias).
 #[allow(clippy::too_many_arguments)]

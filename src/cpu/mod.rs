@@ -8,5 +8,3 @@ pub mod gather;
 pub mod matmul;
 pub mod optim;
 pub mod rng;
-
-pub use activation::Activation;

@@ -1,28 +1,6 @@
 //! CPU twins of shaders/optim.wgsl.
 
-/// Adam hyper-parameters (torch.optim.Adam's meaning).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct AdamConfig {
-    pub lr: f32,
-    pub beta1: f32,
-    pub beta2: f32,
-    pub eps: f32,
-    /// Linear learning-rate decay to `final_frac * lr` over `decay_steps` steps, then constant
-    /// (0: constant learning rate).
-    pub decay_steps: u32,
-    pub final_frac: f32,
-}
-
-impl AdamConfig {
-    /// The learning rate at (1-based) step `t`.
-    pub fn lr_at(&self, t: u32) -> f32 {
-        if self.decay_steps == 0 {
-            return self.lr;
-        }
-        let done = t.min(self.decay_steps) as f32 / self.decay_steps as f32;
-        self.lr * (1.0 - (1.0 - self.final_frac) * done)
-    }
-}
+use crate::ops::AdamConfig;
 
 /// One Adam step with bias correction; `t` is the 1-based step count (read from the GPU state
 /// buffer on the device).

@@ -3,29 +3,13 @@
 //! uniforms and indices are bit-identical to the GPU's; normals differ only by the GPU's `cos`,
 //! `sin` and `sqrt` (ln is computed by the same f32 operations on both sides).
 
+use crate::ops::RngAddr;
 use std::f32::consts::{LN_2, SQRT_2};
 
 const PHILOX_M0: u32 = 0xD251_1F53;
 const PHILOX_M1: u32 = 0xCD9E_8D57;
 const PHILOX_W0: u32 = 0x9E37_79B9;
 const PHILOX_W1: u32 = 0xBB67_AE85;
-
-/// Where an op's random numbers come from. Block b of the op (elements 4b..4b+3) is
-/// `philox4x32_10([b, stream, c_lo, c_hi], [seed_lo, seed_hi])` with the 64-bit counter
-/// c = ctr + (state[state_slot] | state[state_slot + 1] << 32), wrapping. The schedule advances
-/// the state word pair with `tick`, so an op that keeps its `RngAddr` draws new numbers every
-/// iteration; ops that run in the same iteration need different streams.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RngAddr {
-    /// The Philox key.
-    pub seed: u64,
-    /// Unique per op.
-    pub stream: u32,
-    /// A fixed counter offset, added to the one in the state buffer.
-    pub ctr: u64,
-    /// Index of the low word of the 64-bit counter in the state buffer (the high word follows).
-    pub state_slot: usize,
-}
 
 fn mulhilo(a: u32, b: u32) -> (u32, u32) {
     let p = a as u64 * b as u64;

@@ -106,7 +106,7 @@ pub fn write_idx(
             .with_context(|| format!("{name}: {v} does not fit the IDX header's u32"))?;
         header.extend_from_slice(&v.to_be_bytes());
     }
-    crate::viz::atomic_write(path, |w| {
+    crate::io::atomic_write(path, |w| {
         if gzip {
             let mut gz = GzEncoder::new(w, Compression::default());
             gz.write_all(&header)?;

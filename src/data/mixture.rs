@@ -1,7 +1,7 @@
 //! Isotropic Gaussian mixtures with equal weights: the ring, the grid and the 1-D mixture are all
 //! one of these, so sampling and mode evaluation are written once.
 
-use super::Noise;
+use crate::noise::Noise;
 
 /// Equal-weight mixture of isotropic Gaussians `N(centre_k, std^2 I)`.
 #[derive(Clone, Debug, PartialEq)]

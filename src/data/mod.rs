@@ -12,6 +12,7 @@ pub mod idx;
 pub mod images;
 pub mod mixture;
 
+use crate::noise::Noise;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -22,15 +23,6 @@ pub use folder::load_folder;
 pub use idx::{load_idx, write_idx};
 pub use images::{digits, parse_digits_csv, ImageSet};
 pub use mixture::Mixture;
-
-/// Source of random numbers for sampling. The project's Philox generator implements it, so CPU
-/// and GPU runs draw the same data.
-pub trait Noise {
-    /// Uniform on the open interval (0, 1).
-    fn uniform(&mut self) -> f32;
-    /// Standard normal N(0, 1).
-    fn normal(&mut self) -> f32;
-}
 
 /// The names `Dataset::parse` accepts.
 pub const NAMES: &[&str] = &[

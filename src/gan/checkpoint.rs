@@ -21,11 +21,11 @@ pub fn torch_architecture(spec: &NetSpec) -> String {
         let (lp, layer) = p;
         parts.push(format!("Linear({}, {})", lp.inp, lp.out));
         let act = match layer.act {
-            crate::cpu::Activation::Identity => "Identity()".to_string(),
-            crate::cpu::Activation::Relu => "ReLU()".to_string(),
-            crate::cpu::Activation::LeakyRelu(a) => format!("LeakyReLU({a})"),
-            crate::cpu::Activation::Tanh => "Tanh()".to_string(),
-            crate::cpu::Activation::Sigmoid => "Sigmoid()".to_string(),
+            crate::ops::Activation::Identity => "Identity()".to_string(),
+            crate::ops::Activation::Relu => "ReLU()".to_string(),
+            crate::ops::Activation::LeakyRelu(a) => format!("LeakyReLU({a})"),
+            crate::ops::Activation::Tanh => "Tanh()".to_string(),
+            crate::ops::Activation::Sigmoid => "Sigmoid()".to_string(),
         };
         parts.push(act);
     }
@@ -114,7 +114,7 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
         meta.insert("image_shape".to_string(), format!("{w},{h},{c}"));
     }
     let bytes = safetensors::serialize(views, Some(meta)).context("serialising checkpoint")?;
-    crate::viz::atomic_write(path, |w| {
+    crate::io::atomic_write(path, |w| {
         std::io::Write::write_all(w, &bytes)?;
         Ok(())
     })

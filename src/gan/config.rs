@@ -2,9 +2,8 @@
 //! uses, validated before anything touches the GPU. Saved as `config.toml` in the run directory
 //! and in every checkpoint.
 
-use crate::cpu::optim::AdamConfig;
-use crate::cpu::Activation;
 use crate::graph::net::{Layer, NetSpec};
+use crate::ops::{Activation, AdamConfig};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
@@ -102,19 +101,6 @@ impl Default for TrainConfig {
             channels: 1,
         }
     }
-}
-
-pub fn parse_activation(name: &str, alpha: f32) -> anyhow::Result<Activation> {
-    Ok(match name {
-        "relu" => Activation::Relu,
-        "leaky_relu" | "leakyrelu" => Activation::LeakyRelu(alpha),
-        "tanh" => Activation::Tanh,
-        "sigmoid" => Activation::Sigmoid,
-        "identity" | "linear" | "none" => Activation::Identity,
-        other => bail!(
-            "unknown activation {other:?}; use one of relu, leaky_relu, tanh, sigmoid, identity"
-        ),
-    })
 }
 
 fn mlp(
@@ -263,7 +249,7 @@ impl TrainConfig {
             bail!("image_size must be at least 1");
         }
         for a in [&self.g_act, &self.d_act, &self.g_out] {
-            parse_activation(a, self.leaky_alpha)?;
+            Activation::parse(a, self.leaky_alpha)?;
         }
         Ok(())
     }
@@ -273,9 +259,9 @@ impl TrainConfig {
         Ok(mlp(
             self.z_dim,
             &self.g_hidden,
-            parse_activation(&self.g_act, a)?,
+            Activation::parse(&self.g_act, a)?,
             data_dim,
-            parse_activation(&self.g_out, a)?,
+            Activation::parse(&self.g_out, a)?,
         ))
     }
 
@@ -284,7 +270,7 @@ impl TrainConfig {
         Ok(mlp(
             data_dim,
             &self.d_hidden,
-            parse_activation(&self.d_act, a)?,
+            Activation::parse(&self.d_act, a)?,
             1,
             Activation::Identity,
         ))

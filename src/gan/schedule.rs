@@ -18,11 +18,10 @@
 //! whole list is recorded once and replayed with no CPU write between iterations.
 
 use super::config::{GLoss, TrainConfig};
-use super::PhiloxNoise;
-use crate::data::Noise;
 use crate::graph::net::{NetSpec, NetTensors};
 use crate::graph::{Graph, Op, RngSource, TensorId, View};
-use crate::kernels::bce::BceSpec;
+use crate::noise::{Noise, PhiloxNoise};
+use crate::ops::BceSpec;
 
 /// Slots of the u32 state tensor; each counter is 64 bits (lo, hi).
 pub const SLOT_ITERATION: usize = 0;

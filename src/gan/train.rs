@@ -4,10 +4,10 @@
 use super::checkpoint::{self, Checkpoint};
 use super::config::TrainConfig;
 use super::schedule::{self, GanGraph, GanInputs, TrainState};
-use super::PhiloxNoise;
 use crate::data::Dataset;
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuPlan;
+use crate::noise::PhiloxNoise;
 use crate::viz;
 use anyhow::Context;
 use std::io::IsTerminal;
@@ -346,7 +346,7 @@ pub fn train(
     let samples_dir = out.join("samples");
     std::fs::create_dir_all(&samples_dir)
         .with_context(|| format!("creating the run directory {}", samples_dir.display()))?;
-    viz::atomic_write(&out.join("config.toml"), |w| {
+    crate::io::atomic_write(&out.join("config.toml"), |w| {
         w.write_all(cfg.to_toml().as_bytes())?;
         Ok(())
     })?;
@@ -434,7 +434,7 @@ pub fn train(
     } else {
         let (samples, _) = t.snapshot()?;
         let r = crate::eval::evaluate(&t.dataset, &samples)?;
-        viz::atomic_write(&out.join("eval.toml"), |w| {
+        crate::io::atomic_write(&out.join("eval.toml"), |w| {
             w.write_all(r.to_toml_string().as_bytes())?;
             Ok(())
         })?;
@@ -450,7 +450,7 @@ pub fn train(
 }
 
 fn write_metrics(path: &Path, rows: &[MetricsRow]) -> anyhow::Result<()> {
-    viz::atomic_write(path, |w| {
+    crate::io::atomic_write(path, |w| {
         writeln!(w, "{CSV_HEADER}")?;
         for r in rows {
             writeln!(w, "{}", r.csv())?;

@@ -3,7 +3,7 @@
 
 use super::{Dtype, Graph, Op, TensorId};
 use crate::cpu;
-use crate::kernels::matmul::Variant;
+use crate::ops::Variant;
 
 /// One CPU tensor: f32 values or u32 words.
 #[derive(Clone, Debug)]

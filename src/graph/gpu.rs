@@ -3,36 +3,9 @@
 
 use super::{Dtype, Graph, Op, TensorId};
 use crate::gpu::{Gpu, GpuError};
-use crate::kernels::activation::Activations;
-use crate::kernels::bce::Bce;
-use crate::kernels::gather::Gather;
-use crate::kernels::matmul::{Matmul, MatmulShape};
-use crate::kernels::optim::{Optim, OptimBuffers};
-use crate::kernels::rng::Rng;
-use crate::kernels::Dispatch;
-
-/// Every kernel family's pipelines, built once per device.
-pub struct Kernels {
-    pub act: Activations,
-    pub matmul: Matmul,
-    pub bce: Bce,
-    pub optim: Optim,
-    pub rng: Rng,
-    pub gather: Gather,
-}
-
-impl Kernels {
-    pub fn new(gpu: &Gpu) -> Result<Kernels, GpuError> {
-        Ok(Kernels {
-            act: Activations::new(gpu)?,
-            matmul: Matmul::new(gpu)?,
-            bce: Bce::new(gpu)?,
-            optim: Optim::new(gpu)?,
-            rng: Rng::new(gpu)?,
-            gather: Gather::new(gpu)?,
-        })
-    }
-}
+use crate::kernels::matmul::MatmulShape;
+use crate::kernels::optim::OptimBuffers;
+use crate::kernels::{Dispatch, Kernels};
 
 /// A graph's tensors on the device, and the kernels to run its ops.
 pub struct GpuPlan {

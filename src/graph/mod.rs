@@ -7,10 +7,7 @@ pub mod cpu;
 pub mod gpu;
 pub mod net;
 
-use crate::cpu::optim::AdamConfig;
-use crate::cpu::Activation;
-use crate::kernels::bce::BceSpec;
-use crate::kernels::matmul::Variant;
+use crate::ops::{Activation, AdamConfig, BceSpec, RngAddr, Variant};
 
 /// Index of a tensor in its [`Graph`].
 pub type TensorId = usize;
@@ -55,8 +52,8 @@ pub struct RngSource {
 
 impl RngSource {
     /// The kernels' address: this source's key and stream, counter offset 0, plus the GPU counter.
-    pub fn addr(&self) -> crate::cpu::rng::RngAddr {
-        crate::cpu::rng::RngAddr {
+    pub fn addr(&self) -> RngAddr {
+        RngAddr {
             seed: self.seed,
             stream: self.stream,
             ctr: 0,

@@ -3,8 +3,7 @@
 //! forward pass and of its backward pass, which visits the layers in exactly the reverse order.
 
 use super::{Graph, Op, TensorId, View};
-use crate::cpu::Activation;
-use crate::kernels::matmul::Variant;
+use crate::ops::{Activation, Variant};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Layer {

@@ -1,8 +1,8 @@
 //! Launcher for shaders/activation.wgsl.
 
 use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
-use crate::cpu::Activation;
 use crate::gpu::{Gpu, GpuError};
+use crate::ops::Activation;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -12,6 +12,9 @@ struct Params {
     x_off: u32,
     _pad: u32,
 }
+
+/// Held against `Params` in activation.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout = params_layout!("activation.wgsl", Params, n, alpha, x_off);
 
 /// The forward and backward kernels of every activation (identity needs none).
 pub struct Activations {
@@ -77,7 +80,8 @@ impl Activations {
         gpu.expect_len(k.name, x, n)?;
         gpu.expect_len(k.name, out, n)?;
         let p = Self::params(gpu, act, n, 0);
-        k.bind(gpu, &[&p, x, x, out], grid_1d(n, 256)).map(Some)
+        k.bind(gpu, &[("p", &p), ("x", x), ("out", out)], grid_1d(n, 256))
+            .map(Some)
     }
 
     /// out[..n] = dy[..n] * act'(from y[y_off..y_off + n]). `None` for the identity (the
@@ -100,6 +104,11 @@ impl Activations {
         gpu.expect_len(k.name, dy, n)?;
         gpu.expect_len(k.name, out, n)?;
         let p = Self::params(gpu, act, n, y_off);
-        k.bind(gpu, &[&p, y, dy, out], grid_1d(n, 256)).map(Some)
+        k.bind(
+            gpu,
+            &[("p", &p), ("x", y), ("dy", dy), ("out", out)],
+            grid_1d(n, 256),
+        )
+        .map(Some)
     }
 }

@@ -2,6 +2,7 @@
 
 use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
+use crate::ops::BceSpec;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -14,17 +15,9 @@ struct Params {
     _pad: [u32; 3],
 }
 
-/// Where and how a loss is written: `n` rows, the first `split` of which form the first half for
-/// the mean of sigmoid, the loss multiplied by `scale`, written (or added, with `accumulate`) to
-/// metrics[metrics_off..metrics_off + 3].
-#[derive(Clone, Copy, Debug)]
-pub struct BceSpec {
-    pub n: usize,
-    pub split: usize,
-    pub scale: f32,
-    pub metrics_off: usize,
-    pub accumulate: bool,
-}
+/// Held against `Params` in bce.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout =
+    params_layout!("bce.wgsl", Params, n, split, scale, metrics_off, accumulate);
 
 pub struct Bce {
     loss: Kernel,
@@ -67,8 +60,11 @@ impl Bce {
         gpu.expect_len("bce_with_logits y", y, s.n)?;
         gpu.expect_len("bce_with_logits metrics", metrics, s.metrics_off + 3)?;
         let p = Self::params(gpu, &s);
-        self.loss
-            .bind(gpu, &[&p, x, y, metrics, metrics], [1, 1, 1])
+        self.loss.bind(
+            gpu,
+            &[("p", &p), ("x", x), ("y", y), ("metrics", metrics)],
+            [1, 1, 1],
+        )
     }
 
     /// grad = scale * (sigmoid(x) - y) / n.
@@ -84,7 +80,10 @@ impl Bce {
             gpu.expect_len(&format!("bce_with_logits_backward {what}"), b, s.n)?;
         }
         let p = Self::params(gpu, &s);
-        self.backward
-            .bind(gpu, &[&p, x, y, grad, grad], grid_1d(s.n, 256))
+        self.backward.bind(
+            gpu,
+            &[("p", &p), ("x", x), ("y", y), ("grad", grad)],
+            grid_1d(s.n, 256),
+        )
     }
 }

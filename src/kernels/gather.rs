@@ -12,6 +12,10 @@ struct Params {
     out_off: u32,
 }
 
+/// Held against `Params` in gather.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout =
+    params_layout!("gather.wgsl", Params, rows, cols, data_rows, out_off);
+
 /// Minibatch gathering: rows of a data set picked by a u32 index buffer.
 pub struct Gather {
     rows: Kernel,
@@ -61,6 +65,10 @@ impl Gather {
                 out_off: out_off as u32,
             },
         );
-        self.rows.bind(gpu, &[&p, data, idx, out], grid_1d(n, 256))
+        self.rows.bind(
+            gpu,
+            &[("p", &p), ("data", data), ("idx", idx), ("out", out)],
+            grid_1d(n, 256),
+        )
     }
 }

@@ -3,25 +3,14 @@
 //! and the bias gradient.
 
 use super::{grid_1d, groups, Dispatch, Kernel, ShaderFamily};
-use crate::cpu::Activation;
 use crate::gpu::{Gpu, GpuError};
+use crate::ops::{Activation, Variant};
 use wgpu::Buffer;
 
 /// Side of the block of C one tiled workgroup computes (BM = BN in matmul.wgsl).
 const TILE: usize = 64;
 /// Side of the naive kernel's workgroup (one output per invocation).
 const NAIVE_WG: usize = 16;
-
-/// Which operand is read transposed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Variant {
-    /// C = A B; A stored [M,K], B stored [K,N].
-    AB,
-    /// C = A^T B; A stored [K,M].
-    AtB,
-    /// C = A B^T; B stored [N,K].
-    ABt,
-}
 
 /// How a tiled kernel reads A and B into workgroup memory. Both sum in the same order, so they
 /// give the same bits; [`Matmul::bind`] picks `Vec4` wherever [`MatmulShape::allows_vec4`].
@@ -71,7 +60,6 @@ impl MatmulShape {
     }
 }
 
-/// Must match `Params` in matmul.wgsl (48 bytes, a multiple of 16).
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
@@ -87,6 +75,22 @@ struct Params {
     bias_off: u32,
     _pad: [u32; 2],
 }
+
+/// Held against `Params` in matmul.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout = params_layout!(
+    "matmul.wgsl",
+    Params,
+    m,
+    k,
+    n,
+    act,
+    alpha,
+    has_bias,
+    a_off,
+    b_off,
+    c_off,
+    bias_off
+);
 
 /// The pipelines of matmul.wgsl, built once.
 pub struct Matmul {
@@ -207,7 +211,7 @@ impl Matmul {
             ..bytemuck::Zeroable::zeroed()
         };
         let pb = gpu.uniform("bias_grad params", &p);
-        k.bind(gpu, &[&pb, dz, dz, dz, db], grid_1d(cols, 256))
+        k.bind(gpu, &[("p", &pb), ("a", dz), ("c", db)], grid_1d(cols, 256))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -250,10 +254,19 @@ impl Matmul {
             _pad: [0; 2],
         };
         let pb = gpu.uniform(name, &p);
-        // Without a bias the shader never reads binding 3, but the layout still needs a read-only
-        // buffer there: A serves (C would conflict with its read_write use). Bindings 5 and 6 are
-        // A and B again, as the vec4 kernels read them.
-        kernel.bind(gpu, &[&pb, a, b, bias.unwrap_or(a), c, a, b], grid)
+        // Without a bias the shader never reads `bias`, but the layout still needs a read-only
+        // buffer there: A serves (C would conflict with its read_write use). `a4` and `b4` are A
+        // and B again, as the vec4 kernels read them.
+        let bindings = [
+            ("p", &pb),
+            ("a", a),
+            ("b", b),
+            ("bias", bias.unwrap_or(a)),
+            ("c", c),
+            ("a4", a),
+            ("b4", b),
+        ];
+        kernel.bind(gpu, &bindings, grid)
     }
 }
 

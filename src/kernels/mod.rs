@@ -6,6 +6,27 @@
 //! subset of them. wgpu's automatic layout keeps only the used ones, so a [`Kernel`] asks naga which
 //! bindings its entry point touches and passes exactly those.
 
+/// The layout of a launcher's `Params` as Rust lays it out: its size and the byte offset of every
+/// named field. The WGSL `Params` of the family must match it field for field (padding aside);
+/// `tests/launcher_contracts.rs` holds each one against naga's reflection of the shader.
+#[derive(Debug)]
+pub struct ParamsLayout {
+    pub family: &'static str,
+    pub size: usize,
+    pub fields: &'static [(&'static str, usize)],
+}
+
+/// `params_layout!("x.wgsl", Params, field, ...)`: a [`ParamsLayout`] from the struct itself.
+macro_rules! params_layout {
+    ($family:expr, $ty:ty, $($field:ident),+ $(,)?) => {
+        $crate::kernels::ParamsLayout {
+            family: $family,
+            size: ::std::mem::size_of::<$ty>(),
+            fields: &[$((stringify!($field), ::std::mem::offset_of!($ty, $field))),+],
+        }
+    };
+}
+
 pub mod activation;
 pub mod bce;
 pub mod gather;
@@ -14,6 +35,39 @@ pub mod optim;
 pub mod rng;
 
 use crate::gpu::{Gpu, GpuError};
+
+/// Every kernel family's pipelines, built once per device.
+pub struct Kernels {
+    pub act: activation::Activations,
+    pub matmul: matmul::Matmul,
+    pub bce: bce::Bce,
+    pub optim: optim::Optim,
+    pub rng: rng::Rng,
+    pub gather: gather::Gather,
+}
+
+impl Kernels {
+    pub fn new(gpu: &Gpu) -> Result<Kernels, GpuError> {
+        Ok(Kernels {
+            act: activation::Activations::new(gpu)?,
+            matmul: matmul::Matmul::new(gpu)?,
+            bce: bce::Bce::new(gpu)?,
+            optim: optim::Optim::new(gpu)?,
+            rng: rng::Rng::new(gpu)?,
+            gather: gather::Gather::new(gpu)?,
+        })
+    }
+}
+
+/// Every launcher's uniform layout, one per family.
+pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
+    activation::PARAMS,
+    bce::PARAMS,
+    gather::PARAMS,
+    matmul::PARAMS,
+    optim::PARAMS,
+    rng::PARAMS,
+];
 
 /// Helpers every shader family may call (activation functions), prepended to each family's source.
 pub const COMMON: &str = include_str!("../../shaders/common.wgsl");
@@ -101,13 +155,17 @@ impl ShaderFamily {
             .position(|e| e.name == entry)
             .ok_or_else(|| GpuError::Shape(format!("{} has no entry point {entry}", self.name)))?;
         let ep_info = self.info.get_entry_point(index);
-        let mut used: Vec<u32> = self
-            .naga
-            .global_variables
-            .iter()
-            .filter(|(h, _)| !ep_info[*h].is_empty())
-            .filter_map(|(_, g)| g.binding.as_ref().map(|b| b.binding))
-            .collect();
+        let mut used: Vec<(u32, String)> = Vec::new();
+        let mut declared: Vec<String> = Vec::new();
+        for (h, g) in self.naga.global_variables.iter() {
+            let (Some(b), Some(name)) = (&g.binding, &g.name) else {
+                continue;
+            };
+            declared.push(name.clone());
+            if !ep_info[h].is_empty() {
+                used.push((b.binding, name.clone()));
+            }
+        }
         used.sort_unstable();
         let pipeline = gpu.checked(entry, || {
             gpu.device
@@ -126,6 +184,7 @@ impl ShaderFamily {
             pipeline,
             layout,
             used,
+            declared,
         })
     }
 }
@@ -135,18 +194,31 @@ pub struct Kernel {
     pub name: &'static str,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
-    used: Vec<u32>,
+    /// (binding number, variable name) of every binding the entry point touches.
+    used: Vec<(u32, String)>,
+    /// The names of every binding the family declares.
+    declared: Vec<String>,
 }
 
 impl Kernel {
-    /// Binds `buffers` (index = binding number, as declared in the family's file; the ones this
-    /// entry point does not use are skipped) and fixes the grid. Done once, when a plan is built.
+    /// Binds `buffers`, each named as its variable in the family's file (`("a", &a)`), and fixes
+    /// the grid. Bindings this entry point does not use are skipped, so a launcher may name every
+    /// buffer of the family. Done once, when a plan is built. A name the family does not declare,
+    /// or a used binding left without a buffer, is a launcher bug and panics with both names.
     pub fn bind(
         &self,
         gpu: &Gpu,
-        buffers: &[&wgpu::Buffer],
+        buffers: &[(&str, &wgpu::Buffer)],
         workgroups: [u32; 3],
     ) -> Result<Dispatch, GpuError> {
+        for (name, _) in buffers {
+            assert!(
+                self.declared.iter().any(|d| d == name),
+                "{}: the shader declares no binding named {name:?} (it has {:?})",
+                self.name,
+                self.declared
+            );
+        }
         let max = gpu.limits.max_compute_workgroups_per_dimension;
         if workgroups.iter().any(|&w| w > max) {
             return Err(GpuError::Shape(format!(
@@ -157,12 +229,12 @@ impl Kernel {
         let entries: Vec<wgpu::BindGroupEntry> = self
             .used
             .iter()
-            .map(|&b| {
-                let buf = buffers
-                    .get(b as usize)
-                    .unwrap_or_else(|| panic!("{}: binding {b} was not given a buffer", self.name));
+            .map(|(b, name)| {
+                let (_, buf) = buffers.iter().find(|(n, _)| n == name).unwrap_or_else(|| {
+                    panic!("{}: binding {b} ({name}) was not given a buffer", self.name)
+                });
                 wgpu::BindGroupEntry {
-                    binding: b,
+                    binding: *b,
                     resource: buf.as_entire_binding(),
                 }
             })

@@ -1,8 +1,8 @@
 //! Launcher for shaders/optim.wgsl.
 
 use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
-use crate::cpu::optim::AdamConfig;
 use crate::gpu::{Gpu, GpuError};
+use crate::ops::AdamConfig;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -17,12 +17,45 @@ struct Params {
     final_frac: f32,
 }
 
+/// Held against `Params` in optim.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout = params_layout!(
+    "optim.wgsl",
+    Params,
+    n,
+    lr,
+    beta1,
+    beta2,
+    eps,
+    step_slot,
+    decay_steps,
+    final_frac
+);
+
 /// The flat buffers one optimiser step works on (all `n` long).
 pub struct OptimBuffers<'a> {
     pub w: &'a wgpu::Buffer,
     pub grad: &'a wgpu::Buffer,
     pub m: &'a wgpu::Buffer,
     pub v: &'a wgpu::Buffer,
+}
+
+impl<'a> OptimBuffers<'a> {
+    /// The bindings of optim.wgsl by name, with the parameters `p` and the step-count `state`.
+    fn named(
+        &self,
+        state: Option<&'a wgpu::Buffer>,
+        p: &'a wgpu::Buffer,
+    ) -> Vec<(&'static str, &'a wgpu::Buffer)> {
+        let mut v = vec![
+            ("p", p),
+            ("w", self.w),
+            ("grad", self.grad),
+            ("m", self.m),
+            ("v", self.v),
+        ];
+        v.extend(state.map(|s| ("state", s)));
+        v
+    }
 }
 
 pub struct Optim {
@@ -72,7 +105,7 @@ impl Optim {
             },
         );
         self.adam
-            .bind(gpu, &[&p, state, b.w, b.grad, b.m, b.v], grid_1d(n, 256))
+            .bind(gpu, &b.named(Some(state), &p), grid_1d(n, 256))
     }
 
     /// SGD with momentum `mu` over `n` parameters (`b.v` is not used).
@@ -98,7 +131,6 @@ impl Optim {
                 final_frac: 1.0,
             },
         );
-        self.sgd
-            .bind(gpu, &[&p, b.w, b.w, b.grad, b.m, b.v], grid_1d(n, 256))
+        self.sgd.bind(gpu, &b.named(None, &p), grid_1d(n, 256))
     }
 }

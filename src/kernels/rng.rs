@@ -5,7 +5,7 @@
 use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 
-pub use crate::cpu::rng::RngAddr;
+use crate::ops::RngAddr;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -23,6 +23,12 @@ struct Params {
     n_rows: u32,
     _pad: u32,
 }
+
+/// Held against `Params` in rng.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout = params_layout!(
+    "rng.wgsl", Params, seed_lo, seed_hi, stream, state_slot, ctr_lo, ctr_hi, out_off, n, a, b,
+    n_rows
+);
 
 /// The random-number kernels, built once.
 pub struct Rng {
@@ -101,7 +107,12 @@ impl Rng {
         // One invocation per Philox block of four elements.
         k.bind(
             gpu,
-            &[&p, state, out.buf, out.buf],
+            &[
+                ("p", &p),
+                ("state", state),
+                ("out_f32", out.buf),
+                ("out_u32", out.buf),
+            ],
             grid_1d(out.n.div_ceil(4), 256),
         )
     }
@@ -201,6 +212,7 @@ impl Rng {
                 ..bytemuck::Zeroable::zeroed()
             },
         );
-        self.tick.bind(gpu, &[&p, state], [1, 1, 1])
+        self.tick
+            .bind(gpu, &[("p", &p), ("state", state)], [1, 1, 1])
     }
 }

@@ -1,6 +1,6 @@
 //! PNG frames into one infinitely looping animated GIF.
 
-use super::atomic_write;
+use crate::io::atomic_write;
 use anyhow::Context;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame, RgbaImage};

@@ -3,7 +3,8 @@
 //! Pixels are values in [-1, 1] (the generator's tanh range), row-major, channels interleaved
 //! (HWC) when there are three; -1 maps to 0, 1 to 255, values beyond are clamped and NaN is 0.
 
-use super::{atomic_write, save_png};
+use super::save_png;
+use crate::io::atomic_write;
 use image::{ImageEncoder, Rgb, RgbImage};
 use std::path::Path;
 

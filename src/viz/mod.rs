@@ -22,10 +22,9 @@ pub use gif::write_gif;
 pub use grid::{grid_scale, image_grid, save_image, GRID_GAP};
 pub use scatter::{scatter_2d, scatter_pixel, Heatmap};
 
-use anyhow::Context;
+use crate::io::atomic_write;
 use image::{ImageEncoder, Rgb, RgbImage};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Colour of real (data) samples in every picture.
 pub const REAL: Rgb<u8> = Rgb([20, 20, 20]);
@@ -80,42 +79,6 @@ pub fn ramp(v: f32) -> Rgb<u8> {
         *o = (base * (1.0 - RAMP_LIGHTEN) + 255.0 * RAMP_LIGHTEN).round() as u8;
     }
     Rgb(out)
-}
-
-/// Writes `path` through `write` into a temporary file beside it, then renames it into place,
-/// so readers see the old file or the new one and never half of one. Creates missing parent
-/// folders. On error the temporary file is removed and the message names `path`.
-pub fn atomic_write(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> anyhow::Result<()> {
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::new(file);
-        write(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Saves `img` as a PNG at `path`, atomically.
