@@ -1,4 +1,4 @@
-//! `cargo bench --bench kernels`: the matmul and elementwise kernel benchmark of WORKLOADS.md (K)
+//! `cargo bench --bench kernels`: the matmul and elementwise kernel benchmark of benches/WORKLOADS.md (K)
 //! on the default adapter. Set SHADERGAN_BENCH_QUICK=1 to skip 2048^3.
 use shadergan::gpu::{Gpu, GpuOptions};
 

@@ -6,8 +6,8 @@
 //! Read next: src/gan/schedule.rs (one iteration of Algorithm 1 as a list of kernel launches),
 //! then src/graph/net.rs (forward, and backward in exactly the reverse order).
 use shadergan::gan::config::TrainConfig;
-use shadergan::gan::train::train;
 use shadergan::gpu::{Gpu, GpuOptions};
+use shadergan::run::train;
 
 fn main() -> anyhow::Result<()> {
     let gpu = Gpu::new(&GpuOptions::default())?;

@@ -12,7 +12,8 @@ use anyhow::{bail, Result};
 
 use crate::data::Dataset;
 
-#[derive(Clone, Debug, PartialEq)]
+/// Written as `eval.toml` in a run directory (serde, in field order).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModeReport {
     pub modes_captured: usize,
     pub modes_total: usize,
@@ -78,23 +79,6 @@ pub fn evaluate(data: &Dataset, samples: &[f32]) -> Result<ModeReport> {
         );
     };
     Ok(mode_coverage(samples, data.dim(), &m.centres, m.std))
-}
-
-impl ModeReport {
-    /// The report as TOML `key = value` lines, for `eval.toml` in a run directory.
-    pub fn to_toml_string(&self) -> String {
-        let counts: Vec<String> = self.per_mode_counts.iter().map(usize::to_string).collect();
-        // `{:?}` keeps the decimal point on whole numbers, so TOML reads a float.
-        format!(
-            "modes_captured = {}\nmodes_total = {}\nhigh_quality_fraction = {:?}\nsamples = {}\n\
-             per_mode_counts = [{}]\n",
-            self.modes_captured,
-            self.modes_total,
-            self.high_quality_fraction,
-            self.samples,
-            counts.join(", ")
-        )
-    }
 }
 
 impl fmt::Display for ModeReport {

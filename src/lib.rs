@@ -20,4 +20,5 @@ pub mod io;
 pub mod kernels;
 pub mod noise;
 pub mod ops;
+pub mod run;
 pub mod viz;

@@ -2,8 +2,11 @@ use clap::Parser;
 
 fn main() {
     let cli = shadergan::cli::Cli::parse();
-    if let Err(e) = shadergan::cli::run(cli) {
-        eprintln!("shadergan: error: {e:#}");
-        std::process::exit(1);
+    match shadergan::cli::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("shadergan: error: {e:#}");
+            std::process::exit(1);
+        }
     }
 }

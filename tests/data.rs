@@ -228,7 +228,9 @@ fn report_display_and_toml() {
         r.to_string(),
         "modes captured 8/8, high-quality samples 93.4% of 2500"
     );
-    let toml = r.to_toml_string();
+    // As eval.toml is written (run::dir::write_eval) and read back.
+    let toml = toml::to_string(&r).unwrap();
+    assert_eq!(toml::from_str::<ModeReport>(&toml).unwrap(), r);
     for line in [
         "modes_captured = 8",
         "modes_total = 8",
@@ -246,8 +248,8 @@ fn report_display_and_toml() {
         ..r
     };
     assert!(
-        whole
-            .to_toml_string()
+        toml::to_string(&whole)
+            .unwrap()
             .contains("high_quality_fraction = 1.0\n"),
         "a TOML float needs its point"
     );

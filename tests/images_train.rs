@@ -7,7 +7,7 @@ use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::TrainConfig;
 use shadergan::gan::generate::generate;
 use shadergan::gan::schedule::fixed_noise;
-use shadergan::gan::train::{check_fits, Trainer, GRID_IMAGES};
+use shadergan::gan::trainer::{check_fits, Trainer, GRID_IMAGES};
 
 #[test]
 fn digits_run_writes_grids_and_sample_reads_the_architecture_from_the_file() {
@@ -107,7 +107,7 @@ fn checkpoint_round_trip_gives_identical_generator_outputs() {
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&before), bits(&after));
     // The trainer's own picture of the same noise is the same computation.
-    let (snap, _) = t.snapshot().unwrap();
+    let snap = t.snapshot().unwrap().samples;
     assert_eq!(bits(&snap), bits(&before));
     assert!(
         before.iter().all(|v| (-1.0..=1.0).contains(v)),

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use shadergan::gan::checkpoint;
 use shadergan::gan::config::TrainConfig;
-use shadergan::gan::train::{read_metrics, train};
+use shadergan::run::{read_metrics, train};
 
 fn quick_config() -> TrainConfig {
     TrainConfig {

@@ -1,4 +1,4 @@
-//! Kernel benchmark (WORKLOADS.md, K): the tiled `matmul` (vec4 loads wherever the shape allows,
+//! Kernel benchmark (benches/WORKLOADS.md, K): the tiled `matmul` (vec4 loads wherever the shape allows,
 //! as `Matmul::bind` picks) against the same kernel with scalar loads and against the naive
 //! one-output-per-invocation baseline on the reference shapes; vec4 against scalar loads for
 //! each tiled variant; and an elementwise kernel in GB/s.
@@ -38,7 +38,7 @@ const WARMUPS: usize = 3;
 /// run on a CPU-emulated device, so it gets fewer runs (the report says how many).
 const BUDGET: Duration = Duration::from_secs(20);
 
-/// The (M, K, N) shapes of WORKLOADS.md K: the square ones, then the six that M512 runs.
+/// The (M, K, N) shapes of benches/WORKLOADS.md K: the square ones, then the six that M512 runs.
 const SQUARE: [usize; 2] = [1024, 2048];
 const M512: [(usize, usize, usize); 6] = [
     (512, 100, 256),

@@ -1,5 +1,8 @@
-//! The `shadergan` command line.
+//! The `shadergan` command line: one file per subcommand.
 
+pub mod bench;
+pub mod eval;
+pub mod sample;
 pub mod train;
 
 use crate::gpu::{adapter_report, Backend, Gpu, GpuOptions};
@@ -64,49 +67,56 @@ pub enum Command {
         target: PathBuf,
     },
     /// Draw samples from a checkpoint's generator as CSV.
-    Sample(train::SampleArgs),
+    Sample(sample::SampleArgs),
     /// Benchmarks in physical units.
     Bench {
         #[command(subcommand)]
-        what: BenchWhat,
+        what: bench::BenchWhat,
     },
 }
 
-#[derive(Subcommand, Debug)]
-pub enum BenchWhat {
-    /// Matmul (workload K shapes) and elementwise kernels: median time, GFLOP/s or GB/s.
-    Kernels {
-        /// Skip the largest shapes (2048^3), for slow software drivers.
-        #[arg(long)]
-        quick: bool,
-    },
-    /// Iterations per second for workloads T, M64 and M512 (WORKLOADS.md), GPU and CPU executor.
-    Train {
-        /// Fewer timed iterations (for slow software drivers).
-        #[arg(long)]
-        quick: bool,
-    },
-}
-
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// How the process ends: 0, or 130 for a run stopped by Ctrl-C or SIGTERM (the shell's code
+/// for an interrupted command).
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Devices => {
-            print!("{}", adapter_report(cli.gpu.backend)?);
-            Ok(())
+        Command::Devices => print!("{}", adapter_report(cli.gpu.backend)?),
+        Command::Train(args) => {
+            let gpu = cli.gpu.open()?;
+            stop_on_signal()?;
+            if train::run_train(&gpu, &args)?.interrupted {
+                return Ok(130);
+            }
         }
-        Command::Train(args) => train::run_train(&cli.gpu.open()?, &args),
-        Command::Eval { target } => train::run_eval(&cli.gpu.open()?, &target),
-        Command::Sample(args) => train::run_sample(&cli.gpu.open()?, &args),
-        Command::Bench { what } => match what {
-            BenchWhat::Kernels { quick } => {
-                let gpu = cli.gpu.open()?;
-                print!("{}", crate::bench::kernels::run(&gpu, quick)?);
-                Ok(())
-            }
-            BenchWhat::Train { quick } => {
-                let gpu = cli.gpu.open()?;
-                crate::bench::train::run(&gpu, quick)
-            }
-        },
+        Command::Eval { target } => eval::run_eval(&cli.gpu.open()?, &target)?,
+        Command::Sample(args) => sample::run_sample(&cli.gpu.open()?, &args)?,
+        Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,
+    }
+    Ok(0)
+}
+
+/// The first Ctrl-C (or SIGTERM) asks the run to stop after its current submit and write its
+/// checkpoint, metrics and pictures; a second one ends the process at once.
+fn stop_on_signal() -> anyhow::Result<()> {
+    static SIGNALS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    ctrlc::set_handler(|| {
+        if SIGNALS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0 {
+            eprintln!("\nshadergan: stopped at once");
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\nshadergan: stopping after the current submit and writing the checkpoint, \
+             metrics and pictures (Ctrl-C again to stop at once)"
+        );
+        crate::run::request_stop();
+    })?;
+    Ok(())
+}
+
+/// A run directory or a checkpoint file.
+fn checkpoint_path(p: &std::path::Path) -> PathBuf {
+    if p.is_dir() {
+        p.join(crate::run::dir::CHECKPOINT)
+    } else {
+        p.to_path_buf()
     }
 }

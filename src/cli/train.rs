@@ -1,29 +1,46 @@
-//! `shadergan train`, `eval` and `sample`.
+//! `shadergan train`: resolve the configuration (defaults, then `--config FILE`, then flags),
+//! open the run directory, train, and say where everything went.
 
 use crate::gan::checkpoint;
-use crate::gan::config::{GLoss, TrainConfig};
-use crate::gan::schedule::fixed_noise;
-use crate::gan::train::train;
+use crate::gan::config::{read_toml_table, GLoss, TrainConfig};
 use crate::gpu::Gpu;
+use crate::run::{self, RunDir};
 use anyhow::{bail, Context};
 use clap::Args;
-use std::path::{Path, PathBuf};
+use serde::Serialize;
+use std::path::PathBuf;
 
-/// Flags of `shadergan train`. Each overrides the same key of `--config FILE`, which overrides
-/// the defaults (`shadergan train` alone trains `ring`).
+/// Flags of `shadergan train`.
 #[derive(Args, Debug, Default)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub run: RunFlags,
+    #[command(flatten)]
+    pub set: ConfigFlags,
+}
+
+/// Where the run goes and where its configuration comes from.
+#[derive(Args, Debug, Default)]
+pub struct RunFlags {
     /// TOML file with any of the keys below (snake_case, e.g. `lr_d = 2e-4`).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Run directory (default: runs/<dataset>-<date>-<time>).
+    /// Run directory (default: runs/<dataset>-<date>-<time>); a new run needs a new or empty one.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in this directory from its checkpoint.safetensors (with --iterations
     /// larger than the iterations already done).
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
-    /// Data set: ring, grid, spiral, moons, gauss1d, with parameters as in `ring:n=8,radius=2,std=0.02`.
+}
+
+/// Configuration keys as flags. Each overrides the same key of `--config FILE`, which overrides
+/// the defaults; the flags given are laid over the configuration as one TOML table, so each
+/// flag's name is its key (a flag with no key fails to parse, in tests/cli_config.rs).
+#[derive(Args, Debug, Default, Serialize)]
+pub struct ConfigFlags {
+    /// Data set: ring, grid, spiral, moons, gauss1d, digits, idx:FILE, images:DIR, with
+    /// parameters as in `ring:n=8,radius=2,std=0.02`.
     #[arg(long)]
     pub dataset: Option<String>,
     /// Total iterations (k D updates and one G update each).
@@ -89,7 +106,7 @@ pub struct TrainArgs {
     /// Iterations recorded into one GPU submit.
     #[arg(long)]
     pub iters_per_submit: Option<u64>,
-    /// Image folders: resize every image to N x N pixels (default: the first image's size).
+    /// Image data sets: resize every image to N x N pixels (default: the images' own size).
     #[arg(long, value_name = "N")]
     pub image_size: Option<u32>,
     /// Image folders: 1 (grayscale) or 3 (RGB).
@@ -97,127 +114,95 @@ pub struct TrainArgs {
     pub channels: Option<u32>,
 }
 
-macro_rules! overlay {
-    ($cfg:ident, $args:ident, $($f:ident),*) => {
-        $( if let Some(v) = $args.$f.clone() { $cfg.$f = v; } )*
-    };
+impl ConfigFlags {
+    /// The flags given, as a TOML table keyed like the configuration (flags not given are left
+    /// out).
+    pub fn table(&self) -> anyhow::Result<toml::Table> {
+        Ok(toml::Table::try_from(self)?)
+    }
 }
 
 impl TrainArgs {
-    /// Defaults (`base`, or those of the data set when starting afresh), then the config file,
-    /// then the flags.
+    /// `base` (a resumed run's configuration) or the defaults of the data set, then the config
+    /// file, then the flags; validated.
     pub fn resolve(&self, base: Option<TrainConfig>) -> anyhow::Result<TrainConfig> {
-        let mut cfg = match (&self.config, base) {
-            (Some(p), _) => TrainConfig::from_toml_file_over(p, self.dataset.as_deref())?,
-            (None, Some(b)) => b,
-            (None, None) => TrainConfig::defaults_for(self.dataset.as_deref().unwrap_or("ring")),
+        let file = match &self.run.config {
+            Some(p) => Some(read_toml_table(p)?),
+            None => None,
         };
-        if let Some(n) = self.image_size {
-            cfg.image_size = Some(n);
-        }
-        overlay!(
-            cfg,
-            self,
-            dataset,
-            iterations,
-            batch,
-            z_dim,
-            g_hidden,
-            d_hidden,
-            g_act,
-            d_act,
-            g_out,
-            leaky_alpha,
-            d_steps,
-            g_loss,
-            lr_d,
-            lr_g,
-            lr_decay_iters,
-            lr_final_frac,
-            beta1,
-            beta2,
-            real_label,
-            seed,
-            log_every,
-            checkpoint_every,
-            iters_per_submit,
-            channels
-        );
+        let base = base.unwrap_or_else(|| {
+            let ds = self.set.dataset.as_deref().or_else(|| {
+                file.as_ref()
+                    .and_then(|f| f.get("dataset"))
+                    .and_then(|v| v.as_str())
+            });
+            TrainConfig::defaults_for(ds.unwrap_or("ring"))
+        });
+        let mut layers: Vec<toml::Table> = file.into_iter().collect();
+        layers.push(self.set.table()?);
+        let cfg = base
+            .overlaid(&layers)
+            .with_context(|| match &self.run.config {
+                Some(p) => format!("in config file {} or the flags", p.display()),
+                None => "in the flags".to_string(),
+            })?;
         cfg.validate()?;
         crate::data::Dataset::parse(&cfg.dataset)?;
         Ok(cfg)
     }
 }
 
-/// UTC date and time as YYYYMMDD-HHMMSS (for default run names), without a date crate.
+/// UTC date and time as YYYYMMDD-HHMMSS, for default run names.
 fn timestamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = ((secs / 86400) as i64, secs % 86400);
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    time::OffsetDateTime::now_utc()
+        .format(fmt)
+        .unwrap_or_else(|_| "run".to_string())
 }
 
-pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<()> {
-    let (cfg, out, state) = match &args.resume {
-        Some(dir) => {
-            let path = dir.join("checkpoint.safetensors");
-            let ck = checkpoint::load(&path)
-                .with_context(|| format!("resuming from {}", dir.display()))?;
+/// What `--resume` may change: anything but the data set, seed, batch, architecture and image
+/// shape (the checkpoint's tensors and the run's random streams depend on those).
+fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
+    let key = |c: &TrainConfig| {
+        (
+            (c.dataset.clone(), c.z_dim, c.batch, c.seed, c.data_size),
+            (c.g_hidden.clone(), c.d_hidden.clone()),
+            (
+                c.g_act.clone(),
+                c.d_act.clone(),
+                c.g_out.clone(),
+                c.leaky_alpha.to_bits(),
+            ),
+            (c.image_size, c.channels),
+        )
+    };
+    key(a) == key(b)
+}
+
+pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<run::TrainSummary> {
+    let (cfg, dir, state) = match &args.run.resume {
+        Some(from) => {
+            let ck = checkpoint::load(&from.join(run::dir::CHECKPOINT))
+                .with_context(|| format!("resuming from {}", from.display()))?;
             let cfg = args.resolve(Some(ck.config.clone()))?;
-            let arch = |c: &TrainConfig| {
-                (
-                    (c.dataset.clone(), c.z_dim, c.batch, c.seed, c.data_size),
-                    (c.g_hidden.clone(), c.d_hidden.clone()),
-                    (
-                        c.g_act.clone(),
-                        c.d_act.clone(),
-                        c.g_out.clone(),
-                        c.leaky_alpha.to_bits(),
-                    ),
-                    (c.image_size, c.channels),
-                )
-            };
-            if arch(&cfg) != arch(&ck.config) {
+            if !same_run(&cfg, &ck.config) {
                 bail!(
                     "--resume keeps the run's data set, seed, batch and architecture; change only \
                      --iterations, learning rates, logging and checkpoint intervals"
                 );
             }
-            let out = args.out.clone().unwrap_or_else(|| dir.clone());
-            (cfg, out, Some(ck.state))
+            let out = args.run.out.clone().unwrap_or_else(|| from.clone());
+            let dir = RunDir::resume(&out, from, ck.state.iteration())?;
+            (cfg, dir, Some(ck.state))
         }
         None => {
             let cfg = args.resolve(None)?;
             let name = cfg.dataset.split(':').next().unwrap_or("run").to_string();
-            let out = args
-                .out
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("runs").join(format!("{name}-{}", timestamp())));
-            if out.join("checkpoint.safetensors").exists() {
-                bail!(
-                    "{} already holds a run; use --resume {} to continue it or choose another --out",
-                    out.display(),
-                    out.display()
-                );
-            }
-            (cfg, out, None)
+            let out =
+                args.run.out.clone().unwrap_or_else(|| {
+                    PathBuf::from("runs").join(format!("{name}-{}", timestamp()))
+                });
+            (cfg, RunDir::create(&out)?, None)
         }
     };
     eprintln!(
@@ -230,16 +215,26 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<()> {
             GLoss::Ns => "non-saturating",
             GLoss::Minimax => "minimax",
         },
-        out.display()
+        dir.path.display()
     );
-    let s = train(gpu, &cfg, &out, state)?;
-    println!(
-        "trained {} iterations in {:.1} s ({:.1} it/s); last interval: {}",
-        s.iterations,
-        s.seconds,
-        s.iterations as f64 / s.seconds.max(1e-9),
-        s.last.summary()
-    );
+    let s = run::train_in(gpu, &cfg, dir, state)?;
+    if s.interrupted {
+        println!(
+            "stopped at iteration {} of {} ({:.1} s); continue with --resume {}",
+            s.at,
+            cfg.iterations,
+            s.seconds,
+            s.out.display()
+        );
+    } else {
+        println!(
+            "trained {} iterations in {:.1} s ({:.1} it/s); last interval: {}",
+            s.iterations,
+            s.seconds,
+            s.iterations as f64 / s.seconds.max(1e-9),
+            s.last.summary()
+        );
+    }
     if let Some(r) = &s.report {
         println!("evaluation: {r}");
     }
@@ -253,148 +248,5 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<()> {
             ""
         }
     );
-    Ok(())
-}
-
-/// A run directory or a checkpoint file.
-fn checkpoint_path(p: &Path) -> PathBuf {
-    if p.is_dir() {
-        p.join("checkpoint.safetensors")
-    } else {
-        p.to_path_buf()
-    }
-}
-
-/// Draws `n` samples from the checkpoint's generator with noise from `seed`.
-fn draw(gpu: &Gpu, path: &Path, n: usize, seed: Option<u64>) -> anyhow::Result<SampleSet> {
-    let ck = checkpoint::load(path)?;
-    // The architecture comes from the file, not from flags.
-    let spec = ck.config.g_spec(ck.data_dim)?;
-    let z = fixed_noise(seed.unwrap_or(ck.config.seed), n * spec.input);
-    let x = crate::gan::generate::generate(gpu, &spec, &ck.state.g_params, &z)?;
-    Ok(SampleSet {
-        config: ck.config,
-        dim: ck.data_dim,
-        image: ck.image,
-        z_dim: spec.input,
-        z,
-        x,
-    })
-}
-
-struct SampleSet {
-    config: TrainConfig,
-    dim: usize,
-    image: Option<[usize; 3]>,
-    z_dim: usize,
-    z: Vec<f32>,
-    x: Vec<f32>,
-}
-
-pub fn run_eval(gpu: &Gpu, target: &Path) -> anyhow::Result<()> {
-    let path = checkpoint_path(target);
-    let s = draw(gpu, &path, crate::gan::train::EVAL_ROWS, None)?;
-    let ds = crate::data::Dataset::parse(&s.config.dataset)?;
-    let r = crate::eval::evaluate(&ds, &s.x)?;
-    println!("{}: {r}", path.display());
-    if target.is_dir() {
-        crate::io::atomic_write(&target.join("eval.toml"), |w| {
-            w.write_all(r.to_toml_string().as_bytes())?;
-            Ok(())
-        })?;
-    }
-    Ok(())
-}
-
-#[derive(Args, Debug)]
-pub struct SampleArgs {
-    /// A checkpoint.safetensors file or a run directory.
-    #[arg(long)]
-    pub checkpoint: PathBuf,
-    /// Number of samples.
-    #[arg(short = 'n', long, default_value_t = 1000)]
-    pub n: usize,
-    /// Write the noise columns z_0.. before x_0.. .
-    #[arg(long)]
-    pub include_noise: bool,
-    /// Noise seed (default: the run's seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// CSV output file (default: standard output).
-    #[arg(long, short = 'o')]
-    pub output: Option<PathBuf>,
-    /// Image checkpoints: write the samples as one grid picture (PNG).
-    #[arg(long, value_name = "PNG")]
-    pub grid: Option<PathBuf>,
-    /// Image checkpoints: write one PNG per sample into this folder.
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
-pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
-    if a.n == 0 {
-        bail!("-n must be at least 1");
-    }
-    let s = draw(gpu, &checkpoint_path(&a.checkpoint), a.n, a.seed)?;
-    if a.grid.is_some() || a.dir.is_some() {
-        let Some([w, h, c]) = s.image else {
-            bail!(
-                "{} was trained on {} (vectors, not images): --grid and --dir need an image \
-                 checkpoint; write CSV instead",
-                a.checkpoint.display(),
-                s.config.dataset
-            );
-        };
-        let images: Vec<Vec<f32>> = s.x.chunks(w * h * c).map(|v| v.to_vec()).collect();
-        if let Some(p) = &a.grid {
-            let cols = (images.len() as f64).sqrt().ceil() as u32;
-            let scale = crate::viz::grid_scale(w, h);
-            crate::viz::image_grid(p, &images, w as u32, h as u32, c as u32, cols, scale)?;
-            eprintln!("wrote {} ({} images)", p.display(), images.len());
-        }
-        if let Some(d) = &a.dir {
-            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            for (i, img) in images.iter().enumerate() {
-                let p = d.join(format!("sample_{i:06}.png"));
-                crate::viz::save_image(&p, img, w as u32, h as u32, c as u32)?;
-            }
-            eprintln!("wrote {} PNG files into {}", images.len(), d.display());
-        }
-        if a.output.is_none() {
-            return Ok(());
-        }
-    }
-    let mut text = String::new();
-    let mut header: Vec<String> = Vec::new();
-    if a.include_noise {
-        header.extend((0..s.z_dim).map(|i| format!("z_{i}")));
-    }
-    header.extend((0..s.dim).map(|i| format!("x_{i}")));
-    text.push_str(&header.join(","));
-    text.push('\n');
-    for r in 0..a.n {
-        let mut row: Vec<String> = Vec::new();
-        if a.include_noise {
-            row.extend(
-                s.z[r * s.z_dim..(r + 1) * s.z_dim]
-                    .iter()
-                    .map(|v| v.to_string()),
-            );
-        }
-        row.extend(
-            s.x[r * s.dim..(r + 1) * s.dim]
-                .iter()
-                .map(|v| v.to_string()),
-        );
-        text.push_str(&row.join(","));
-        text.push('\n');
-    }
-    match &a.output {
-        Some(p) => crate::io::atomic_write(p, |w| {
-            w.write_all(text.as_bytes())?;
-            Ok(())
-        })?,
-        None => print!("{text}"),
-    }
-    Ok(())
+    Ok(s)
 }

@@ -147,35 +147,28 @@ impl TrainConfig {
         }
     }
 
-    /// Loads a TOML file; unknown keys are errors (a typo must not silently do nothing).
+    /// Loads a TOML file over the defaults of the data set it names; unknown keys are errors (a
+    /// typo must not silently do nothing).
     pub fn from_toml_file(path: &std::path::Path) -> anyhow::Result<TrainConfig> {
-        Self::from_toml_file_over(path, None)
+        let file = read_toml_table(path)?;
+        let ds = file
+            .get("dataset")
+            .and_then(|v| v.as_str())
+            .unwrap_or("ring");
+        Self::defaults_for(ds)
+            .overlaid(&[file])
+            .with_context(|| format!("in config file {}", path.display()))
     }
 
-    /// Loads a TOML file over the defaults of its data set (or of `dataset`, when a flag names
-    /// one): keys the file leaves out keep those defaults.
-    pub fn from_toml_file_over(
-        path: &std::path::Path,
-        dataset: Option<&str>,
-    ) -> anyhow::Result<TrainConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config file {}", path.display()))?;
-        let file: toml::Table = toml::from_str(&text)
-            .with_context(|| format!("parsing config file {}", path.display()))?;
-        let ds = dataset
-            .map(str::to_string)
-            .or_else(|| {
-                file.get("dataset")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_else(|| TrainConfig::default().dataset);
-        let mut table = toml::Table::try_from(Self::defaults_for(&ds))
-            .expect("a TrainConfig always serialises");
-        table.extend(file);
-        table
-            .try_into()
-            .with_context(|| format!("in config file {}", path.display()))
+    /// This configuration with the keys of each table in turn laid over it (a config file, then
+    /// the command line's flags): one generic path for every key, so a key that a table names
+    /// but no field has is an error.
+    pub fn overlaid(&self, layers: &[toml::Table]) -> anyhow::Result<TrainConfig> {
+        let mut table = toml::Table::try_from(self).expect("a TrainConfig always serialises");
+        for layer in layers {
+            table.extend(layer.clone());
+        }
+        Ok(table.try_into()?)
     }
 
     pub fn to_toml(&self) -> String {
@@ -296,4 +289,11 @@ impl TrainConfig {
             ..self.adam_d()
         }
     }
+}
+
+/// A TOML file as a table, with the file named in any error.
+pub fn read_toml_table(path: &std::path::Path) -> anyhow::Result<toml::Table> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
 }

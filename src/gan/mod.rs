@@ -1,8 +1,10 @@
-//! The GAN: its configuration, the D-then-G schedule as an op list, the training loop,
-//! checkpoints, and the generator used on its own (sampling, evaluation).
+//! The GAN: its configuration, the D-then-G schedule as an op list, the device-side trainer and
+//! the metrics it observes, checkpoints, and the generator used on its own (sampling,
+//! evaluation). Files of a run are `crate::run`'s concern.
 
 pub mod checkpoint;
 pub mod config;
 pub mod generate;
+pub mod metrics;
 pub mod schedule;
-pub mod train;
+pub mod trainer;

@@ -1,8 +1,8 @@
-//! `shadergan bench train`: iterations per second for the fixed workloads of WORKLOADS.md
+//! `shadergan bench train`: iterations per second for the fixed workloads of benches/WORKLOADS.md
 //! (T: toy 2-D, launch-bound; M64 / M512: MNIST-sized MLPs, compute-bound at batch 512) on the GPU
 //! plan and, in the same run, on the CPU executor.
 //!
-//! Protocol (WORKLOADS.md): warm up 20 iterations, time 200 end to end with the device
+//! Protocol (benches/WORKLOADS.md): warm up 20 iterations, time 200 end to end with the device
 //! synchronised at the end. The CPU executor is plain loops (it is the test oracle, not a fast
 //! CPU trainer), so it is timed over fewer iterations; the count is printed with each number.
 

@@ -1,0 +1,147 @@
+//! `shadergan sample`: samples from a checkpoint's generator as CSV, a grid picture or one PNG
+//! per sample. Samples stream through the GPU a chunk at a time, so memory stays bounded for any
+//! `-n`; long runs show a progress bar.
+
+use super::checkpoint_path;
+use crate::gan::checkpoint;
+use crate::gan::generate::Generator;
+use crate::gpu::Gpu;
+use anyhow::{bail, Context};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// The most images one `--grid` picture holds (a 64 x 64 grid; at 28 x 28 pixels and the
+/// picture scale, about 150 MB of pixels); more belong in `--dir`.
+pub const MAX_GRID_IMAGES: usize = 4096;
+
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// A checkpoint.safetensors file or a run directory.
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Number of samples.
+    #[arg(short = 'n', long, default_value_t = 1000)]
+    pub n: usize,
+    /// Write the noise columns z_0.. before x_0.. .
+    #[arg(long)]
+    pub include_noise: bool,
+    /// Noise seed (default: the run's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// CSV output file (default: standard output).
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Image checkpoints: write the samples as one grid picture (PNG, at most 4096 images).
+    #[arg(long, value_name = "PNG")]
+    pub grid: Option<PathBuf>,
+    /// Image checkpoints: write one PNG per sample into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
+    if a.n == 0 {
+        bail!("-n must be at least 1");
+    }
+    let ck = checkpoint::load(&checkpoint_path(&a.checkpoint))?;
+    let images = a.grid.is_some() || a.dir.is_some();
+    let image = match (images, ck.image) {
+        (false, _) => None,
+        (true, Some(shape)) => Some(shape),
+        (true, None) => bail!(
+            "{} was trained on {} (vectors, not images): --grid and --dir need an image \
+             checkpoint; write CSV instead",
+            a.checkpoint.display(),
+            ck.config.dataset
+        ),
+    };
+    if a.grid.is_some() && a.n > MAX_GRID_IMAGES {
+        bail!(
+            "--grid draws at most {MAX_GRID_IMAGES} images in one picture, got -n {}; use --dir \
+             for one PNG per sample",
+            a.n
+        );
+    }
+    let spec = ck.config.g_spec(ck.data_dim)?;
+    let g = Generator::new(gpu, &spec, &ck.state.g_params)?;
+    let seed = a.seed.unwrap_or(ck.config.seed);
+    let bar = progress(a.n);
+    let mut grid: Vec<Vec<f32>> = Vec::new();
+    let mut written = 0usize;
+    let mut csv_rows = |out: &mut dyn Write| -> anyhow::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        if !(images && a.output.is_none()) {
+            let mut header: Vec<String> = Vec::new();
+            if a.include_noise {
+                header.extend((0..spec.input).map(|i| format!("z_{i}")));
+            }
+            header.extend((0..ck.data_dim).map(|i| format!("x_{i}")));
+            w.write_record(&header)?;
+        }
+        g.sample_stream(seed, a.n, |z, x| {
+            let zs = z.chunks(spec.input);
+            for (zr, xr) in zs.zip(x.chunks(ck.data_dim)) {
+                if let Some([iw, ih, c]) = image {
+                    if a.grid.is_some() {
+                        grid.push(xr.to_vec());
+                    }
+                    if let Some(d) = &a.dir {
+                        let p = d.join(format!("sample_{written:06}.png"));
+                        crate::viz::save_image(&p, xr, iw as u32, ih as u32, c as u32)?;
+                    }
+                    written += 1;
+                    if a.output.is_none() {
+                        continue;
+                    }
+                }
+                let mut rec: Vec<String> = Vec::new();
+                if a.include_noise {
+                    rec.extend(zr.iter().map(|v| v.to_string()));
+                }
+                rec.extend(xr.iter().map(|v| v.to_string()));
+                w.write_record(&rec)?;
+            }
+            if let Some(b) = &bar {
+                b.inc((x.len() / ck.data_dim) as u64);
+            }
+            Ok(())
+        })?;
+        w.flush()?;
+        Ok(())
+    };
+    if let Some(d) = &a.dir {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    match (&a.output, images) {
+        (Some(p), _) => crate::io::atomic_write(p, |w| csv_rows(w))?,
+        (None, true) => csv_rows(&mut std::io::sink())?,
+        (None, false) => csv_rows(&mut std::io::stdout().lock())?,
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let (Some(p), Some([w, h, c])) = (&a.grid, image) {
+        let cols = (grid.len() as f64).sqrt().ceil() as u32;
+        let scale = crate::viz::grid_scale(w, h);
+        crate::viz::image_grid(p, &grid, w as u32, h as u32, c as u32, cols, scale)?;
+        eprintln!("wrote {} ({} images)", p.display(), grid.len());
+    }
+    if let Some(d) = &a.dir {
+        eprintln!("wrote {written} PNG files into {}", d.display());
+    }
+    Ok(())
+}
+
+/// A progress bar on a terminal for runs of more than a few chunks.
+fn progress(n: usize) -> Option<indicatif::ProgressBar> {
+    if n < 10 * crate::gan::generate::CHUNK || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(n as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} samples  ETA {eta}")
+            .expect("valid template"),
+    );
+    Some(b)
+}

@@ -1,0 +1,57 @@
+//! What the trainer observes once per logging interval: the losses and discriminator outputs
+//! that the schedule sums on the GPU, turned into means.
+
+use super::schedule;
+use serde::{Deserialize, Serialize};
+
+/// One logging interval's averages (a row of `metrics.csv`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsRow {
+    pub iteration: u64,
+    /// -V(G, D) as D sees it: BCE over real (target 1) plus BCE over fake (target 0).
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// Mean D(x) over real samples and mean D(G(z)) in the discriminator steps.
+    pub d_real: f32,
+    pub d_fake: f32,
+    /// Jensen-Shannon estimate (V + log 4) / 2 = (log 4 - D loss) / 2 from the interval's last D
+    /// step (one minibatch, so noisy): 0 when D cannot tell real from generated.
+    #[serde(rename = "jsd_estimate")]
+    pub jsd: f32,
+    pub iters_per_sec: f32,
+}
+
+impl MetricsRow {
+    /// Means over `iters` iterations of `d_steps` D steps each from the GPU's metric sums.
+    pub fn from_sums(m: &[f32], iteration: u64, iters: u64, d_steps: usize, secs: f64) -> Self {
+        let dn = (iters * d_steps as u64).max(1) as f32;
+        let gn = iters.max(1) as f32;
+        MetricsRow {
+            iteration,
+            d_loss: m[schedule::M_D_LOSS] / dn,
+            g_loss: m[schedule::M_G_LOSS] / gn,
+            d_real: m[schedule::M_D_REAL] / dn,
+            d_fake: m[schedule::M_D_FAKE] / dn,
+            jsd: ((4.0f32).ln() - m[schedule::M_LAST_D_LOSS]) / 2.0,
+            iters_per_sec: if secs > 0.0 {
+                (iters as f64 / secs) as f32
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Whether every loss and mean is a finite number (the divergence guard's test).
+    pub fn is_finite(&self) -> bool {
+        [self.d_loss, self.g_loss, self.d_real, self.d_fake, self.jsd]
+            .iter()
+            .all(|v| v.is_finite())
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "D loss {:.4}  G loss {:.4}  D(x) {:.3}  D(G(z)) {:.3}  JSD~ {:.4}",
+            self.d_loss, self.g_loss, self.d_real, self.d_fake, self.jsd
+        )
+    }
+}

@@ -1,0 +1,222 @@
+//! The device side of a run: the GAN's graph bound to the GPU once, then "submit N iterations"
+//! and, once per logging interval, "observe" (metrics, a snapshot of G and D, the weights). It
+//! writes no file: the run directory (`crate::run`) records what it observes.
+
+use super::config::TrainConfig;
+use super::metrics::MetricsRow;
+use super::schedule::{self, GanGraph, GanInputs, TrainState};
+use crate::data::Dataset;
+use crate::gpu::Gpu;
+use crate::graph::gpu::GpuPlan;
+use crate::noise::PhiloxNoise;
+
+/// Rows of fixed noise used for pictures and the final evaluation (the evaluation's 2,500).
+pub const EVAL_ROWS: usize = 2500;
+/// Heat-map resolution for 2-D data, and probe points for 1-D data.
+pub const HEAT_N: usize = 64;
+pub const PROBE_1D: usize = 256;
+/// Images in each sample grid (8 x 8), from fixed noise.
+pub const GRID_IMAGES: usize = 64;
+
+/// The rows a run trains on.
+pub struct TrainData {
+    /// Row-major [n, dim].
+    pub rows: Vec<f32>,
+    pub dim: usize,
+    /// Image data: width, height, channels.
+    pub image: Option<[usize; 3]>,
+}
+
+/// Loads an image data set, or draws `data_size` points from a parametric one (seeded).
+pub fn load_data(cfg: &TrainConfig, ds: &Dataset) -> anyhow::Result<TrainData> {
+    if ds.is_image() {
+        let set = ds.load_images(cfg.image_size, cfg.channels)?;
+        return Ok(TrainData {
+            dim: set.dim(),
+            image: Some([set.width, set.height, set.channels]),
+            rows: set.pixels,
+        });
+    }
+    let rows = ds.sample(
+        cfg.data_size,
+        &mut PhiloxNoise::new(cfg.seed, schedule::streams::DATA),
+    );
+    Ok(TrainData {
+        rows,
+        dim: ds.dim(),
+        image: None,
+    })
+}
+
+/// The visual probe: grid points for a 2-D heat map, a line of points for 1-D data, none for
+/// images.
+fn probe_points(ds: &Dataset) -> Vec<f32> {
+    let b = ds.bounds();
+    if ds.is_image() {
+        Vec::new()
+    } else if ds.dim() == 2 {
+        crate::viz::Heatmap::grid_points(HEAT_N, HEAT_N, [b[0].0, b[0].1, b[1].0, b[1].1])
+            .into_iter()
+            .flatten()
+            .collect()
+    } else {
+        (0..PROBE_1D)
+            .map(|i| b[0].0 + (b[0].1 - b[0].0) * i as f32 / (PROBE_1D - 1) as f32)
+            .collect()
+    }
+}
+
+/// Fails before anything is allocated when a network's parameters, a layer's activations or
+/// the data set would not fit one storage buffer of the device (both sizes in the message).
+pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_len: usize) -> anyhow::Result<()> {
+    let rows = (2 * cfg.batch).max(EVAL_ROWS).max(HEAT_N * HEAT_N);
+    for (name, spec) in [("G", cfg.g_spec(dim)?), ("D", cfg.d_spec(dim)?)] {
+        let params = spec
+            .layout()
+            .iter()
+            .map(|p| (p.inp as u64 + 1) * p.out as u64)
+            .sum::<u64>();
+        gpu.check_size(&format!("{name} parameters"), params * 4)?;
+        for (i, l) in spec.layers.iter().enumerate() {
+            gpu.check_size(
+                &format!("{name} layer {i} activations ({rows} rows x {})", l.out),
+                rows as u64 * l.out as u64 * 4,
+            )?;
+        }
+    }
+    gpu.check_size("data set", data_len as u64 * 4)?;
+    Ok(())
+}
+
+/// What G and D look like at one moment, on fixed inputs.
+pub struct Snapshot {
+    /// G on the fixed evaluation noise, row-major [rows, dim].
+    pub samples: Vec<f32>,
+    /// sigmoid(D) on the probe points (a 2-D grid or a 1-D line; none for images).
+    pub d: Vec<f32>,
+}
+
+/// A run in progress: the device plan and where its files go.
+pub struct Trainer<'g> {
+    gpu: &'g Gpu,
+    pub cfg: TrainConfig,
+    pub dataset: Dataset,
+    pub gan: GanGraph,
+    pub plan: GpuPlan,
+    iteration: Vec<crate::kernels::Dispatch>,
+    snapshot: Vec<crate::kernels::Dispatch>,
+    pub data: TrainData,
+    pub probe: Vec<f32>,
+}
+
+impl<'g> Trainer<'g> {
+    /// Builds the graph and binds every dispatch (the only place that allocates).
+    pub fn new(gpu: &'g Gpu, cfg: &TrainConfig, state: Option<TrainState>) -> anyhow::Result<Self> {
+        cfg.validate()?;
+        let dataset = Dataset::parse(&cfg.dataset)?;
+        // Toy sets are checked before they are drawn, so an impossible size fails fast; image
+        // sets only know their size once loaded.
+        if !dataset.is_image() {
+            check_fits(gpu, cfg, dataset.dim(), cfg.data_size * dataset.dim())?;
+        }
+        let data = load_data(cfg, &dataset)?;
+        let dim = data.dim;
+        if dataset.is_image() {
+            check_fits(gpu, cfg, dim, data.rows.len())?;
+        }
+        let state = match state {
+            Some(s) => s,
+            None => TrainState::fresh(cfg, &cfg.g_spec(dim)?, &cfg.d_spec(dim)?),
+        };
+        let probe = probe_points(&dataset);
+        let gan = GanGraph::build(
+            cfg,
+            &GanInputs {
+                data: &data.rows,
+                dim,
+                state: &state,
+                probe: &probe,
+                eval_rows: if dataset.is_image() {
+                    GRID_IMAGES
+                } else {
+                    EVAL_ROWS
+                },
+            },
+        )?;
+        let plan = GpuPlan::new(gpu, &gan.graph)?;
+        let iteration = plan.compile(gpu, &gan.iteration)?;
+        let snapshot = plan.compile(gpu, &gan.snapshot)?;
+        Ok(Trainer {
+            gpu,
+            cfg: cfg.clone(),
+            dataset,
+            gan,
+            plan,
+            iteration,
+            snapshot,
+            data,
+            probe,
+        })
+    }
+
+    /// Records and submits `n` iterations without waiting.
+    pub fn submit(&self, n: u64) -> anyhow::Result<()> {
+        Ok(GpuPlan::submit(self.gpu, &[&self.iteration], n as usize)?)
+    }
+
+    /// Reads the summed metrics, zeroes them, and turns them into means over `iters`.
+    pub fn take_metrics(
+        &self,
+        iteration: u64,
+        iters: u64,
+        secs: f64,
+    ) -> anyhow::Result<MetricsRow> {
+        let m = self.plan.read_f32(self.gpu, self.gan.metrics)?;
+        self.plan
+            .write_f32(self.gpu, self.gan.metrics, &[0.0; schedule::METRICS_LEN]);
+        Ok(MetricsRow::from_sums(
+            &m,
+            iteration,
+            iters,
+            self.cfg.d_steps,
+            secs,
+        ))
+    }
+
+    /// The iteration the device's counters say the run is at.
+    pub fn iteration(&self) -> anyhow::Result<u64> {
+        let c = self.plan.read_u32(self.gpu, self.gan.state)?;
+        Ok(c[0] as u64 | (c[1] as u64) << 32)
+    }
+
+    /// The current weights, moments and counters (for checkpoints and tests).
+    pub fn state(&self) -> anyhow::Result<TrainState> {
+        let (p, g) = (&self.plan, self.gpu);
+        Ok(TrainState {
+            g_params: p.read_f32(g, self.gan.g.params)?,
+            d_params: p.read_f32(g, self.gan.d.params)?,
+            g_adam_m: p.read_f32(g, self.gan.g.adam_m)?,
+            g_adam_v: p.read_f32(g, self.gan.g.adam_v)?,
+            d_adam_m: p.read_f32(g, self.gan.d.adam_m)?,
+            d_adam_v: p.read_f32(g, self.gan.d.adam_v)?,
+            counters: p.read_u32(g, self.gan.state)?,
+        })
+    }
+
+    /// G on the fixed evaluation noise ([EVAL_ROWS, dim], or [GRID_IMAGES, dim] for images) and
+    /// sigmoid(D) on the probe points.
+    pub fn snapshot(&self) -> anyhow::Result<Snapshot> {
+        self.plan.run(self.gpu, &[&self.snapshot], 1)?;
+        let samples = self
+            .plan
+            .read_f32(self.gpu, self.gan.eval_g.output_view(None).t)?;
+        let logits = self
+            .plan
+            .read_f32(self.gpu, *self.gan.probe_d.ys.last().expect("D has layers"))?;
+        let d: Vec<f32> = logits
+            .iter()
+            .map(|&l| crate::cpu::activation::sigmoid_stable(l))
+            .collect();
+        Ok(Snapshot { samples, d })
+    }
+}

@@ -1,0 +1,88 @@
+//! The pictures of a run: one per logging interval from a [`Snapshot`], the loss curves, and the
+//! animation of the frames.
+
+use super::MetricsRow;
+use crate::gan::trainer::{Snapshot, Trainer, HEAT_N};
+use crate::viz;
+use std::path::{Path, PathBuf};
+
+/// Writes samples/step_NNNNNN.png: an 8 x 8 grid of images, real and generated points over D's
+/// heat map (2-D), or the densities and D(x) as curves (1-D).
+pub fn snapshot_picture(
+    path: &Path,
+    t: &Trainer,
+    snap: &Snapshot,
+    iteration: u64,
+) -> anyhow::Result<()> {
+    let (samples, d) = (&snap.samples, &snap.d);
+    if let Some([w, h, c]) = t.data.image {
+        let images: Vec<Vec<f32>> = samples.chunks(w * h * c).map(|x| x.to_vec()).collect();
+        let scale = viz::grid_scale(w, h);
+        return viz::image_grid(path, &images, w as u32, h as u32, c as u32, 8, scale);
+    }
+    let b = t.dataset.bounds();
+    let title = format!("{}  iteration {iteration}", t.dataset.name());
+    let data = &t.data.rows;
+    let n_real = 1000.min(data.len() / t.gan.dim);
+    if t.gan.dim == 2 {
+        let pts = |v: &[f32]| -> Vec<[f32; 2]> { v.chunks(2).map(|c| [c[0], c[1]]).collect() };
+        let bounds = [b[0].0, b[0].1, b[1].0, b[1].1];
+        let heat = viz::Heatmap {
+            nx: HEAT_N,
+            ny: HEAT_N,
+            bounds,
+            values: d.clone(),
+        };
+        viz::scatter_2d(
+            path,
+            &pts(&data[..n_real * 2]),
+            &pts(&samples[..1000.min(samples.len() / 2) * 2]),
+            Some(&heat),
+            &title,
+            bounds,
+        )
+    } else {
+        let curve: Vec<(f32, f32)> = t.probe.iter().copied().zip(d.iter().copied()).collect();
+        viz::density_1d(
+            path,
+            &data[..n_real.max(1)],
+            samples,
+            &curve,
+            [b[0].0, b[0].1],
+            &title,
+        )
+    }
+}
+
+/// loss.png: D loss, G loss, D(x), D(G(z)) and the JSD estimate over the run's history.
+pub fn loss_picture(path: &Path, history: &[MetricsRow], title: &str) -> anyhow::Result<()> {
+    let steps: Vec<u64> = history.iter().map(|r| r.iteration).collect();
+    let series = |f: fn(&MetricsRow) -> f32| history.iter().map(f).collect::<Vec<f32>>();
+    viz::loss_curves(
+        path,
+        &steps,
+        &[
+            ("D loss (-V)", series(|r| r.d_loss)),
+            ("G loss", series(|r| r.g_loss)),
+            ("D(x)", series(|r| r.d_real)),
+            ("D(G(z))", series(|r| r.d_fake)),
+            ("JSD estimate", series(|r| r.jsd)),
+        ],
+        title,
+    )
+}
+
+/// evolution.gif: every samples/step_*.png frame in `samples_dir`, in order.
+pub fn evolution_gif(path: &Path, samples_dir: &Path) -> anyhow::Result<()> {
+    let mut frames: Vec<PathBuf> = std::fs::read_dir(samples_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().map(|e| e == "png").unwrap_or(false)
+                && p.file_name()
+                    .map(|n| n.to_string_lossy().starts_with("step_"))
+                    .unwrap_or(false)
+        })
+        .collect();
+    frames.sort();
+    viz::write_gif(path, &frames, 200)
+}
