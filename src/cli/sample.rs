@@ -44,6 +44,13 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
     if a.n == 0 {
         bail!("-n must be at least 1");
     }
+    if a.grid.is_some() && a.n > MAX_GRID_IMAGES {
+        bail!(
+            "--grid draws at most {MAX_GRID_IMAGES} images in one picture, got -n {}; use --dir \
+             for one PNG per sample",
+            a.n
+        );
+    }
     let ck = checkpoint::load(&checkpoint_path(&a.checkpoint))?;
     let images = a.grid.is_some() || a.dir.is_some();
     let image = match (images, ck.image) {
@@ -56,13 +63,6 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
             ck.config.dataset
         ),
     };
-    if a.grid.is_some() && a.n > MAX_GRID_IMAGES {
-        bail!(
-            "--grid draws at most {MAX_GRID_IMAGES} images in one picture, got -n {}; use --dir \
-             for one PNG per sample",
-            a.n
-        );
-    }
     let spec = ck.config.g_spec(ck.data_dim)?;
     let g = Generator::new(gpu, &spec, &ck.state.g_params)?;
     let seed = a.seed.unwrap_or(ck.config.seed);
