@@ -8,14 +8,7 @@ use shadergan::run::read_metrics;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const SMALL: [&str; 6] = [
-    "--batch",
-    "32",
-    "--g-hidden",
-    "16,16",
-    "--d-hidden",
-    "16",
-];
+const SMALL: [&str; 6] = ["--batch", "32", "--g-hidden", "16,16", "--d-hidden", "16"];
 
 fn train(out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["train", "--out", out.to_str().unwrap()];
@@ -33,7 +26,10 @@ fn assert_clean_failure(o: &std::process::Output, needle: &str) {
     assert!(!o.status.success(), "succeeded: {err}");
     assert_eq!(o.status.code(), Some(1), "not a clean exit: {err}");
     assert!(!err.contains("panicked"), "panicked: {err}");
-    assert!(err.contains(needle), "error does not mention {needle:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "error does not mention {needle:?}: {err}"
+    );
 }
 
 #[test]
@@ -64,12 +60,19 @@ fn divergence_stops_with_the_iteration_and_keeps_the_good_checkpoint() {
     let err = stderr(&r);
     assert!(err.contains("lower learning rates"), "{err}");
     assert!(err.contains("last good checkpoint is kept"), "{err}");
-    assert_eq!(std::fs::read(&ck_path).unwrap(), good, "the good checkpoint changed");
+    assert_eq!(
+        std::fs::read(&ck_path).unwrap(),
+        good,
+        "the good checkpoint changed"
+    );
     let ck = checkpoint::load(&ck_path).unwrap();
     assert!(ck.state.g_params.iter().all(|v| v.is_finite()));
     // The metrics show what happened, up to the interval that diverged.
     let rows = read_metrics(&out.join("metrics.csv"));
-    assert!(!rows.last().unwrap().is_finite() || rows.len() > 2, "{rows:?}");
+    assert!(
+        !rows.last().unwrap().is_finite() || rows.len() > 2,
+        "{rows:?}"
+    );
 
     // A run that diverges before its first checkpoint writes none.
     let fresh = tmp_dir("diverge-fresh");
@@ -161,7 +164,10 @@ fn a_new_run_never_writes_into_a_folder_with_files() {
     std::fs::write(out.join("samples/step_009999.png"), "old frame").unwrap();
     let r = train(&out, &["--iterations", "10"]);
     assert_clean_failure(&r, "not empty");
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
     assert!(!out.join("config.toml").exists());
     // A refused run leaves no folder behind either.
     let never = tmp_dir("never");
@@ -196,7 +202,10 @@ fn a_refused_resume_changes_no_file() {
         .iter()
         .map(|f| std::fs::read(out.join(f)).unwrap())
         .collect();
-    assert!(before == after, "a refused --resume changed the run's files");
+    assert!(
+        before == after,
+        "a refused --resume changed the run's files"
+    );
 }
 
 #[test]
@@ -228,7 +237,13 @@ fn resume_into_another_folder_keeps_the_history_and_stale_temps_go() {
         .collect();
     assert_eq!(its, vec![10, 20, 30, 40]);
     // Resuming in place sweeps the temporary files.
-    let r = shadergan(&["train", "--resume", a.to_str().unwrap(), "--iterations", "30"]);
+    let r = shadergan(&[
+        "train",
+        "--resume",
+        a.to_str().unwrap(),
+        "--iterations",
+        "30",
+    ]);
     assert!(r.status.success(), "{}", stderr(&r));
     let leftovers: Vec<String> = [a.clone(), a.join("samples")]
         .iter()
@@ -295,6 +310,14 @@ fn sample_streams_in_bounded_memory() {
         "sample -n 2000000 peaked at {large} KiB against {small} KiB for -n 1000"
     );
     // One picture of 200,000 images is refused with the way out.
-    let r = shadergan(&["sample", "--checkpoint", o, "-n", "200000", "--grid", "g.png"]);
+    let r = shadergan(&[
+        "sample",
+        "--checkpoint",
+        o,
+        "-n",
+        "200000",
+        "--grid",
+        "g.png",
+    ]);
     assert_clean_failure(&r, "--grid draws at most");
 }

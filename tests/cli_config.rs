@@ -1,0 +1,175 @@
+//! `shadergan train`'s configuration: defaults, then `--config FILE`, then flags, merged by one
+//! generic path (flags become a TOML table keyed like the configuration). No GPU needed.
+use clap::{CommandFactory, Parser};
+use shadergan::cli::{Cli, Command};
+use shadergan::gan::config::{GLoss, TrainConfig};
+
+fn train_args(args: &[&str]) -> shadergan::cli::train::TrainArgs {
+    let mut argv = vec!["shadergan", "train"];
+    argv.extend(args);
+    match Cli::try_parse_from(argv).unwrap().command {
+        Command::Train(a) => *a,
+        other => panic!("parsed as {other:?}"),
+    }
+}
+
+/// Every flag of `train` except where the run goes is a configuration key: its id is the key's
+/// name, and setting it through the flags reaches that field.
+#[test]
+fn every_train_flag_is_a_config_key() {
+    let cmd = Cli::command();
+    let train = cmd.find_subcommand("train").unwrap();
+    let defaults = toml::Table::try_from(TrainConfig::default()).unwrap();
+    let mut flags = 0;
+    for arg in train.get_arguments() {
+        let id = arg.get_id().as_str();
+        if ["config", "out", "resume", "backend", "adapter", "help"].contains(&id) {
+            continue;
+        }
+        flags += 1;
+        // image_size is optional (absent from the defaults' table), every other key is there.
+        assert!(
+            defaults.contains_key(id) || id == "image_size",
+            "--{} has no configuration key {id}",
+            arg.get_long().unwrap_or(id)
+        );
+    }
+    assert_eq!(
+        flags, 25,
+        "a flag was added or removed: update this test's command line too"
+    );
+
+    let a = train_args(&[
+        "--dataset",
+        "grid",
+        "--iterations",
+        "77",
+        "--batch",
+        "9",
+        "--z-dim",
+        "3",
+        "--g-hidden",
+        "5,6",
+        "--d-hidden",
+        "7",
+        "--g-act",
+        "tanh",
+        "--d-act",
+        "relu",
+        "--g-out",
+        "tanh",
+        "--leaky-alpha",
+        "0.3",
+        "--d-steps",
+        "2",
+        "--g-loss",
+        "minimax",
+        "--lr-d",
+        "0.5",
+        "--lr-g",
+        "0.25",
+        "--lr-decay-iters",
+        "11",
+        "--lr-final-frac",
+        "0.5",
+        "--beta1",
+        "0.1",
+        "--beta2",
+        "0.2",
+        "--real-label",
+        "0.9",
+        "--seed",
+        "42",
+        "--log-every",
+        "13",
+        "--checkpoint-every",
+        "14",
+        "--iters-per-submit",
+        "15",
+        "--image-size",
+        "16",
+        "--channels",
+        "3",
+    ]);
+    let c = a.resolve(None).unwrap();
+    let want = TrainConfig {
+        dataset: "grid".into(),
+        iterations: 77,
+        batch: 9,
+        z_dim: 3,
+        g_hidden: vec![5, 6],
+        d_hidden: vec![7],
+        g_act: "tanh".into(),
+        d_act: "relu".into(),
+        g_out: "tanh".into(),
+        leaky_alpha: 0.3,
+        d_steps: 2,
+        g_loss: GLoss::Minimax,
+        lr_d: 0.5,
+        lr_g: 0.25,
+        lr_decay_iters: 11,
+        lr_final_frac: 0.5,
+        beta1: 0.1,
+        beta2: 0.2,
+        real_label: 0.9,
+        seed: 42,
+        log_every: 13,
+        checkpoint_every: 14,
+        iters_per_submit: 15,
+        image_size: Some(16),
+        channels: 3,
+        ..TrainConfig::defaults_for("grid")
+    };
+    assert_eq!(c, want);
+}
+
+#[test]
+fn flags_override_the_file_which_overrides_the_defaults() {
+    let dir = std::env::temp_dir().join(format!("shadergan-cli-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("run.toml");
+    std::fs::write(&file, "dataset = \"digits\"\nbatch = 17\nlr_d = 0.125\n").unwrap();
+    let f = file.to_str().unwrap();
+    let c = train_args(&["--config", f, "--lr-d", "0.5"])
+        .resolve(None)
+        .unwrap();
+    let image_defaults = TrainConfig::defaults_for("digits");
+    assert_eq!(c.dataset, "digits");
+    assert_eq!(c.batch, 17, "the file's value");
+    assert_eq!(c.lr_d, 0.5, "the flag's value");
+    assert_eq!(c.lr_g, image_defaults.lr_g, "the data set's default");
+    assert_eq!(
+        c.g_out, "tanh",
+        "image defaults, chosen by the file's data set"
+    );
+
+    // A resumed run's configuration is the base instead of the defaults.
+    let base = TrainConfig {
+        iterations: 100,
+        seed: 9,
+        ..TrainConfig::default()
+    };
+    let c = train_args(&["--iterations", "200"])
+        .resolve(Some(base.clone()))
+        .unwrap();
+    assert_eq!(
+        c,
+        TrainConfig {
+            iterations: 200,
+            ..base
+        }
+    );
+}
+
+#[test]
+fn a_config_file_key_with_no_field_is_an_error_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("shadergan-cli-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("typo.toml");
+    std::fs::write(&file, "lr_dd = 0.1\n").unwrap();
+    let err = train_args(&["--config", file.to_str().unwrap()])
+        .resolve(None)
+        .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("lr_dd") && msg.contains("typo.toml"), "{msg}");
+}
