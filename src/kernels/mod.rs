@@ -5,6 +5,9 @@
 //! Every shader family declares its bindings once at the top of its file; each entry point uses a
 //! subset of them. wgpu's automatic layout keeps only the used ones, so a [`Kernel`] asks naga which
 //! bindings its entry point touches and passes exactly those.
+//!
+//! Adding a kernel family or an op: see the checklist in CONTRIBUTING.md (what to add where, and
+//! which test or compiler error catches each place you forget).
 
 /// The layout of a launcher's `Params` as Rust lays it out: its size and the byte offset of every
 /// named field. The WGSL `Params` of the family must match it field for field (padding aside);
