@@ -24,9 +24,11 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct GpuArgs {
     /// Graphics API; `auto` honours WGPU_BACKEND (e.g. WGPU_BACKEND=vulkan) and otherwise tries all.
+    /// OpenGL on the CPU (llvmpipe) is never used: its GLSL compiler hangs on the matmul shader.
     #[arg(long, global = true, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
-    /// Use the adapter whose name contains this text (case-insensitive); see `shadergan devices`.
+    /// Use the adapter whose name contains this text (case-insensitive); `shadergan devices
+    /// --adapter TEXT` lists the ones that match.
     #[arg(long, global = true, env = "SHADERGAN_ADAPTER")]
     pub adapter: Option<String>,
 }
@@ -52,7 +54,8 @@ impl GpuArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// List every GPU adapter with the limits that matter for training.
+    /// List every GPU adapter (those matching --backend and --adapter) with the limits that
+    /// matter for training; fails when none matches.
     Devices,
     /// Train a GAN; with no flags, trains `ring` (8 Gaussians) with good defaults.
     #[command(allow_negative_numbers = true)]
@@ -91,7 +94,10 @@ pub enum BenchWhat {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devices => {
-            print!("{}", adapter_report(cli.gpu.backend)?);
+            print!(
+                "{}",
+                adapter_report(cli.gpu.backend, cli.gpu.adapter.as_deref())?
+            );
             Ok(())
         }
         Command::Train(args) => train::run_train(&cli.gpu.open()?, &args),
