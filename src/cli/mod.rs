@@ -27,9 +27,11 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct GpuArgs {
     /// Graphics API; `auto` honours WGPU_BACKEND (e.g. WGPU_BACKEND=vulkan) and otherwise tries all.
+    /// OpenGL on the CPU (llvmpipe) is never used: its GLSL compiler hangs on the matmul shader.
     #[arg(long, global = true, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
-    /// Use the adapter whose name contains this text (case-insensitive); see `shadergan devices`.
+    /// Use the adapter whose name contains this text (case-insensitive); `shadergan devices
+    /// --adapter TEXT` lists the ones that match.
     #[arg(long, global = true, env = "SHADERGAN_ADAPTER")]
     pub adapter: Option<String>,
 }
@@ -55,7 +57,8 @@ impl GpuArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// List every GPU adapter with the limits that matter for training.
+    /// List every GPU adapter (those matching --backend and --adapter) with the limits that
+    /// matter for training; fails when none matches.
     Devices,
     /// Train a GAN; with no flags, trains `ring` (8 Gaussians) with good defaults.
     #[command(allow_negative_numbers = true)]
@@ -79,7 +82,10 @@ pub enum Command {
 /// for an interrupted command).
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Devices => print!("{}", adapter_report(cli.gpu.backend)?),
+        Command::Devices => print!(
+            "{}",
+            adapter_report(cli.gpu.backend, cli.gpu.adapter.as_deref())?
+        ),
         Command::Train(args) => {
             let gpu = cli.gpu.open()?;
             stop_on_signal()?;

@@ -5,14 +5,24 @@ pub const INSTALL_HINT: &str = "On a machine without a GPU, install Mesa's lavap
 driver that runs on the CPU: `sudo apt-get install mesa-vulkan-drivers` (Debian/Ubuntu; \
 `dnf install mesa-vulkan-drivers` on Fedora), then run `shadergan devices` to check.";
 
+/// Why shadergan never runs on OpenGL on the CPU (Mesa's llvmpipe or softpipe).
+pub const CPU_GL: &str = "OpenGL on the CPU (Mesa's llvmpipe or softpipe), whose GLSL compiler \
+does not finish compiling shadergan's matmul shader, so the run would hang";
+
 /// Errors a user can cause or meet on their machine; each says what to do about it.
 #[derive(Debug)]
 pub enum GpuError {
-    /// No adapter matched the backend and name filters.
+    /// No usable adapter matched the backend and name filters.
     NoAdapter {
+        /// The backends asked for.
         tried: String,
         name_filter: Option<String>,
+        /// Every adapter on the machine, of any backend.
         seen: Vec<String>,
+        /// Adapters that matched but are OpenGL on the CPU, which shadergan refuses.
+        refused_cpu_gl: Vec<String>,
+        /// No adapter on the machine is usable: say how to get lavapipe.
+        install_hint: bool,
     },
     /// The device could not be opened or stopped answering.
     Device(String),
@@ -36,16 +46,31 @@ impl fmt::Display for GpuError {
                 tried,
                 name_filter,
                 seen,
+                refused_cpu_gl,
+                install_hint,
             } => {
-                write!(f, "no GPU adapter found (backends tried: {tried}")?;
+                write!(f, "no usable GPU adapter found (backends tried: {tried}")?;
                 if let Some(n) = name_filter {
                     write!(f, "; adapter name filter: {n:?}")?;
                 }
                 write!(f, ")")?;
-                if !seen.is_empty() {
+                if !refused_cpu_gl.is_empty() {
+                    write!(f, ". Not using {}: {CPU_GL}", refused_cpu_gl.join(", "))?;
+                }
+                if seen.is_empty() {
+                    write!(f, ". No adapter of any backend is present")?;
+                } else {
                     write!(f, ". Adapters present: {}", seen.join(", "))?;
                 }
-                write!(f, ". {INSTALL_HINT}")
+                if *install_hint {
+                    write!(f, ". {INSTALL_HINT}")
+                } else {
+                    write!(
+                        f,
+                        ". Choose a usable one with --backend and --adapter (`shadergan devices` \
+                         lists them)"
+                    )
+                }
             }
             GpuError::Device(m) => write!(f, "GPU device error: {m}"),
             GpuError::TooLarge {

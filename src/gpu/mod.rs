@@ -6,7 +6,7 @@ mod error;
 mod select;
 
 pub use error::GpuError;
-pub use select::{adapter_report, Backend, GpuOptions};
+pub use select::{adapter_report, choose, AdapterSummary, Backend, GpuOptions};
 
 use std::sync::mpsc;
 use wgpu::util::DeviceExt;

@@ -1,5 +1,6 @@
 //! Choosing a backend and an adapter, and describing every adapter for `shadergan devices`.
 
+use super::error::{CPU_GL, INSTALL_HINT};
 use super::GpuError;
 use std::fmt::Write as _;
 
@@ -65,61 +66,122 @@ pub fn enumerate(backend: Backend) -> Vec<wgpu::Adapter> {
     pollster::block_on(inst.enumerate_adapters(backend.backends()))
 }
 
+/// What choosing an adapter looks at, apart from `wgpu::Adapter` so that the choice can be tested
+/// on machines made up in a test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: wgpu::Backend,
+    pub device_type: wgpu::DeviceType,
+}
+
+impl AdapterSummary {
+    pub fn of(adapter: &wgpu::Adapter) -> AdapterSummary {
+        let info = adapter.get_info();
+        AdapterSummary {
+            name: info.name,
+            backend: info.backend,
+            device_type: info.device_type,
+        }
+    }
+
+    /// OpenGL on the CPU (Mesa's llvmpipe or softpipe): never used, see [`super::error::CPU_GL`].
+    pub fn is_cpu_gl(&self) -> bool {
+        self.backend == wgpu::Backend::Gl && self.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// Whether `filter` (case-insensitive) is part of the name; no filter matches everything.
+    pub fn matches(&self, filter: Option<&str>) -> bool {
+        filter.is_none_or(|f| self.name.to_lowercase().contains(&f.to_lowercase()))
+    }
+
+    /// "name (Backend, DeviceType)", as error messages list adapters.
+    pub fn describe(&self) -> String {
+        format!("{} ({:?}, {:?})", self.name, self.backend, self.device_type)
+    }
+}
+
 /// Preference when no name is given: discrete, integrated, virtual, then CPU (lavapipe) GPUs;
 /// Vulkan/Metal/DX12 before GL, which lacks some compute limits.
-fn rank(a: &wgpu::Adapter) -> (u8, u8) {
-    let info = a.get_info();
-    let ty = match info.device_type {
+fn rank(a: &AdapterSummary) -> (u8, u8) {
+    let ty = match a.device_type {
         wgpu::DeviceType::DiscreteGpu => 0,
         wgpu::DeviceType::IntegratedGpu => 1,
         wgpu::DeviceType::VirtualGpu => 2,
         wgpu::DeviceType::Cpu => 3,
         wgpu::DeviceType::Other => 4,
     };
-    let be = if info.backend == wgpu::Backend::Gl {
-        1
-    } else {
-        0
-    };
+    let be = if a.backend == wgpu::Backend::Gl { 1 } else { 0 };
     (be, ty)
 }
 
-pub(super) fn pick_adapter(opts: &GpuOptions) -> Result<wgpu::Adapter, GpuError> {
-    let adapters = enumerate(opts.backend);
-    let seen: Vec<String> = adapters
-        .iter()
-        .map(|a| {
-            let i = a.get_info();
-            format!("{} ({:?})", i.name, i.backend)
-        })
-        .collect();
-    let mut matching: Vec<wgpu::Adapter> = adapters
-        .into_iter()
-        .filter(|a| match &opts.adapter {
-            Some(n) => a.get_info().name.to_lowercase().contains(&n.to_lowercase()),
-            None => true,
-        })
-        .collect();
-    matching.sort_by_key(rank);
-    matching
-        .into_iter()
-        .next()
-        .ok_or_else(|| GpuError::NoAdapter {
-            tried: backend_names(opts.backend.backends()),
-            name_filter: opts.adapter.clone(),
-            seen,
-        })
+/// The index in `present` (the adapters of the requested backends) of the best-ranked adapter
+/// whose name matches `filter`, never one that is OpenGL on the CPU. Otherwise the indices of the
+/// matching adapters refused for being OpenGL on the CPU (empty when nothing matched at all).
+pub fn choose(present: &[AdapterSummary], filter: Option<&str>) -> Result<usize, Vec<usize>> {
+    let matching = || (0..present.len()).filter(|&i| present[i].matches(filter));
+    matching()
+        .filter(|&i| !present[i].is_cpu_gl())
+        .min_by_key(|&i| rank(&present[i]))
+        .ok_or_else(|| matching().collect())
 }
 
-/// A human-readable description of every adapter and the limits that matter to shadergan.
-pub fn adapter_report(backend: Backend) -> Result<String, GpuError> {
-    let adapters = enumerate(backend);
+/// The error for "nothing to run on": what was asked for, every adapter on the machine (all
+/// backends, not only the requested ones), and the install hint only when none of them is usable.
+fn no_adapter(backend: Backend, filter: Option<&str>, refused: Vec<String>) -> GpuError {
+    let everywhere: Vec<AdapterSummary> = enumerate_everywhere(backend);
+    GpuError::NoAdapter {
+        tried: backend_names(backend.backends()),
+        name_filter: filter.map(str::to_string),
+        seen: everywhere
+            .iter()
+            .map(|a| {
+                if a.is_cpu_gl() {
+                    format!("{} [not usable]", a.describe())
+                } else {
+                    a.describe()
+                }
+            })
+            .collect(),
+        refused_cpu_gl: refused,
+        install_hint: everywhere.iter().all(AdapterSummary::is_cpu_gl),
+    }
+}
+
+/// Every adapter of every backend compiled in (only on the error path: creating a GL instance
+/// that was not asked for costs time and may print driver warnings).
+fn enumerate_everywhere(backend: Backend) -> Vec<AdapterSummary> {
+    let all = wgpu::Backends::all();
+    let adapters = if backend.backends() == all {
+        enumerate(backend)
+    } else {
+        let inst = instance(all);
+        pollster::block_on(inst.enumerate_adapters(all))
+    };
+    adapters.iter().map(AdapterSummary::of).collect()
+}
+
+pub(super) fn pick_adapter(opts: &GpuOptions) -> Result<wgpu::Adapter, GpuError> {
+    let mut adapters = enumerate(opts.backend);
+    let present: Vec<AdapterSummary> = adapters.iter().map(AdapterSummary::of).collect();
+    match choose(&present, opts.adapter.as_deref()) {
+        Ok(i) => Ok(adapters.swap_remove(i)),
+        Err(refused) => {
+            let refused = refused.iter().map(|&i| present[i].describe()).collect();
+            Err(no_adapter(opts.backend, opts.adapter.as_deref(), refused))
+        }
+    }
+}
+
+/// A human-readable description of every adapter whose name matches `filter` and the limits that
+/// matter to shadergan; an error when none matches.
+pub fn adapter_report(backend: Backend, filter: Option<&str>) -> Result<String, GpuError> {
+    let adapters: Vec<wgpu::Adapter> = enumerate(backend)
+        .into_iter()
+        .filter(|a| AdapterSummary::of(a).matches(filter))
+        .collect();
     if adapters.is_empty() {
-        return Err(GpuError::NoAdapter {
-            tried: backend_names(backend.backends()),
-            name_filter: None,
-            seen: vec![],
-        });
+        return Err(no_adapter(backend, filter, vec![]));
     }
     let mut s = String::new();
     for (i, a) in adapters.iter().enumerate() {
@@ -169,6 +231,23 @@ pub fn adapter_report(backend: Backend) -> Result<String, GpuError> {
             "    timestamp queries:        {}",
             if ts { "yes" } else { "no" }
         );
+        if AdapterSummary::of(a).is_cpu_gl() {
+            let _ = writeln!(s, "    not used by shadergan:    {CPU_GL}");
+        }
+    }
+    if adapters.iter().all(|a| AdapterSummary::of(a).is_cpu_gl()) {
+        if enumerate_everywhere(backend)
+            .iter()
+            .all(AdapterSummary::is_cpu_gl)
+        {
+            let _ = writeln!(s, "No adapter above is usable. {INSTALL_HINT}");
+        } else {
+            let _ = writeln!(
+                s,
+                "No adapter above is usable; `shadergan devices` without --backend and \
+                 --adapter lists the others."
+            );
+        }
     }
     Ok(s)
 }

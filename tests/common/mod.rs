@@ -84,3 +84,48 @@ pub fn shadergan(args: &[&str]) -> std::process::Output {
         .output()
         .expect("the shadergan binary runs")
 }
+
+/// Runs the `shadergan` binary with extra environment variables and returns its output and how
+/// long it ran. Kills it and fails the test when it runs past `limit`: some tests look for hangs.
+pub fn shadergan_timed(
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> (
+    std::process::ExitStatus,
+    String,
+    String,
+    std::time::Duration,
+) {
+    let dir = tmp_dir(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
+    let start = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shadergan"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("the shadergan binary runs");
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "shadergan {args:?} with {env:?} still ran after {limit:?} (a hang); stderr:\n{}",
+                std::fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let elapsed = start.elapsed();
+    let stdout = std::fs::read_to_string(&out_path).unwrap();
+    let stderr = std::fs::read_to_string(&err_path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (status, stdout, stderr, elapsed)
+}
