@@ -122,3 +122,78 @@ pub struct RngAddr {
     /// Index of the low word of the 64-bit counter in the state buffer (the high word follows).
     pub state_slot: usize,
 }
+
+/// The sizes of one Conv2d in NCHW layout, as PyTorch's `nn.Conv2d(in_ch, out_ch, (k_h, k_w),
+/// stride, padding)` on an input of `batch` x `in_ch` x `h` x `w`: the weight is
+/// [out_ch, in_ch, k_h, k_w] and the output `batch` x `out_ch` x `out_h()` x `out_w()`.
+///
+/// A ConvTranspose2d is the adjoint of the Conv2d that maps its output back onto its input, so it
+/// is described by that Conv2d's shape ([`ConvShape::transposed`]): its weight
+/// [in_ch_T, out_ch_T, k_h, k_w] is that Conv2d's [out_ch, in_ch, k_h, k_w].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    pub batch: usize,
+    pub in_ch: usize,
+    pub out_ch: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k_h: usize,
+    pub k_w: usize,
+    pub stride: usize,
+    pub pad: usize,
+}
+
+impl ConvShape {
+    /// floor((h + 2 pad - k_h) / stride) + 1, as PyTorch; 0 when the kernel does not fit.
+    pub fn out_h(&self) -> usize {
+        (self.h + 2 * self.pad)
+            .checked_sub(self.k_h)
+            .map_or(0, |v| v / self.stride + 1)
+    }
+
+    pub fn out_w(&self) -> usize {
+        (self.w + 2 * self.pad)
+            .checked_sub(self.k_w)
+            .map_or(0, |v| v / self.stride + 1)
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.batch * self.in_ch * self.h * self.w
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.batch * self.out_ch * self.out_h() * self.out_w()
+    }
+
+    pub fn weight_len(&self) -> usize {
+        self.out_ch * self.in_ch * self.k_h * self.k_w
+    }
+
+    /// The Conv2d whose adjoint is `nn.ConvTranspose2d(in_ch, out_ch, (k_h, k_w), stride,
+    /// padding)` on a `batch` x `in_ch` x `h` x `w` input (output_padding 0): it maps the
+    /// transposed convolution's output, (h - 1) stride - 2 pad + k_h high, back to `h` x `w`.
+    /// None when that output would be empty.
+    pub fn transposed(
+        batch: usize,
+        in_ch: usize,
+        out_ch: usize,
+        (h, w): (usize, usize),
+        (k_h, k_w): (usize, usize),
+        stride: usize,
+        pad: usize,
+    ) -> Option<ConvShape> {
+        let oh = ((h.checked_sub(1)? * stride + k_h).checked_sub(2 * pad)).filter(|&v| v > 0)?;
+        let ow = ((w.checked_sub(1)? * stride + k_w).checked_sub(2 * pad)).filter(|&v| v > 0)?;
+        Some(ConvShape {
+            batch,
+            in_ch: out_ch,
+            out_ch: in_ch,
+            h: oh,
+            w: ow,
+            k_h,
+            k_w,
+            stride,
+            pad,
+        })
+    }
+}

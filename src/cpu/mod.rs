@@ -4,6 +4,7 @@
 
 pub mod activation;
 pub mod bce;
+pub mod conv;
 pub mod gather;
 pub mod matmul;
 pub mod optim;
