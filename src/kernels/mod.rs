@@ -32,6 +32,7 @@ macro_rules! params_layout {
 
 pub mod activation;
 pub mod bce;
+pub mod conv;
 pub mod gather;
 pub mod matmul;
 pub mod optim;
@@ -44,6 +45,7 @@ pub struct Kernels {
     pub act: activation::Activations,
     pub matmul: matmul::Matmul,
     pub bce: bce::Bce,
+    pub conv: conv::Conv,
     pub optim: optim::Optim,
     pub rng: rng::Rng,
     pub gather: gather::Gather,
@@ -55,6 +57,7 @@ impl Kernels {
             act: activation::Activations::new(gpu)?,
             matmul: matmul::Matmul::new(gpu)?,
             bce: bce::Bce::new(gpu)?,
+            conv: conv::Conv::new(gpu)?,
             optim: optim::Optim::new(gpu)?,
             rng: rng::Rng::new(gpu)?,
             gather: gather::Gather::new(gpu)?,
@@ -66,6 +69,7 @@ impl Kernels {
 pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     activation::PARAMS,
     bce::PARAMS,
+    conv::PARAMS,
     gather::PARAMS,
     matmul::PARAMS,
     optim::PARAMS,
@@ -82,6 +86,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         include_str!("../../shaders/activation.wgsl"),
     ),
     ("bce.wgsl", include_str!("../../shaders/bce.wgsl")),
+    ("conv.wgsl", include_str!("../../shaders/conv.wgsl")),
     ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
