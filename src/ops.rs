@@ -197,3 +197,42 @@ impl ConvShape {
         })
     }
 }
+
+/// A batch-norm layer over `channels` features of `batch` samples with `hw` positions each
+/// ([batch, channels, hw]: NCHW with hw = H W for BatchNorm2d, hw = 1 for BatchNorm1d over a
+/// linear layer's features), with PyTorch's defaults: eps 1e-5, momentum 0.1, the running
+/// variance updated with the unbiased batch variance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchNormSpec {
+    pub batch: usize,
+    pub channels: usize,
+    pub hw: usize,
+    pub eps: f32,
+    pub momentum: f32,
+}
+
+impl BatchNormSpec {
+    /// PyTorch's nn.BatchNorm defaults (eps 1e-5, momentum 0.1).
+    pub fn new(batch: usize, channels: usize, hw: usize) -> Self {
+        BatchNormSpec {
+            batch,
+            channels,
+            hw,
+            eps: 1e-5,
+            momentum: 0.1,
+        }
+    }
+
+    /// Values per channel in one batch.
+    pub fn count(&self) -> usize {
+        self.batch * self.hw
+    }
+
+    pub fn len(&self) -> usize {
+        self.batch * self.channels * self.hw
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

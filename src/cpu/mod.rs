@@ -3,6 +3,7 @@
 //! point it mirrors.
 
 pub mod activation;
+pub mod batchnorm;
 pub mod bce;
 pub mod conv;
 pub mod gather;

@@ -1,10 +1,11 @@
 //! The convolution and batch-norm CPU twins: known answers worked by hand from PyTorch's
-//! definitions (nn.Conv2d, nn.ConvTranspose2d), the adjoint identity that ties the two, and every
+//! definitions (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d in training mode), the adjoint
+//! identity that ties the two convolutions, and every
 //! backward against central finite differences (f64 differences over h = 2^-8; rtol 1e-2 /
 //! atol 2e-4, as tests/gradcheck.rs) on odd channel counts, strides 1 and 2, padding 0/1/2,
 //! kernels 3/4/5, batches 1 and 3 and non-square images.
-use shadergan::cpu::conv;
-use shadergan::ops::ConvShape;
+use shadergan::cpu::{batchnorm as bn, conv};
+use shadergan::ops::{BatchNormSpec, ConvShape};
 
 const H: f32 = 1.0 / 256.0;
 
@@ -242,6 +243,80 @@ fn conv_transpose2d_backward_matches_finite_differences() {
                 &format!("{s:?} db[{i}]"),
                 db[i] as f64,
                 fd(&bias, i, &|v| loss(&x, &w, v)),
+            );
+        }
+    }
+}
+
+#[test]
+fn batchnorm_known_answer_with_pytorch_semantics() {
+    // One channel, values 1..4 over batch 2 x hw 2: mean 2.5, biased variance 1.25 (used to
+    // normalise), unbiased 5/3 (used for the running variance); momentum 0.1 from (0, 1).
+    let s = BatchNormSpec::new(2, 1, 2);
+    let x = [1.0f32, 2.0, 3.0, 4.0];
+    let mut stats = [0.0f32; 2];
+    let mut running = [0.0f32, 1.0];
+    bn::batchnorm_stats(&s, &x, &mut stats, Some(&mut running));
+    assert_eq!(stats[0], 2.5);
+    assert!((stats[1] - 1.0 / (1.25f32 + 1e-5).sqrt()).abs() < 1e-6);
+    assert!((running[0] - 0.25).abs() < 1e-7);
+    assert!(
+        (running[1] - (0.9 + 0.1 * 5.0 / 3.0)).abs() < 1e-6,
+        "{running:?}"
+    );
+    let mut y = [0.0f32; 4];
+    bn::batchnorm_forward(&s, &x, &[2.0, 0.5], &stats, false, &mut y);
+    for (yi, xi) in y.iter().zip(x) {
+        let want = (xi - 2.5) / (1.25f32 + 1e-5).sqrt() * 2.0 + 0.5;
+        assert!((yi - want).abs() < 1e-6);
+    }
+    // Eval mode normalises with the running statistics instead.
+    bn::batchnorm_forward(&s, &x, &[1.0, 0.0], &running, true, &mut y);
+    assert!((y[0] - (1.0 - 0.25) / (running[1] + 1e-5).sqrt()).abs() < 1e-6);
+}
+
+#[test]
+fn batchnorm_backward_matches_finite_differences() {
+    for s in [
+        BatchNormSpec::new(3, 1, 5),
+        BatchNormSpec::new(2, 3, 7),
+        BatchNormSpec::new(5, 4, 1),
+        BatchNormSpec::new(3, 5, 6),
+    ] {
+        let x = lcg(12, s.len());
+        let affine = lcg(13, 2 * s.channels);
+        let r = lcg(14, s.len());
+        let loss = |x: &[f32], affine: &[f32]| {
+            let mut stats = vec![0.0; 2 * s.channels];
+            bn::batchnorm_stats(&s, x, &mut stats, None);
+            let mut y = vec![0.0; s.len()];
+            bn::batchnorm_forward(&s, x, affine, &stats, false, &mut y);
+            dot(&y, &r)
+        };
+        let mut stats = vec![0.0; 2 * s.channels];
+        bn::batchnorm_stats(&s, &x, &mut stats, None);
+        let mut daffine = vec![f32::NAN; 2 * s.channels];
+        bn::batchnorm_backward_params(&s, &x, &r, &stats, &mut daffine);
+        let mut dx = vec![f32::NAN; s.len()];
+        bn::batchnorm_backward_input(&s, &x, &r, &affine, &stats, &daffine, &mut dx);
+        let fd = |v: &[f32], i: usize, f: &dyn Fn(&[f32]) -> f64| {
+            let (mut p, mut m) = (v.to_vec(), v.to_vec());
+            p[i] += H;
+            m[i] -= H;
+            (f(&p) - f(&m)) / (2.0 * H as f64)
+        };
+        for i in 0..x.len() {
+            close(
+                &format!("{s:?} dx[{i}]"),
+                dx[i] as f64,
+                fd(&x, i, &|v| loss(v, &affine)),
+            );
+        }
+        for i in 0..affine.len() {
+            close(
+                &format!("{s:?} d affine[{i}]"),
+                daffine[i] as f64,
+                fd(&affine, i, &|v| loss(&x, v)),
             );
         }
     }
