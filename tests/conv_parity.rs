@@ -6,7 +6,8 @@
 mod common;
 use common::*;
 use shadergan::cpu::conv as cpu;
-use shadergan::kernels::conv::{At, Conv};
+use shadergan::kernels::conv::Conv;
+use shadergan::kernels::At;
 use shadergan::ops::ConvShape;
 
 const OFF: usize = 3;

@@ -3,10 +3,9 @@
 //! element offset ([`At`]), so weights and biases can live inside a network's flat parameter
 //! buffer.
 
-use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
+use super::{check_u32, grid_1d, At, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 use crate::ops::ConvShape;
-use wgpu::Buffer;
 
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
@@ -50,19 +49,6 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
     bias_off,
     out_off
 );
-
-/// A buffer and the element offset an operand starts at.
-#[derive(Clone, Copy)]
-pub struct At<'a> {
-    pub buf: &'a Buffer,
-    pub off: usize,
-}
-
-impl<'a> From<&'a Buffer> for At<'a> {
-    fn from(buf: &'a Buffer) -> Self {
-        At { buf, off: 0 }
-    }
-}
 
 /// The pipelines of conv.wgsl, built once.
 pub struct Conv {
@@ -280,15 +266,5 @@ impl Conv {
             ("out", out.buf),
         ];
         kernel.bind(gpu, &bindings, grid_1d(items, 256))
-    }
-}
-
-/// Offsets and sizes travel as u32.
-fn check_u32(name: &str, values: &[usize]) -> Result<(), GpuError> {
-    match values.iter().find(|&&v| v > u32::MAX as usize) {
-        Some(v) => Err(GpuError::Shape(format!(
-            "{name}: {v} elements do not fit 32-bit indices"
-        ))),
-        None => Ok(()),
     }
 }

@@ -31,6 +31,7 @@ macro_rules! params_layout {
 }
 
 pub mod activation;
+pub mod batchnorm;
 pub mod bce;
 pub mod conv;
 pub mod gather;
@@ -44,6 +45,7 @@ use crate::gpu::{Gpu, GpuError};
 pub struct Kernels {
     pub act: activation::Activations,
     pub matmul: matmul::Matmul,
+    pub batchnorm: batchnorm::BatchNorm,
     pub bce: bce::Bce,
     pub conv: conv::Conv,
     pub optim: optim::Optim,
@@ -56,6 +58,7 @@ impl Kernels {
         Ok(Kernels {
             act: activation::Activations::new(gpu)?,
             matmul: matmul::Matmul::new(gpu)?,
+            batchnorm: batchnorm::BatchNorm::new(gpu)?,
             bce: bce::Bce::new(gpu)?,
             conv: conv::Conv::new(gpu)?,
             optim: optim::Optim::new(gpu)?,
@@ -68,6 +71,7 @@ impl Kernels {
 /// Every launcher's uniform layout, one per family.
 pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     activation::PARAMS,
+    batchnorm::PARAMS,
     bce::PARAMS,
     conv::PARAMS,
     gather::PARAMS,
@@ -84,6 +88,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     (
         "activation.wgsl",
         include_str!("../../shaders/activation.wgsl"),
+    ),
+    (
+        "batchnorm.wgsl",
+        include_str!("../../shaders/batchnorm.wgsl"),
     ),
     ("bce.wgsl", include_str!("../../shaders/bce.wgsl")),
     ("conv.wgsl", include_str!("../../shaders/conv.wgsl")),
@@ -279,6 +287,29 @@ impl Dispatch {
         pass.set_bind_group(0, &self.bind_group, &[]);
         let [x, y, z] = self.workgroups;
         pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// A buffer and the element offset an operand starts at.
+#[derive(Clone, Copy)]
+pub struct At<'a> {
+    pub buf: &'a wgpu::Buffer,
+    pub off: usize,
+}
+
+impl<'a> From<&'a wgpu::Buffer> for At<'a> {
+    fn from(buf: &'a wgpu::Buffer) -> Self {
+        At { buf, off: 0 }
+    }
+}
+
+/// Offsets and sizes travel as u32.
+pub fn check_u32(name: &str, values: &[usize]) -> Result<(), GpuError> {
+    match values.iter().find(|&&v| v > u32::MAX as usize) {
+        Some(v) => Err(GpuError::Shape(format!(
+            "{name}: {v} elements do not fit 32-bit indices"
+        ))),
+        None => Ok(()),
     }
 }
 

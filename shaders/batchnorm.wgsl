@@ -1,0 +1,157 @@
+// batchnorm.wgsl: batch normalisation over channels (nn.BatchNorm1d/2d) for x [N, C, HW]
+// (HW = 1 for a linear layer's features). With n = N HW values per channel:
+//   batchnorm_stats:           mean = sum x / n; var = sum (x - mean)^2 / n (two passes);
+//                              stats = [mean (C), 1/sqrt(var + eps) (C)]; with mode 1 also
+//                              running = (1 - m) running + m [mean, var n / (n - 1)]
+//   batchnorm_forward:         y = (x - mean) inv gamma + beta; mode 0 from stats (training),
+//                              mode 1 from running = [mean, var] (eval, as model.eval())
+//   batchnorm_backward_params: daffine = [sum dy xhat, sum dy] per channel, xhat = (x - mean) inv
+//   batchnorm_backward_input:  dx = gamma inv / n (n dy - dbeta - xhat dgamma)
+// affine = [gamma, beta] (PyTorch's weight, bias) and daffine sit at offsets in a network's flat
+// parameter and gradient buffers. The CPU twin is src/cpu/batchnorm.rs (serial sums; these are
+// trees, so parity is to a tolerance).
+// Bindings: 0 params, 1 x, 2 dy, 3 affine, 4 stats, 5 running, 6 daffine, 7 out (y or dx).
+// Workgroup: 256 lanes; the reductions take one workgroup per channel (a channel's n values are
+// strided over the lanes, then a tree), the elementwise kernels one element per lane.
+
+struct Params {
+    batch: u32,
+    channels: u32,
+    hw: u32,
+    mode: u32,
+    eps: f32,
+    momentum: f32,
+    x_off: u32,
+    dy_off: u32,
+    out_off: u32,
+    affine_off: u32,
+    daffine_off: u32,
+    stats_off: u32,
+    running_off: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> affine: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;
+@group(0) @binding(5) var<storage, read_write> running: array<f32>;
+@group(0) @binding(6) var<storage, read_write> daffine: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+
+var<workgroup> part_a: array<f32, 256>;
+var<workgroup> part_b: array<f32, 256>;
+
+// Index of the k-th of a channel's n values.
+fn idx(c: u32, k: u32) -> u32 {
+    return ((k / p.hw) * p.channels + c) * p.hw + k % p.hw;
+}
+
+fn reduce(lane: u32) {
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if (lane < s) {
+            part_a[lane] += part_a[lane + s];
+            part_b[lane] += part_b[lane + s];
+        }
+        workgroupBarrier();
+    }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_stats(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    let c = wg.x;
+    let n = p.batch * p.hw;
+    var sum = 0.0;
+    for (var k = lane; k < n; k += 256u) {
+        sum += x[p.x_off + idx(c, k)];
+    }
+    part_a[lane] = sum;
+    part_b[lane] = 0.0;
+    workgroupBarrier();
+    reduce(lane);
+    let mean = part_a[0] / f32(n);
+    workgroupBarrier();
+    var sq = 0.0;
+    for (var k = lane; k < n; k += 256u) {
+        let d = x[p.x_off + idx(c, k)] - mean;
+        sq += d * d;
+    }
+    part_a[lane] = sq;
+    workgroupBarrier();
+    reduce(lane);
+    if (lane == 0u) {
+        let var_b = part_a[0] / f32(n);
+        stats[p.stats_off + c] = mean;
+        stats[p.stats_off + p.channels + c] = 1.0 / sqrt(var_b + p.eps);
+        if (p.mode == 1u) {
+            let m = p.momentum;
+            let r = p.running_off;
+            running[r + c] = (1.0 - m) * running[r + c] + m * mean;
+            running[r + p.channels + c] = (1.0 - m) * running[r + p.channels + c]
+                + m * part_a[0] / f32(n - 1u);
+        }
+    }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_forward(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = flat_index(g, nw, 256u);
+    if (i >= p.batch * p.channels * p.hw) {
+        return;
+    }
+    let c = (i / p.hw) % p.channels;
+    var mean: f32;
+    var inv: f32;
+    if (p.mode == 1u) {
+        mean = running[p.running_off + c];
+        inv = 1.0 / sqrt(running[p.running_off + p.channels + c] + p.eps);
+    } else {
+        mean = stats[p.stats_off + c];
+        inv = stats[p.stats_off + p.channels + c];
+    }
+    out[p.out_off + i] = (x[p.x_off + i] - mean) * inv * affine[p.affine_off + c]
+        + affine[p.affine_off + p.channels + c];
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_params(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wg: vec3<u32>) {
+    let c = wg.x;
+    let n = p.batch * p.hw;
+    let mean = stats[p.stats_off + c];
+    let inv = stats[p.stats_off + p.channels + c];
+    var dg = 0.0;
+    var db = 0.0;
+    for (var k = lane; k < n; k += 256u) {
+        let i = idx(c, k);
+        let d = dy[p.dy_off + i];
+        dg += d * (x[p.x_off + i] - mean) * inv;
+        db += d;
+    }
+    part_a[lane] = dg;
+    part_b[lane] = db;
+    workgroupBarrier();
+    reduce(lane);
+    if (lane == 0u) {
+        daffine[p.daffine_off + c] = part_a[0];
+        daffine[p.daffine_off + p.channels + c] = part_b[0];
+    }
+}
+
+@compute @workgroup_size(256)
+fn batchnorm_backward_input(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = flat_index(g, nw, 256u);
+    if (i >= p.batch * p.channels * p.hw) {
+        return;
+    }
+    let c = (i / p.hw) % p.channels;
+    let n = f32(p.batch * p.hw);
+    let mean = stats[p.stats_off + c];
+    let inv = stats[p.stats_off + p.channels + c];
+    let xhat = (x[p.x_off + i] - mean) * inv;
+    let dg = daffine[p.daffine_off + c];
+    let db = daffine[p.daffine_off + p.channels + c];
+    out[p.out_off + i] = affine[p.affine_off + c] * inv / n * (n * dy[p.dy_off + i] - db - xhat * dg);
+}
