@@ -75,11 +75,11 @@ impl CpuPlan {
     }
 
     /// Takes tensor `t` out so it can be written while others are read; `put` returns it.
-    fn take(&mut self, t: TensorId) -> CpuTensor {
+    pub(super) fn take(&mut self, t: TensorId) -> CpuTensor {
         std::mem::take(&mut self.tensors[t])
     }
 
-    fn put(&mut self, t: TensorId, v: CpuTensor) {
+    pub(super) fn put(&mut self, t: TensorId, v: CpuTensor) {
         self.tensors[t] = v;
     }
 
@@ -238,6 +238,15 @@ impl CpuPlan {
                 );
                 self.put(out.t, o);
             }
+            Op::ActForward { .. }
+            | Op::Conv2d { .. }
+            | Op::Conv2dInputGrad { .. }
+            | Op::Conv2dWeightGrad { .. }
+            | Op::ChannelSum { .. }
+            | Op::BatchNormStats { .. }
+            | Op::BatchNormForward { .. }
+            | Op::BatchNormBackwardParams { .. }
+            | Op::BatchNormBackwardInput { .. } => self.run_layer_op(op),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! The GPU executor: one device buffer per graph tensor, every op bound to a [`Dispatch`] once,
 //! and op lists replayed into compute passes without allocating.
 
-use super::{Dtype, Graph, Op, TensorId};
+use super::{Dtype, Graph, Op, TensorId, View};
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::matmul::MatmulShape;
 use crate::kernels::optim::OptimBuffers;
-use crate::kernels::{Dispatch, Kernels};
+use crate::kernels::{At, Dispatch, Kernels};
 
 /// A graph's tensors on the device, and the kernels to run its ops.
 pub struct GpuPlan {
@@ -47,6 +47,13 @@ impl GpuPlan {
 
     fn b(&self, t: TensorId) -> &wgpu::Buffer {
         &self.buffers[t]
+    }
+
+    fn at(&self, v: View) -> At<'_> {
+        At {
+            buf: &self.buffers[v.t],
+            off: v.off,
+        }
     }
 
     fn compile_op(&self, gpu: &Gpu, op: &Op) -> Result<Option<Dispatch>, GpuError> {
@@ -173,6 +180,114 @@ impl GpuPlan {
                 rows,
                 cols,
                 data_rows,
+            )?,
+            Op::ActForward { act, x, out, n } => {
+                return k.act.forward_at(gpu, act, self.at(x), self.b(out), n)
+            }
+            Op::Conv2d {
+                shape,
+                x,
+                w,
+                bias,
+                y,
+            } => k.conv.conv2d(
+                gpu,
+                shape,
+                self.at(x),
+                self.at(w),
+                bias.map(|v| self.at(v)),
+                self.at(y),
+            )?,
+            Op::Conv2dInputGrad {
+                shape,
+                dy,
+                w,
+                bias,
+                dx,
+            } => k.conv.conv2d_input_grad(
+                gpu,
+                shape,
+                self.at(dy),
+                self.at(w),
+                bias.map(|v| self.at(v)),
+                self.at(dx),
+            )?,
+            Op::Conv2dWeightGrad { shape, dy, x, dw } => {
+                k.conv
+                    .conv2d_weight_grad(gpu, shape, self.at(dy), self.at(x), self.at(dw))?
+            }
+            Op::ChannelSum {
+                batch,
+                channels,
+                hw,
+                v,
+                out,
+            } => k
+                .conv
+                .channel_sum(gpu, batch, channels, hw, self.at(v), self.at(out))?,
+            Op::BatchNormStats {
+                spec,
+                x,
+                stats,
+                running,
+                update_running,
+            } => k.batchnorm.stats(
+                gpu,
+                spec,
+                self.at(x),
+                self.at(stats),
+                self.at(running),
+                update_running,
+            )?,
+            Op::BatchNormForward {
+                spec,
+                x,
+                affine,
+                stats,
+                running,
+                use_running,
+                y,
+            } => k.batchnorm.forward(
+                gpu,
+                spec,
+                self.at(x),
+                self.at(affine),
+                self.at(stats),
+                self.at(running),
+                use_running,
+                self.at(y),
+            )?,
+            Op::BatchNormBackwardParams {
+                spec,
+                x,
+                dy,
+                stats,
+                daffine,
+            } => k.batchnorm.backward_params(
+                gpu,
+                spec,
+                self.at(x),
+                self.at(dy),
+                self.at(stats),
+                self.at(daffine),
+            )?,
+            Op::BatchNormBackwardInput {
+                spec,
+                x,
+                dy,
+                affine,
+                stats,
+                daffine,
+                dx,
+            } => k.batchnorm.backward_input(
+                gpu,
+                spec,
+                self.at(x),
+                self.at(dy),
+                self.at(affine),
+                self.at(stats),
+                self.at(daffine),
+                self.at(dx),
             )?,
         };
         Ok(Some(d))

@@ -4,10 +4,11 @@
 //! path right.
 
 pub mod cpu;
+mod cpu_layers;
 pub mod gpu;
 pub mod net;
 
-use crate::ops::{Activation, AdamConfig, BceSpec, RngAddr, Variant};
+use crate::ops::{Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, Variant};
 
 /// Index of a tensor in its [`Graph`].
 pub type TensorId = usize;
@@ -141,6 +142,82 @@ pub enum Op {
         rows: usize,
         cols: usize,
         data_rows: usize,
+    },
+    /// out[..n] = act(x[..n]) (an activation that does not follow a matmul, e.g. after a
+    /// batch norm).
+    ActForward {
+        act: Activation,
+        x: View,
+        out: TensorId,
+        n: usize,
+    },
+    /// Conv2d forward: y = conv(x, w) + bias (conv.wgsl `conv2d_forward`).
+    Conv2d {
+        shape: ConvShape,
+        x: View,
+        w: View,
+        bias: Option<View>,
+        y: View,
+    },
+    /// Conv2d input gradient, plus a bias per input channel when given: also ConvTranspose2d's
+    /// forward (`conv2d_input_grad`).
+    Conv2dInputGrad {
+        shape: ConvShape,
+        dy: View,
+        w: View,
+        bias: Option<View>,
+        dx: View,
+    },
+    /// Conv2d weight gradient dw from dy and x (`conv2d_weight_grad`).
+    Conv2dWeightGrad {
+        shape: ConvShape,
+        dy: View,
+        x: View,
+        dw: View,
+    },
+    /// out[c] = sum over b and hw of v[b, c, :] (a convolution's bias gradient).
+    ChannelSum {
+        batch: usize,
+        channels: usize,
+        hw: usize,
+        v: View,
+        out: View,
+    },
+    /// Batch statistics into `stats`, and with `update_running` the running statistics' update.
+    BatchNormStats {
+        spec: BatchNormSpec,
+        x: View,
+        stats: View,
+        running: View,
+        update_running: bool,
+    },
+    /// y = batch norm of x with `stats` (training) or the running statistics (`use_running`).
+    BatchNormForward {
+        spec: BatchNormSpec,
+        x: View,
+        affine: View,
+        stats: View,
+        running: View,
+        use_running: bool,
+        y: View,
+    },
+    /// daffine = [d gamma, d beta].
+    BatchNormBackwardParams {
+        spec: BatchNormSpec,
+        x: View,
+        dy: View,
+        stats: View,
+        daffine: View,
+    },
+    /// dx through the batch statistics.
+    BatchNormBackwardInput {
+        spec: BatchNormSpec,
+        x: View,
+        dy: View,
+        affine: View,
+        stats: View,
+        daffine: View,
+        dx: View,
     },
 }
 

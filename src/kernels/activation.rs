@@ -1,6 +1,6 @@
 //! Launcher for shaders/activation.wgsl.
 
-use super::{grid_1d, Dispatch, Kernel, ShaderFamily};
+use super::{grid_1d, At, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 use crate::ops::Activation;
 
@@ -74,14 +74,30 @@ impl Activations {
         out: &wgpu::Buffer,
         n: usize,
     ) -> Result<Option<Dispatch>, GpuError> {
+        self.forward_at(gpu, act, x.into(), out, n)
+    }
+
+    /// out[..n] = act(x[x.off..x.off + n]). `None` for the identity.
+    pub fn forward_at(
+        &self,
+        gpu: &Gpu,
+        act: Activation,
+        x: At,
+        out: &wgpu::Buffer,
+        n: usize,
+    ) -> Result<Option<Dispatch>, GpuError> {
         let Some(k) = Self::pick(&self.forward, act) else {
             return Ok(None);
         };
-        gpu.expect_len(k.name, x, n)?;
+        gpu.expect_len(k.name, x.buf, x.off + n)?;
         gpu.expect_len(k.name, out, n)?;
-        let p = Self::params(gpu, act, n, 0);
-        k.bind(gpu, &[("p", &p), ("x", x), ("out", out)], grid_1d(n, 256))
-            .map(Some)
+        let p = Self::params(gpu, act, n, x.off);
+        k.bind(
+            gpu,
+            &[("p", &p), ("x", x.buf), ("out", out)],
+            grid_1d(n, 256),
+        )
+        .map(Some)
     }
 
     /// out[..n] = dy[..n] * act'(from y[y_off..y_off + n]). `None` for the identity (the
