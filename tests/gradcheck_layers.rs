@@ -4,6 +4,8 @@
 //! backward against central finite differences (f64 differences over h = 2^-8; rtol 1e-2 /
 //! atol 2e-4, as tests/gradcheck.rs) on odd channel counts, strides 1 and 2, padding 0/1/2,
 //! kernels 3/4/5, batches 1 and 3 and non-square images.
+// Index loops read best here: the same index walks the analytic and the perturbed vectors.
+#![allow(clippy::needless_range_loop)]
 use shadergan::cpu::{batchnorm as bn, conv};
 use shadergan::ops::{BatchNormSpec, ConvShape};
 
