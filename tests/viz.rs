@@ -391,22 +391,6 @@ fn gif_has_every_frame_and_loops() {
 }
 
 #[test]
-fn atomic_write_leaves_nothing_behind_on_error() {
-    let out = Out::new("atomic");
-    let path = out.file("nested/deeper/file.txt");
-    shadergan::io::atomic_write(&path, |w| Ok(w.write_all(b"first")?)).unwrap();
-    let err = shadergan::io::atomic_write(&path, |w| {
-        w.write_all(b"half")?;
-        anyhow::bail!("simulated crash")
-    })
-    .unwrap_err();
-    assert!(format!("{err:#}").contains("file.txt"), "{err:#}");
-    assert_eq!(std::fs::read(&path).unwrap(), b"first", "old contents kept");
-    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
-    assert_eq!(names.len(), 1, "no temporary file left");
-}
-
-#[test]
 fn font_covers_printable_ascii_and_draws_in_place() {
     let mut img = image::RgbImage::new(100, 20);
     let white = image::Rgb([255, 255, 255]);
