@@ -2,9 +2,10 @@
 //   *_forward:  out[i] = f(x[i])
 //   *_backward: out[i] = dy[i] * f'(.) where f' is computed from the forward output y[i]
 //               (bound to `x`), so a layer stores only its output.
-// Bindings: 0 params {n, alpha, x_off}, 1 x (forward input, or forward output y for backward),
-//           2 dy, 3 out. x is read from element x_off on (a network's last output may live inside a
-//           larger buffer, e.g. the generated half of D's input). Output may not alias the inputs.
+// Bindings: 0 params {n, alpha, x_off, out_off}, 1 x (forward input, or forward output y for
+//           backward), 2 dy, 3 out. x is read from element x_off on and the forward writes out from
+//           out_off on (a network's last output may live inside a larger buffer, e.g. the
+//           generated half of D's input). Output may not alias the inputs.
 // Workgroup: 256 lanes, one element each (the WebGPU default invocation limit); grids larger
 // than 65535 groups are split into y (see flat_index).
 
@@ -12,7 +13,7 @@ struct Params {
     n: u32,
     alpha: f32,
     x_off: u32,
-    _pad: u32,
+    out_off: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,7 +23,7 @@ struct Params {
 
 fn forward(kind: u32, i: u32) {
     if (i < p.n) {
-        out[i] = act_apply(kind, p.alpha, x[p.x_off + i]);
+        out[p.out_off + i] = act_apply(kind, p.alpha, x[p.x_off + i]);
     }
 }
 

@@ -103,3 +103,32 @@ fn identity_needs_no_dispatch() {
         .unwrap()
         .is_none());
 }
+
+/// The forward reads from x's offset and writes from out's offset, leaving the rest alone (a
+/// generator's last activation writes the generated half of D's input).
+#[test]
+fn forward_at_offsets_writes_only_its_span() {
+    use shadergan::kernels::At;
+    let g = gpu();
+    let acts = Activations::new(g).unwrap();
+    let n = 37;
+    let x = inputs(7, n + 4, -3.0, 3.0);
+    let xb = g.buffer_from("x", &x).unwrap();
+    let ob = poisoned(g, "out", n + 9);
+    let d = acts
+        .forward_at(
+            g,
+            Activation::Tanh,
+            At { buf: &xb, off: 4 },
+            At { buf: &ob, off: 6 },
+            n,
+        )
+        .unwrap()
+        .unwrap();
+    g.run(&[d]).unwrap();
+    let got: Vec<f32> = g.read(&ob).unwrap();
+    let mut want = vec![0.0; n];
+    Activation::Tanh.forward(&x[4..], &mut want);
+    assert_close("tanh_forward at offsets", &got[6..6 + n], &want, 1e-5, 1e-30);
+    assert!(got[..6].iter().chain(&got[6 + n..]).all(|v| v.is_nan()));
+}

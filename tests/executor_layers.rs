@@ -89,7 +89,7 @@ fn conv_batchnorm_block_forward_and_backward_match_cpu() {
         Op::ActForward {
             act,
             x: y2.into(),
-            out: y3,
+            out: y3.into(),
             n: bn.len(),
         },
         Op::Conv2dInputGrad {

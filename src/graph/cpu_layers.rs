@@ -22,7 +22,7 @@ impl CpuPlan {
         match *op {
             Op::ActForward { act, x, out, n } => {
                 assert!(act != Activation::Identity, "ActForward with the identity");
-                self.write(out.into(), |p, o| act.forward(&p.f(x)[..n], &mut o[..n]));
+                self.write(out, |p, o| act.forward(&p.f(x)[..n], &mut o[..n]));
             }
             Op::Conv2d {
                 shape,

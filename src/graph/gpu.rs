@@ -182,7 +182,7 @@ impl GpuPlan {
                 data_rows,
             )?,
             Op::ActForward { act, x, out, n } => {
-                return k.act.forward_at(gpu, act, self.at(x), self.b(out), n)
+                return k.act.forward_at(gpu, act, self.at(x), self.at(out), n)
             }
             Op::Conv2d {
                 shape,

@@ -148,7 +148,7 @@ pub enum Op {
     ActForward {
         act: Activation,
         x: View,
-        out: TensorId,
+        out: View,
         n: usize,
     },
     /// Conv2d forward: y = conv(x, w) + bias (conv.wgsl `conv2d_forward`).

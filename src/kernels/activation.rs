@@ -10,11 +10,12 @@ struct Params {
     n: u32,
     alpha: f32,
     x_off: u32,
-    _pad: u32,
+    out_off: u32,
 }
 
 /// Held against `Params` in activation.wgsl by tests/launcher_contracts.rs.
-pub const PARAMS: super::ParamsLayout = params_layout!("activation.wgsl", Params, n, alpha, x_off);
+pub const PARAMS: super::ParamsLayout =
+    params_layout!("activation.wgsl", Params, n, alpha, x_off, out_off);
 
 /// The forward and backward kernels of every activation (identity needs none).
 pub struct Activations {
@@ -53,14 +54,14 @@ impl Activations {
         }
     }
 
-    fn params(gpu: &Gpu, act: Activation, n: usize, x_off: usize) -> wgpu::Buffer {
+    fn params(gpu: &Gpu, act: Activation, n: usize, x_off: usize, out_off: usize) -> wgpu::Buffer {
         gpu.uniform(
             "activation params",
             &Params {
                 n: n as u32,
                 alpha: act.alpha(),
                 x_off: x_off as u32,
-                _pad: 0,
+                out_off: out_off as u32,
             },
         )
     }
@@ -74,27 +75,27 @@ impl Activations {
         out: &wgpu::Buffer,
         n: usize,
     ) -> Result<Option<Dispatch>, GpuError> {
-        self.forward_at(gpu, act, x.into(), out, n)
+        self.forward_at(gpu, act, x.into(), out.into(), n)
     }
 
-    /// out[..n] = act(x[x.off..x.off + n]). `None` for the identity.
+    /// out[out.off..out.off + n] = act(x[x.off..x.off + n]). `None` for the identity.
     pub fn forward_at(
         &self,
         gpu: &Gpu,
         act: Activation,
         x: At,
-        out: &wgpu::Buffer,
+        out: At,
         n: usize,
     ) -> Result<Option<Dispatch>, GpuError> {
         let Some(k) = Self::pick(&self.forward, act) else {
             return Ok(None);
         };
         gpu.expect_len(k.name, x.buf, x.off + n)?;
-        gpu.expect_len(k.name, out, n)?;
-        let p = Self::params(gpu, act, n, x.off);
+        gpu.expect_len(k.name, out.buf, out.off + n)?;
+        let p = Self::params(gpu, act, n, x.off, out.off);
         k.bind(
             gpu,
-            &[("p", &p), ("x", x.buf), ("out", out)],
+            &[("p", &p), ("x", x.buf), ("out", out.buf)],
             grid_1d(n, 256),
         )
         .map(Some)
@@ -119,7 +120,7 @@ impl Activations {
         gpu.expect_len(k.name, y, y_off + n)?;
         gpu.expect_len(k.name, dy, n)?;
         gpu.expect_len(k.name, out, n)?;
-        let p = Self::params(gpu, act, n, y_off);
+        let p = Self::params(gpu, act, n, y_off, 0);
         k.bind(
             gpu,
             &[("p", &p), ("x", y), ("dy", dy), ("out", out)],
