@@ -129,6 +129,12 @@ fn forward_at_offsets_writes_only_its_span() {
     let got: Vec<f32> = g.read(&ob).unwrap();
     let mut want = vec![0.0; n];
     Activation::Tanh.forward(&x[4..], &mut want);
-    assert_close("tanh_forward at offsets", &got[6..6 + n], &want, 1e-5, 1e-30);
+    assert_close(
+        "tanh_forward at offsets",
+        &got[6..6 + n],
+        &want,
+        1e-5,
+        1e-30,
+    );
     assert!(got[..6].iter().chain(&got[6 + n..]).all(|v| v.is_nan()));
 }

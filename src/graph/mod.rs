@@ -3,6 +3,7 @@
 //! [`cpu::CpuPlan`] runs the very same list on the CPU twins, which is how the tests prove the GPU
 //! path right.
 
+pub mod convnet;
 pub mod cpu;
 mod cpu_layers;
 pub mod gpu;
