@@ -16,7 +16,7 @@ fn main() -> anyhow::Result<()> {
         ..TrainConfig::default()
     };
     let data = Dataset::parse("ring")?.sample(256, &mut PhiloxNoise::new(cfg.seed, 1));
-    let state = TrainState::fresh(&cfg, &cfg.g_spec(2)?, &cfg.d_spec(2)?);
+    let state = TrainState::fresh(&cfg, &cfg.g_network(2)?, &cfg.d_network(2)?)?;
     let inputs = GanInputs {
         data: &data,
         dim: 2,

@@ -86,7 +86,8 @@ fn iterations_match(cfg: &TrainConfig, iters: usize) {
     let data = shadergan::data::Dataset::parse(&cfg.dataset)
         .unwrap()
         .sample(cfg.data_size, &mut PhiloxNoise::new(cfg.seed, 1));
-    let state = TrainState::fresh(cfg, &cfg.g_spec(2).unwrap(), &cfg.d_spec(2).unwrap());
+    let (gs, ds) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
+    let state = TrainState::fresh(cfg, &gs, &ds).unwrap();
     let gan = GanGraph::build(
         cfg,
         &GanInputs {
@@ -114,10 +115,10 @@ fn iterations_match(cfg: &TrainConfig, iters: usize) {
         );
     }
     for (what, t) in [
-        ("G weights", gan.g.params),
-        ("D weights", gan.d.params),
-        ("G Adam m", gan.g.adam_m),
-        ("D Adam v", gan.d.adam_v),
+        ("G weights", gan.g.params()),
+        ("D weights", gan.d.params()),
+        ("G Adam m", gan.g.adam_m()),
+        ("D Adam v", gan.d.adam_v()),
     ] {
         assert_close(
             what,
@@ -137,8 +138,8 @@ fn iterations_match(cfg: &TrainConfig, iters: usize) {
     assert_eq!(counters[2] as usize, iters * cfg.d_steps, "D steps");
     assert_eq!(counters[4] as usize, iters, "G steps");
     // The weights moved: a plan that never updated would match too.
-    assert!(cpu.tensors[gan.g.params].f32() != state.g_params.as_slice());
-    assert!(cpu.tensors[gan.d.params].f32() != state.d_params.as_slice());
+    assert!(cpu.tensors[gan.g.params()].f32() != state.g_params.as_slice());
+    assert!(cpu.tensors[gan.d.params()].f32() != state.d_params.as_slice());
 }
 
 #[test]

@@ -99,10 +99,10 @@ fn checkpoint_round_trip_gives_identical_generator_outputs() {
     let back = checkpoint::load(&path).unwrap();
     assert_eq!(back.state, state, "every tensor survives the round trip");
     assert_eq!(back.config, cfg);
-    let spec = cfg.g_spec(64).unwrap();
-    let z = fixed_noise(cfg.seed, GRID_IMAGES * spec.input);
-    let before = generate(g, &spec, &state.g_params, &z).unwrap();
-    let after = generate(g, &spec, &back.state.g_params, &z).unwrap();
+    let spec = cfg.g_network(64).unwrap();
+    let z = fixed_noise(cfg.seed, GRID_IMAGES * spec.input_len());
+    let before = generate(g, &spec, &state.g_params, &state.g_running, &z).unwrap();
+    let after = generate(g, &spec, &back.state.g_params, &back.state.g_running, &z).unwrap();
     assert_eq!(before.len(), GRID_IMAGES * 64);
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&before), bits(&after));

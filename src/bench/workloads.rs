@@ -102,7 +102,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> anyhow::Result<()> {
         "workload", "GPU it/s", "GPU GFLOP/s", "CPU exec it/s", "GPU / CPU exec"
     );
     for w in workloads()? {
-        let state = TrainState::fresh(&w.cfg, &w.cfg.g_spec(w.dim)?, &w.cfg.d_spec(w.dim)?);
+        let state = TrainState::fresh(&w.cfg, &w.cfg.g_network(w.dim)?, &w.cfg.d_network(w.dim)?)?;
         let gan = GanGraph::build(
             &w.cfg,
             &GanInputs {

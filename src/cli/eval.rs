@@ -16,7 +16,12 @@ pub fn run_eval(gpu: &Gpu, target: &Path) -> anyhow::Result<()> {
     if ds.mixture().is_none() {
         crate::eval::evaluate(&ds, &[])?;
     }
-    let g = Generator::new(gpu, &ck.config.g_spec(ck.data_dim)?, &ck.state.g_params)?;
+    let g = Generator::new(
+        gpu,
+        &ck.config.g_network(ck.data_dim)?,
+        &ck.state.g_params,
+        &ck.state.g_running,
+    )?;
     let mut x = Vec::with_capacity(EVAL_ROWS * ck.data_dim);
     g.sample_stream(ck.config.seed, EVAL_ROWS, |_, chunk| {
         x.extend_from_slice(chunk);

@@ -63,8 +63,9 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
             ck.config.dataset
         ),
     };
-    let spec = ck.config.g_spec(ck.data_dim)?;
-    let g = Generator::new(gpu, &spec, &ck.state.g_params)?;
+    let spec = ck.config.g_network(ck.data_dim)?;
+    let z_dim = spec.input_len();
+    let g = Generator::new(gpu, &spec, &ck.state.g_params, &ck.state.g_running)?;
     let seed = a.seed.unwrap_or(ck.config.seed);
     let bar = progress(a.n);
     let mut grid: Vec<Vec<f32>> = Vec::new();
@@ -74,13 +75,13 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
         if !(images && a.output.is_none()) {
             let mut header: Vec<String> = Vec::new();
             if a.include_noise {
-                header.extend((0..spec.input).map(|i| format!("z_{i}")));
+                header.extend((0..z_dim).map(|i| format!("z_{i}")));
             }
             header.extend((0..ck.data_dim).map(|i| format!("x_{i}")));
             w.write_record(&header)?;
         }
         g.sample_stream(seed, a.n, |z, x| {
-            let zs = z.chunks(spec.input);
+            let zs = z.chunks(z_dim);
             for (zr, xr) in zs.zip(x.chunks(ck.data_dim)) {
                 if let Some([iw, ih, c]) = image {
                     if a.grid.is_some() {

@@ -188,6 +188,8 @@ pub fn load(path: &Path) -> anyhow::Result<Checkpoint> {
         bail!("{}: state.counters has the wrong length", path.display());
     }
     let state = TrainState {
+        g_running: Vec::new(),
+        d_running: Vec::new(),
         g_adam_m: read_f32(&st, "optim.g.adam_m", gp.len(), path)?,
         g_adam_v: read_f32(&st, "optim.g.adam_v", gp.len(), path)?,
         d_adam_m: read_f32(&st, "optim.d.adam_m", dp.len(), path)?,

@@ -3,6 +3,7 @@
 //! and in every checkpoint.
 
 use crate::graph::net::{Layer, NetSpec};
+use crate::graph::network::NetworkSpec;
 use crate::ops::{Activation, AdamConfig};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
@@ -256,6 +257,16 @@ impl TrainConfig {
             data_dim,
             Activation::parse(&self.g_out, a)?,
         ))
+    }
+
+    /// G as the schedule builds it.
+    pub fn g_network(&self, data_dim: usize) -> anyhow::Result<NetworkSpec> {
+        Ok(NetworkSpec::Mlp(self.g_spec(data_dim)?))
+    }
+
+    /// D as the schedule builds it.
+    pub fn d_network(&self, data_dim: usize) -> anyhow::Result<NetworkSpec> {
+        Ok(NetworkSpec::Mlp(self.d_spec(data_dim)?))
     }
 
     pub fn d_spec(&self, data_dim: usize) -> anyhow::Result<NetSpec> {

@@ -5,7 +5,7 @@
 use super::schedule::streams;
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuPlan;
-use crate::graph::net::{NetSpec, NetTensors};
+use crate::graph::network::{Network, NetworkSpec};
 use crate::graph::{Graph, TensorId};
 use crate::kernels::Dispatch;
 use crate::noise::{Noise, PhiloxNoise};
@@ -16,25 +16,34 @@ pub const CHUNK: usize = 4096;
 /// G bound to the device for chunks of up to [`CHUNK`] rows.
 pub struct Generator<'g> {
     gpu: &'g Gpu,
-    spec: NetSpec,
+    z_dim: usize,
+    dim: usize,
     plan: GpuPlan,
     z: TensorId,
     out: TensorId,
     full: Vec<Dispatch>,
-    net: NetTensors,
+    net: Network,
 }
 
 impl<'g> Generator<'g> {
-    /// G with architecture `spec` and weights `params`.
-    pub fn new(gpu: &'g Gpu, spec: &NetSpec, params: &[f32]) -> anyhow::Result<Self> {
+    /// G with architecture `spec`, weights `params` and batch norms' running statistics
+    /// `running` (empty for MLPs), in eval mode.
+    pub fn new(
+        gpu: &'g Gpu,
+        spec: &NetworkSpec,
+        params: &[f32],
+        running: &[f32],
+    ) -> anyhow::Result<Self> {
         let mut g = Graph::default();
-        let z = g.f32("z", CHUNK * spec.input);
-        let net = NetTensors::new(&mut g, "g", spec, params, CHUNK);
+        let z_dim = spec.input_len();
+        let z = g.f32("z", CHUNK * z_dim);
+        let net = spec.tensors(&mut g, "g", params, running, CHUNK)?;
         let plan = GpuPlan::new(gpu, &g)?;
-        let full = plan.compile(gpu, &net.forward(z.into(), CHUNK, None))?;
+        let full = plan.compile(gpu, &net.forward(z.into(), CHUNK, None, false))?;
         Ok(Generator {
             gpu,
-            spec: spec.clone(),
+            z_dim,
+            dim: spec.output_len()?,
             out: net.output_view(None).t,
             plan,
             z,
@@ -43,24 +52,25 @@ impl<'g> Generator<'g> {
         })
     }
 
-    /// G(z) for `z` of at most [`CHUNK`] rows (row-major [rows, spec.input]).
+    /// G(z) for `z` of at most [`CHUNK`] rows (row-major [rows, z_dim]).
     pub fn run(&self, z: &[f32]) -> anyhow::Result<Vec<f32>> {
-        let rows = z.len() / self.spec.input;
+        let rows = z.len() / self.z_dim;
         assert!(rows <= CHUNK, "Generator::run takes at most {CHUNK} rows");
         // A shorter last chunk is bound once more (rare: once per call of `generate`).
         let tail;
         let dispatches = if rows == CHUNK {
             &self.full
         } else {
-            tail = self
-                .plan
-                .compile(self.gpu, &self.net.forward(self.z.into(), rows, None))?;
+            tail = self.plan.compile(
+                self.gpu,
+                &self.net.forward(self.z.into(), rows, None, false),
+            )?;
             &tail
         };
         self.plan.write_f32(self.gpu, self.z, z);
         self.plan.run(self.gpu, &[dispatches], 1)?;
         let mut y = self.plan.read_f32(self.gpu, self.out)?;
-        y.truncate(rows * self.spec.output());
+        y.truncate(rows * self.dim);
         Ok(y)
     }
 
@@ -74,11 +84,11 @@ impl<'g> Generator<'g> {
     ) -> anyhow::Result<()> {
         let mut noise = PhiloxNoise::new(seed, streams::EVAL_NOISE);
         let mut done = 0;
-        let mut z = Vec::with_capacity(CHUNK * self.spec.input);
+        let mut z = Vec::with_capacity(CHUNK * self.z_dim);
         while done < n {
             let rows = (n - done).min(CHUNK);
             z.clear();
-            z.extend((0..rows * self.spec.input).map(|_| noise.normal()));
+            z.extend((0..rows * self.z_dim).map(|_| noise.normal()));
             let x = self.run(&z)?;
             each(&z, &x)?;
             done += rows;
@@ -87,11 +97,18 @@ impl<'g> Generator<'g> {
     }
 }
 
-/// Runs G (architecture `spec`, weights `params`) on `z` (row-major [n, spec.input]).
-pub fn generate(gpu: &Gpu, spec: &NetSpec, params: &[f32], z: &[f32]) -> anyhow::Result<Vec<f32>> {
-    let g = Generator::new(gpu, spec, params)?;
-    let mut out = Vec::with_capacity(z.len() / spec.input * spec.output());
-    for chunk in z.chunks(CHUNK * spec.input) {
+/// Runs G (architecture `spec`, weights `params`, running statistics `running`) on `z`
+/// (row-major [n, input]).
+pub fn generate(
+    gpu: &Gpu,
+    spec: &NetworkSpec,
+    params: &[f32],
+    running: &[f32],
+    z: &[f32],
+) -> anyhow::Result<Vec<f32>> {
+    let g = Generator::new(gpu, spec, params, running)?;
+    let mut out = Vec::with_capacity(z.len() / g.z_dim * g.dim);
+    for chunk in z.chunks(CHUNK * g.z_dim) {
         out.extend(g.run(chunk)?);
     }
     Ok(out)

@@ -18,7 +18,7 @@
 //! whole list is recorded once and replayed with no CPU write between iterations.
 
 use super::config::{GLoss, TrainConfig};
-use crate::graph::net::{NetSpec, NetTensors};
+use crate::graph::network::{Network, NetworkSpec};
 use crate::graph::{Graph, Op, RngSource, TensorId, View};
 use crate::noise::{Noise, PhiloxNoise};
 use crate::ops::BceSpec;
@@ -70,17 +70,30 @@ pub struct TrainState {
     pub d_adam_v: Vec<f32>,
     /// The counters (iteration, D steps, G steps), as the state tensor holds them.
     pub counters: Vec<u32>,
+    /// Batch norms' running statistics (empty for MLPs).
+    pub g_running: Vec<f32>,
+    pub d_running: Vec<f32>,
 }
 
 impl TrainState {
-    /// Fresh weights (PyTorch's nn.Linear initialisation drawn from Philox) and zero moments.
-    pub fn fresh(cfg: &TrainConfig, g: &NetSpec, d: &NetSpec) -> TrainState {
-        let init = |spec: &NetSpec, stream: u32| {
-            let mut noise = PhiloxNoise::new(cfg.seed, stream);
-            spec.init(|| noise.uniform())
+    /// Fresh weights drawn from Philox (PyTorch's nn.Linear initialisation for MLPs, DCGAN's for
+    /// convolutional networks), zero moments, and fresh running statistics.
+    pub fn fresh(
+        cfg: &TrainConfig,
+        g: &NetworkSpec,
+        d: &NetworkSpec,
+    ) -> anyhow::Result<TrainState> {
+        let init = |spec: &NetworkSpec, stream: u32| {
+            let noise = std::cell::RefCell::new(PhiloxNoise::new(cfg.seed, stream));
+            spec.init(
+                || noise.borrow_mut().uniform(),
+                || noise.borrow_mut().normal(),
+            )
         };
-        let (gp, dp) = (init(g, streams::G_INIT), init(d, streams::D_INIT));
-        TrainState {
+        let (gp, dp) = (init(g, streams::G_INIT)?, init(d, streams::D_INIT)?);
+        Ok(TrainState {
+            g_running: g.init_buffers()?,
+            d_running: d.init_buffers()?,
             g_adam_m: vec![0.0; gp.len()],
             g_adam_v: vec![0.0; gp.len()],
             d_adam_m: vec![0.0; dp.len()],
@@ -88,7 +101,7 @@ impl TrainState {
             g_params: gp,
             d_params: dp,
             counters: vec![0; STATE_LEN],
-        }
+        })
     }
 
     pub fn iteration(&self) -> u64 {
@@ -99,19 +112,19 @@ impl TrainState {
 /// The tensors and op lists of a GAN run.
 pub struct GanGraph {
     pub graph: Graph,
-    pub g: NetTensors,
-    pub d: NetTensors,
+    pub g: Network,
+    pub d: Network,
     pub state: TensorId,
     pub metrics: TensorId,
     /// D's input, [2m, dim]: real rows then generated rows.
     pub xd: TensorId,
     /// Fixed noise for pictures and evaluation, its generator workspace and output.
     pub eval_z: TensorId,
-    pub eval_g: NetTensors,
+    pub eval_g: Network,
     pub eval_rows: usize,
     /// Points at which D is evaluated for the heat map, and D's workspace for them.
     pub probe_x: TensorId,
-    pub probe_d: NetTensors,
+    pub probe_d: Network,
     pub probe_rows: usize,
     /// One full iteration.
     pub iteration: Vec<Op>,
@@ -138,11 +151,14 @@ impl GanGraph {
         let (m, dim, k) = (cfg.batch, inp.dim, cfg.d_steps);
         let data_rows = inp.data.len() / dim;
         anyhow::ensure!(data_rows > 0, "the data set is empty");
-        let g_spec = cfg.g_spec(dim)?;
-        let d_spec = cfg.d_spec(dim)?;
+        let g_spec = cfg.g_network(dim)?;
+        let d_spec = cfg.d_network(dim)?;
         let s = inp.state;
         anyhow::ensure!(
-            s.g_params.len() == g_spec.param_count() && s.d_params.len() == d_spec.param_count(),
+            s.g_params.len() == g_spec.param_count()?
+                && s.d_params.len() == d_spec.param_count()?
+                && s.g_running.len() == g_spec.buffer_count()?
+                && s.d_running.len() == d_spec.buffer_count()?,
             "the saved weights do not fit the configured architecture"
         );
 
@@ -164,13 +180,13 @@ impl GanGraph {
         };
         let targets_g = gr.f32_from("g_targets", &vec![g_target; m]);
 
-        let g = NetTensors::new(&mut gr, "g", &g_spec, &s.g_params, m);
-        let d = NetTensors::new(&mut gr, "d", &d_spec, &s.d_params, 2 * m);
+        let g = g_spec.tensors(&mut gr, "g", &s.g_params, &s.g_running, m)?;
+        let d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * m)?;
         for (t, v) in [
-            (g.adam_m, &s.g_adam_m),
-            (g.adam_v, &s.g_adam_v),
-            (d.adam_m, &s.d_adam_m),
-            (d.adam_v, &s.d_adam_v),
+            (g.adam_m(), &s.g_adam_m),
+            (g.adam_v(), &s.g_adam_v),
+            (d.adam_m(), &s.d_adam_m),
+            (d.adam_v(), &s.d_adam_v),
         ] {
             gr.init[t] = Some(v.iter().map(|x| x.to_bits()).collect());
         }
@@ -185,7 +201,7 @@ impl GanGraph {
             t: xd,
             off: m * dim,
         };
-        let logits = *d.ys.last().expect("D has layers");
+        let logits = d.output_view(None).t;
         let mut ops = Vec::new();
         for j in 0..k as u32 {
             ops.push(Op::RngIndex {
@@ -209,8 +225,8 @@ impl GanGraph {
                 mean: 0.0,
                 std: 1.0,
             });
-            ops.extend(g.forward(z.into(), m, Some(fake)));
-            ops.extend(d.forward(xd.into(), 2 * m, None));
+            ops.extend(g.forward(z.into(), m, Some(fake), true));
+            ops.extend(d.forward(xd.into(), 2 * m, None, true));
             let spec = BceSpec {
                 n: 2 * m,
                 split: m,
@@ -251,11 +267,11 @@ impl GanGraph {
                 cfg: cfg.adam_d(),
                 state,
                 step_slot: SLOT_D_STEP,
-                w: d.params,
-                grad: d.grads,
-                m: d.adam_m,
-                v: d.adam_v,
-                n: d_spec.param_count(),
+                w: d.params(),
+                grad: d.grads(),
+                m: d.adam_m(),
+                v: d.adam_v(),
+                n: d_spec.param_count()?,
             });
         }
         ops.push(Op::RngNormal {
@@ -265,8 +281,8 @@ impl GanGraph {
             mean: 0.0,
             std: 1.0,
         });
-        ops.extend(g.forward(z.into(), m, Some(fake)));
-        ops.extend(d.forward(fake, m, None));
+        ops.extend(g.forward(z.into(), m, Some(fake), true));
+        ops.extend(d.forward(fake, m, None, true));
         let spec = BceSpec {
             n: m,
             split: m,
@@ -299,11 +315,11 @@ impl GanGraph {
             cfg: cfg.adam_g(),
             state,
             step_slot: SLOT_G_STEP,
-            w: g.params,
-            grad: g.grads,
-            m: g.adam_m,
-            v: g.adam_v,
-            n: g_spec.param_count(),
+            w: g.params(),
+            grad: g.grads(),
+            m: g.adam_m(),
+            v: g.adam_v(),
+            n: g_spec.param_count()?,
         });
         ops.push(Op::Tick {
             state,
@@ -322,8 +338,8 @@ impl GanGraph {
             gr.f32_from("probe_x", inp.probe)
         };
         let probe_d = d.with_workspace(&mut gr, "d_probe", probe_rows);
-        let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None);
-        snapshot.extend(probe_d.forward(probe_x.into(), probe_rows, None));
+        let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None, false);
+        snapshot.extend(probe_d.forward(probe_x.into(), probe_rows, None, false));
 
         Ok(GanGraph {
             graph: gr,

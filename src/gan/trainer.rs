@@ -126,7 +126,7 @@ impl<'g> Trainer<'g> {
         }
         let state = match state {
             Some(s) => s,
-            None => TrainState::fresh(cfg, &cfg.g_spec(dim)?, &cfg.d_spec(dim)?),
+            None => TrainState::fresh(cfg, &cfg.g_network(dim)?, &cfg.d_network(dim)?)?,
         };
         let probe = probe_points(&dataset);
         let gan = GanGraph::build(
@@ -192,14 +192,23 @@ impl<'g> Trainer<'g> {
     /// The current weights, moments and counters (for checkpoints and tests).
     pub fn state(&self) -> anyhow::Result<TrainState> {
         let (p, g) = (&self.plan, self.gpu);
+        let (gn, dn) = (&self.gan.g, &self.gan.d);
+        let running = |n: &crate::graph::network::Network| -> anyhow::Result<Vec<f32>> {
+            Ok(match n.running() {
+                Some(t) => p.read_f32(g, t)?,
+                None => Vec::new(),
+            })
+        };
         Ok(TrainState {
-            g_params: p.read_f32(g, self.gan.g.params)?,
-            d_params: p.read_f32(g, self.gan.d.params)?,
-            g_adam_m: p.read_f32(g, self.gan.g.adam_m)?,
-            g_adam_v: p.read_f32(g, self.gan.g.adam_v)?,
-            d_adam_m: p.read_f32(g, self.gan.d.adam_m)?,
-            d_adam_v: p.read_f32(g, self.gan.d.adam_v)?,
+            g_params: p.read_f32(g, gn.params())?,
+            d_params: p.read_f32(g, dn.params())?,
+            g_adam_m: p.read_f32(g, gn.adam_m())?,
+            g_adam_v: p.read_f32(g, gn.adam_v())?,
+            d_adam_m: p.read_f32(g, dn.adam_m())?,
+            d_adam_v: p.read_f32(g, dn.adam_v())?,
             counters: p.read_u32(g, self.gan.state)?,
+            g_running: running(gn)?,
+            d_running: running(dn)?,
         })
     }
 
@@ -212,7 +221,7 @@ impl<'g> Trainer<'g> {
             .read_f32(self.gpu, self.gan.eval_g.output_view(None).t)?;
         let logits = self
             .plan
-            .read_f32(self.gpu, *self.gan.probe_d.ys.last().expect("D has layers"))?;
+            .read_f32(self.gpu, self.gan.probe_d.output_view(None).t)?;
         let d: Vec<f32> = logits
             .iter()
             .map(|&l| crate::cpu::activation::sigmoid_stable(l))

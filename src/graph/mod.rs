@@ -8,6 +8,7 @@ pub mod cpu;
 mod cpu_layers;
 pub mod gpu;
 pub mod net;
+pub mod network;
 
 use crate::ops::{Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, Variant};
 

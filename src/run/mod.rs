@@ -164,6 +164,8 @@ fn is_finite(s: &TrainState) -> bool {
         &s.g_adam_v,
         &s.d_adam_m,
         &s.d_adam_v,
+        &s.g_running,
+        &s.d_running,
     ]
     .iter()
     .all(|v| v.iter().all(|x| x.is_finite()))
