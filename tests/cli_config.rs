@@ -2,7 +2,7 @@
 //! generic path (flags become a TOML table keyed like the configuration). No GPU needed.
 use clap::{CommandFactory, Parser};
 use shadergan::cli::{Cli, Command};
-use shadergan::gan::config::{GLoss, TrainConfig};
+use shadergan::gan::config::{Arch, GLoss, TrainConfig};
 
 fn train_args(args: &[&str]) -> shadergan::cli::train::TrainArgs {
     let mut argv = vec!["shadergan", "train"];
@@ -35,19 +35,25 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 25,
+        flags, 28,
         "a flag was added or removed: update this test's command line too"
     );
 
     let a = train_args(&[
         "--dataset",
-        "grid",
+        "digits",
         "--iterations",
         "77",
         "--batch",
         "9",
         "--z-dim",
         "3",
+        "--arch",
+        "dcgan",
+        "--g-channels",
+        "8",
+        "--d-channels",
+        "9",
         "--g-hidden",
         "5,6",
         "--d-hidden",
@@ -93,8 +99,11 @@ fn every_train_flag_is_a_config_key() {
     ]);
     let c = a.resolve(None).unwrap();
     let want = TrainConfig {
-        dataset: "grid".into(),
+        dataset: "digits".into(),
         iterations: 77,
+        arch: Arch::Dcgan,
+        g_channels: 8,
+        d_channels: 9,
         batch: 9,
         z_dim: 3,
         g_hidden: vec![5, 6],
@@ -118,7 +127,7 @@ fn every_train_flag_is_a_config_key() {
         iters_per_submit: 15,
         image_size: Some(16),
         channels: 3,
-        ..TrainConfig::defaults_for("grid")
+        ..TrainConfig::defaults_for("digits")
     };
     assert_eq!(c, want);
 }

@@ -17,7 +17,10 @@ fn small_g() -> ConvNetSpec {
     ConvNetSpec {
         input: [3, 1, 1],
         blocks: vec![
-            Block::Linear { out: 16 },
+            Block::Linear {
+                out: 16,
+                bias: true,
+            },
             Block::BatchNorm,
             Block::Act(Activation::Relu),
             Block::Unflatten { c: 4, h: 2, w: 2 },
@@ -26,6 +29,7 @@ fn small_g() -> ConvNetSpec {
                 k: 4,
                 stride: 2,
                 pad: 1,
+                bias: false,
             },
             Block::BatchNorm,
             Block::Act(Activation::Relu),
@@ -34,6 +38,7 @@ fn small_g() -> ConvNetSpec {
                 k: 4,
                 stride: 2,
                 pad: 1,
+                bias: true,
             },
             Block::Act(Activation::Tanh),
         ],
@@ -51,6 +56,7 @@ fn small_d() -> ConvNetSpec {
                 k: 4,
                 stride: 2,
                 pad: 1,
+                bias: true,
             },
             Block::Act(Activation::LeakyRelu(0.2)),
             Block::Conv2d {
@@ -58,11 +64,12 @@ fn small_d() -> ConvNetSpec {
                 k: 4,
                 stride: 2,
                 pad: 1,
+                bias: true,
             },
             Block::BatchNorm,
             Block::Act(Activation::LeakyRelu(0.2)),
             Block::Flatten,
-            Block::Linear { out: 1 },
+            Block::Linear { out: 1, bias: true },
         ],
     }
 }
@@ -73,16 +80,18 @@ fn shapes_and_pytorch_parameter_layout() {
     assert_eq!(g.output_shape().unwrap(), [1, 8, 8]);
     let plans = g.plan().unwrap();
     // nn.Sequential order: 0.weight [16, 3], 0.bias [16], 1.weight [16], 1.bias [16],
-    // 4.weight [4, 3, 4, 4] (ConvTranspose2d: [in, out, kh, kw]), 4.bias [3], 5.weight [3], ...
+    // 4.weight [4, 3, 4, 4] (ConvTranspose2d: [in, out, kh, kw]), 5.weight [3], ...
     assert_eq!((plans[0].w_len, plans[0].b_len), (48, 16));
     assert_eq!(
         (plans[1].w_off, plans[1].w_len, plans[1].b_len),
         (64, 16, 16)
     );
+    // ConvTranspose2d without bias (a batch norm follows): no 4.bias.
     assert_eq!(
         (plans[4].w_off, plans[4].w_len, plans[4].b_len),
-        (96, 4 * 3 * 16, 3)
+        (96, 4 * 3 * 16, 0)
     );
+    assert_eq!(plans[5].w_off, 96 + 4 * 3 * 16);
     assert_eq!(g.buffer_count().unwrap(), 2 * 16 + 2 * 3);
     assert_eq!(small_d().output_shape().unwrap(), [1, 1, 1]);
     // A block that does not fit is named.
@@ -93,6 +102,7 @@ fn shapes_and_pytorch_parameter_layout() {
             k: 5,
             stride: 1,
             pad: 0,
+            bias: true,
         }],
     };
     assert!(bad.plan().unwrap_err().to_string().contains("block 0"));
@@ -155,16 +165,18 @@ fn case(spec: &ConvNetSpec, rows: usize, scale: f32) -> Case {
 #[test]
 fn whole_network_backward_matches_finite_differences() {
     const H: f32 = 1.0 / 256.0;
-    // D with tanh in place of LeakyReLU: a finite difference straddling LeakyReLU's kink (which
-    // batch norm's outputs near 0 make likely) is not a derivative; the LeakyReLU backward has its
-    // own check in tests/gradcheck.rs, and the GPU test below runs the real D.
-    let mut smooth_d = small_d();
-    for b in &mut smooth_d.blocks {
-        if let Block::Act(a) = b {
-            *a = Activation::Tanh;
+    // Tanh in place of ReLU and LeakyReLU: a finite difference straddling a kink (which batch
+    // norm's outputs near 0 make likely) is not a derivative; the ReLU backwards have their own
+    // checks in tests/gradcheck.rs, and the GPU test below runs the real networks.
+    let smooth = |mut spec: ConvNetSpec| {
+        for b in &mut spec.blocks {
+            if let Block::Act(a) = b {
+                *a = Activation::Tanh;
+            }
         }
-    }
-    for (spec, scale) in [(small_g(), 0.5), (smooth_d, 0.5)] {
+        spec
+    };
+    for (spec, scale) in [(smooth(small_g()), 0.5), (smooth(small_d()), 0.5)] {
         let c = case(&spec, 3, scale);
         let mut cpu = CpuPlan::new(&c.graph);
         cpu.run(&c.ops);

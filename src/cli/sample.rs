@@ -4,6 +4,7 @@
 
 use super::checkpoint_path;
 use crate::gan::checkpoint;
+use crate::gan::config::Arch;
 use crate::gan::generate::Generator;
 use crate::gpu::Gpu;
 use anyhow::{bail, Context};
@@ -81,6 +82,11 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
             w.write_record(&header)?;
         }
         g.sample_stream(seed, a.n, |z, x| {
+            // A DCGAN generator writes NCHW rows; samples are HWC like the data set.
+            let x = match (ck.config.arch, ck.image) {
+                (Arch::Dcgan, Some(shape)) => crate::gan::dcgan::chw_to_hwc(x, shape),
+                _ => x.to_vec(),
+            };
             let zs = z.chunks(z_dim);
             for (zr, xr) in zs.zip(x.chunks(ck.data_dim)) {
                 if let Some([iw, ih, c]) = image {

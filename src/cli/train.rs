@@ -2,7 +2,7 @@
 //! open the run directory, train, and say where everything went.
 
 use crate::gan::checkpoint;
-use crate::gan::config::{read_toml_table, GLoss, TrainConfig};
+use crate::gan::config::{read_toml_table, Arch, GLoss, TrainConfig};
 use crate::gpu::Gpu;
 use crate::run::{self, RunDir};
 use anyhow::{bail, Context};
@@ -52,6 +52,16 @@ pub struct ConfigFlags {
     /// Dimension of the noise z ~ N(0, I).
     #[arg(long)]
     pub z_dim: Option<usize>,
+    /// Networks: mlp (multilayer perceptrons) or dcgan (convolutional, for square images of 8,
+    /// 28, 32 or 64 pixels).
+    #[arg(long, value_enum)]
+    pub arch: Option<Arch>,
+    /// DCGAN: channels of G's last hidden map (each earlier block doubles them).
+    #[arg(long)]
+    pub g_channels: Option<usize>,
+    /// DCGAN: channels of D's first map (each later block doubles them).
+    #[arg(long)]
+    pub d_channels: Option<usize>,
     /// Generator hidden widths, comma separated (e.g. 128,128).
     #[arg(long, value_delimiter = ',')]
     pub g_hidden: Option<Vec<usize>>,
@@ -167,6 +177,7 @@ fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
         (
             (c.dataset.clone(), c.z_dim, c.batch, c.seed, c.data_size),
             (c.g_hidden.clone(), c.d_hidden.clone()),
+            (c.arch, c.g_channels, c.d_channels),
             (
                 c.g_act.clone(),
                 c.d_act.clone(),

@@ -18,6 +18,17 @@ pub enum GLoss {
     Minimax,
 }
 
+/// The kind of networks G and D are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// Multilayer perceptrons: `g_hidden`, `d_hidden`, `g_act`, `d_act`, `g_out`.
+    Mlp,
+    /// DCGAN (Radford et al. 2015) for square images of 8, 28, 32 or 64 pixels: `g_channels`,
+    /// `d_channels`.
+    Dcgan,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
@@ -29,6 +40,11 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Dimension of the noise z ~ N(0, I).
     pub z_dim: usize,
+    /// The kind of networks: mlp, or dcgan for images.
+    pub arch: Arch,
+    /// DCGAN: channels of G's last hidden map and of D's first (each block doubles or halves).
+    pub g_channels: usize,
+    pub d_channels: usize,
     /// Hidden layer widths of G and D.
     pub g_hidden: Vec<usize>,
     pub d_hidden: Vec<usize>,
@@ -77,6 +93,9 @@ impl Default for TrainConfig {
             iterations: 8000,
             batch: 128,
             z_dim: 8,
+            arch: Arch::Mlp,
+            g_channels: 64,
+            d_channels: 64,
             g_hidden: vec![128, 128],
             d_hidden: vec![128, 128],
             g_act: "relu".into(),
@@ -187,6 +206,28 @@ impl TrainConfig {
         if self.batch == 0 {
             bail!("batch must be at least 1");
         }
+        if self.arch == Arch::Dcgan {
+            let is_image = crate::data::Dataset::parse(&self.dataset)
+                .map(|d| d.is_image())
+                .unwrap_or(false);
+            if !is_image {
+                bail!(
+                    "arch dcgan builds convolutional networks for images; {} is not an image data \
+                     set (use digits, idx:FILE or images:DIR, or --arch mlp)",
+                    self.dataset
+                );
+            }
+            if self.g_channels == 0
+                || self.d_channels == 0
+                || self.g_channels > 4096
+                || self.d_channels > 4096
+            {
+                bail!("g_channels and d_channels must be between 1 and 4096");
+            }
+            if self.batch < 2 {
+                bail!("arch dcgan needs batch >= 2 (batch norm takes statistics over the batch)");
+            }
+        }
         if self.z_dim == 0 {
             bail!("z_dim must be at least 1");
         }
@@ -259,14 +300,38 @@ impl TrainConfig {
         ))
     }
 
-    /// G as the schedule builds it.
+    /// G as the schedule builds it, for data rows of `data_dim` values.
     pub fn g_network(&self, data_dim: usize) -> anyhow::Result<NetworkSpec> {
-        Ok(NetworkSpec::Mlp(self.g_spec(data_dim)?))
+        Ok(match self.arch {
+            Arch::Mlp => NetworkSpec::Mlp(self.g_spec(data_dim)?),
+            Arch::Dcgan => {
+                let c = self.channels as usize;
+                let side = super::dcgan::side(data_dim, c)?;
+                NetworkSpec::Conv(super::dcgan::generator(
+                    self.z_dim,
+                    side,
+                    c,
+                    self.g_channels,
+                )?)
+            }
+        })
     }
 
-    /// D as the schedule builds it.
+    /// D as the schedule builds it, for data rows of `data_dim` values.
     pub fn d_network(&self, data_dim: usize) -> anyhow::Result<NetworkSpec> {
-        Ok(NetworkSpec::Mlp(self.d_spec(data_dim)?))
+        Ok(match self.arch {
+            Arch::Mlp => NetworkSpec::Mlp(self.d_spec(data_dim)?),
+            Arch::Dcgan => {
+                let c = self.channels as usize;
+                let side = super::dcgan::side(data_dim, c)?;
+                NetworkSpec::Conv(super::dcgan::discriminator(
+                    side,
+                    c,
+                    self.d_channels,
+                    self.leaky_alpha,
+                )?)
+            }
+        })
     }
 
     pub fn d_spec(&self, data_dim: usize) -> anyhow::Result<NetSpec> {

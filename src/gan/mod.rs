@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod dcgan;
 pub mod generate;
 pub mod metrics;
 pub mod schedule;

@@ -2,7 +2,7 @@
 //! and, once per logging interval, "observe" (metrics, a snapshot of G and D, the weights). It
 //! writes no file: the run directory (`crate::run`) records what it observes.
 
-use super::config::TrainConfig;
+use super::config::{Arch, TrainConfig};
 use super::metrics::MetricsRow;
 use super::schedule::{self, GanGraph, GanInputs, TrainState};
 use crate::data::Dataset;
@@ -31,10 +31,16 @@ pub struct TrainData {
 pub fn load_data(cfg: &TrainConfig, ds: &Dataset) -> anyhow::Result<TrainData> {
     if ds.is_image() {
         let set = ds.load_images(cfg.image_size, cfg.channels)?;
+        let (image, dim) = ([set.width, set.height, set.channels], set.dim());
+        // Convolutions read NCHW rows; the data sets and pictures keep HWC.
+        let rows = match cfg.arch {
+            Arch::Dcgan => super::dcgan::hwc_to_chw(&set.pixels, image),
+            Arch::Mlp => set.pixels,
+        };
         return Ok(TrainData {
-            dim: set.dim(),
-            image: Some([set.width, set.height, set.channels]),
-            rows: set.pixels,
+            dim,
+            image: Some(image),
+            rows,
         });
     }
     let rows = ds.sample(
@@ -70,17 +76,15 @@ fn probe_points(ds: &Dataset) -> Vec<f32> {
 /// the data set would not fit one storage buffer of the device (both sizes in the message).
 pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_len: usize) -> anyhow::Result<()> {
     let rows = (2 * cfg.batch).max(EVAL_ROWS).max(HEAT_N * HEAT_N);
-    for (name, spec) in [("G", cfg.g_spec(dim)?), ("D", cfg.d_spec(dim)?)] {
-        let params = spec
-            .layout()
-            .iter()
-            .map(|p| (p.inp as u64 + 1) * p.out as u64)
-            .sum::<u64>();
-        gpu.check_size(&format!("{name} parameters"), params * 4)?;
-        for (i, l) in spec.layers.iter().enumerate() {
+    for (name, spec) in [("G", cfg.g_network(dim)?), ("D", cfg.d_network(dim)?)] {
+        gpu.check_size(
+            &format!("{name} parameters"),
+            spec.param_count()? as u64 * 4,
+        )?;
+        for (i, w) in spec.layer_widths()?.into_iter().enumerate() {
             gpu.check_size(
-                &format!("{name} layer {i} activations ({rows} rows x {})", l.out),
-                rows as u64 * l.out as u64 * 4,
+                &format!("{name} layer {i} activations ({rows} rows x {w})"),
+                rows as u64 * w as u64 * 4,
             )?;
         }
     }
@@ -226,6 +230,10 @@ impl<'g> Trainer<'g> {
             .iter()
             .map(|&l| crate::cpu::activation::sigmoid_stable(l))
             .collect();
+        let samples = match (self.cfg.arch, self.data.image) {
+            (Arch::Dcgan, Some(shape)) => super::dcgan::chw_to_hwc(&samples, shape),
+            _ => samples,
+        };
         Ok(Snapshot { samples, d })
     }
 }

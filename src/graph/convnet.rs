@@ -12,21 +12,24 @@ use anyhow::{bail, ensure};
 /// One module of the network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Block {
-    /// nn.Linear(in, out) on flat rows.
-    Linear { out: usize },
-    /// nn.Conv2d(in_ch, out_ch, k, stride, pad).
+    /// nn.Linear(in, out, bias) on flat rows.
+    Linear { out: usize, bias: bool },
+    /// nn.Conv2d(in_ch, out_ch, k, stride, pad, bias). A layer followed by a batch norm has no
+    /// bias (the norm subtracts it again, so its gradient would be rounding noise).
     Conv2d {
         out_ch: usize,
         k: usize,
         stride: usize,
         pad: usize,
+        bias: bool,
     },
-    /// nn.ConvTranspose2d(in_ch, out_ch, k, stride, pad) (output_padding 0).
+    /// nn.ConvTranspose2d(in_ch, out_ch, k, stride, pad, bias) (output_padding 0).
     ConvTranspose2d {
         out_ch: usize,
         k: usize,
         stride: usize,
         pad: usize,
+        bias: bool,
     },
     /// nn.BatchNorm2d over channels (nn.BatchNorm1d over features after a Linear).
     BatchNorm,
@@ -97,12 +100,15 @@ impl ConvNetSpec {
                 pad,
             };
             let (out, w_len, bias_len, buf_len) = match *b {
-                Block::Linear { out } => ([out, 1, 1], out * len(shape), out, 0),
+                Block::Linear { out, bias } => {
+                    ([out, 1, 1], out * len(shape), out * bias as usize, 0)
+                }
                 Block::Conv2d {
                     out_ch,
                     k,
                     stride,
                     pad,
+                    bias,
                 } => {
                     let s = conv(out_ch, k, stride, pad);
                     ensure!(
@@ -110,19 +116,30 @@ impl ConvNetSpec {
                         "block {i}: a {k}x{k} kernel with stride {stride} and padding {pad} \
                          does not fit a {h}x{w} input"
                     );
-                    ([out_ch, s.out_h(), s.out_w()], s.weight_len(), out_ch, 0)
+                    (
+                        [out_ch, s.out_h(), s.out_w()],
+                        s.weight_len(),
+                        out_ch * bias as usize,
+                        0,
+                    )
                 }
                 Block::ConvTranspose2d {
                     out_ch,
                     k,
                     stride,
                     pad,
+                    bias,
                 } => {
                     let Some(s) = ConvShape::transposed(1, c, out_ch, (h, w), (k, k), stride, pad)
                     else {
                         bail!("block {i}: ConvTranspose2d(k {k}, stride {stride}, padding {pad}) on {h}x{w} has no output");
                     };
-                    ([out_ch, s.h, s.w], s.weight_len(), out_ch, 0)
+                    (
+                        [out_ch, s.h, s.w],
+                        s.weight_len(),
+                        out_ch * bias as usize,
+                        0,
+                    )
                 }
                 Block::BatchNorm => (shape, c, c, 2 * c),
                 Block::Act(a) => {
@@ -406,11 +423,11 @@ impl ConvNetTensors {
         for (i, (b, p)) in self.spec.blocks.iter().zip(&self.plans).enumerate() {
             let (x, y) = (self.x(i, input), self.y(i, input, out));
             match *b {
-                Block::Linear { out: o } => ops.push(Op::Matmul {
+                Block::Linear { out: o, bias } => ops.push(Op::Matmul {
                     variant: Variant::ABt,
                     a: x,
                     b: self.p(p.w_off),
-                    bias: Some(self.p(p.b_off)),
+                    bias: bias.then(|| self.p(p.b_off)),
                     c: y,
                     m: rows,
                     k: len(p.inp),
@@ -422,11 +439,12 @@ impl ConvNetTensors {
                     k,
                     stride,
                     pad,
+                    bias,
                 } => ops.push(Op::Conv2d {
                     shape: self.conv(p, rows, out_ch, k, stride, pad),
                     x,
                     w: self.p(p.w_off),
-                    bias: Some(self.p(p.b_off)),
+                    bias: bias.then(|| self.p(p.b_off)),
                     y,
                 }),
                 Block::ConvTranspose2d {
@@ -434,11 +452,12 @@ impl ConvNetTensors {
                     k,
                     stride,
                     pad,
+                    bias,
                 } => ops.push(Op::Conv2dInputGrad {
                     shape: self.convt(p, rows, out_ch, k, stride, pad),
                     dy: x,
                     w: self.p(p.w_off),
-                    bias: Some(self.p(p.b_off)),
+                    bias: bias.then(|| self.p(p.b_off)),
                     dx: y,
                 }),
                 Block::BatchNorm => {
@@ -497,7 +516,7 @@ impl ConvNetTensors {
                 Some(self.dy(i - 1, dout).into())
             };
             match b {
-                Block::Linear { out: o } => {
+                Block::Linear { out: o, bias } => {
                     if param_grads {
                         ops.push(Op::Matmul {
                             variant: Variant::AtB,
@@ -510,12 +529,14 @@ impl ConvNetTensors {
                             n: len(p.inp),
                             act: Activation::Identity,
                         });
-                        ops.push(Op::BiasGrad {
-                            dz: dy.t,
-                            db: self.gr(p.b_off),
-                            rows,
-                            cols: o,
-                        });
+                        if bias {
+                            ops.push(Op::BiasGrad {
+                                dz: dy.t,
+                                db: self.gr(p.b_off),
+                                rows,
+                                cols: o,
+                            });
+                        }
                     }
                     if let Some(dx) = dx {
                         ops.push(Op::Matmul {
@@ -536,6 +557,7 @@ impl ConvNetTensors {
                     k,
                     stride,
                     pad,
+                    bias,
                 } => {
                     let s = self.conv(p, rows, out_ch, k, stride, pad);
                     if param_grads {
@@ -545,13 +567,15 @@ impl ConvNetTensors {
                             x,
                             dw: self.gr(p.w_off),
                         });
-                        ops.push(Op::ChannelSum {
-                            batch: rows,
-                            channels: out_ch,
-                            hw: s.out_h() * s.out_w(),
-                            v: dy,
-                            out: self.gr(p.b_off),
-                        });
+                        if bias {
+                            ops.push(Op::ChannelSum {
+                                batch: rows,
+                                channels: out_ch,
+                                hw: s.out_h() * s.out_w(),
+                                v: dy,
+                                out: self.gr(p.b_off),
+                            });
+                        }
                     }
                     if let Some(dx) = dx {
                         ops.push(Op::Conv2dInputGrad {
@@ -568,6 +592,7 @@ impl ConvNetTensors {
                     k,
                     stride,
                     pad,
+                    bias,
                 } => {
                     let s = self.convt(p, rows, out_ch, k, stride, pad);
                     if param_grads {
@@ -579,13 +604,15 @@ impl ConvNetTensors {
                             x: dy,
                             dw: self.gr(p.w_off),
                         });
-                        ops.push(Op::ChannelSum {
-                            batch: rows,
-                            channels: out_ch,
-                            hw: s.h * s.w,
-                            v: dy,
-                            out: self.gr(p.b_off),
-                        });
+                        if bias {
+                            ops.push(Op::ChannelSum {
+                                batch: rows,
+                                channels: out_ch,
+                                hw: s.h * s.w,
+                                v: dy,
+                                out: self.gr(p.b_off),
+                            });
+                        }
                     }
                     if let Some(dx) = dx {
                         ops.push(Op::Conv2d {

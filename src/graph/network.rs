@@ -29,6 +29,14 @@ impl NetworkSpec {
         })
     }
 
+    /// Values per row of each layer's output (the workspaces the schedule allocates per row).
+    pub fn layer_widths(&self) -> anyhow::Result<Vec<usize>> {
+        Ok(match self {
+            NetworkSpec::Mlp(s) => s.layers.iter().map(|l| l.out).collect(),
+            NetworkSpec::Conv(s) => s.plan()?.iter().map(|p| p.out.iter().product()).collect(),
+        })
+    }
+
     pub fn param_count(&self) -> anyhow::Result<usize> {
         match self {
             NetworkSpec::Mlp(s) => Ok(s.param_count()),
