@@ -156,6 +156,10 @@ fn bad_input_gets_a_clear_error_and_nonzero_exit() {
         (&["train", "--leaky-alpha", "0", "--out", o], "leaky_alpha"),
         (
             &["train", "--g-hidden", "300000000", "--out", o],
+            "between 1 and 65536",
+        ),
+        (
+            &["train", "--g-hidden", "65536,65536", "--out", o],
             "allows at most",
         ),
         (
