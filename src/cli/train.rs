@@ -178,7 +178,7 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<()> {
     let (cfg, out, state) = match &args.resume {
         Some(dir) => {
             let path = dir.join("checkpoint.safetensors");
-            let ck = checkpoint::load(&path)
+            let ck = checkpoint::load(&path, gpu.max_storage_bytes())
                 .with_context(|| format!("resuming from {}", dir.display()))?;
             let cfg = args.resolve(Some(ck.config.clone()))?;
             let arch = |c: &TrainConfig| {
@@ -267,7 +267,7 @@ fn checkpoint_path(p: &Path) -> PathBuf {
 
 /// Draws `n` samples from the checkpoint's generator with noise from `seed`.
 fn draw(gpu: &Gpu, path: &Path, n: usize, seed: Option<u64>) -> anyhow::Result<SampleSet> {
-    let ck = checkpoint::load(path)?;
+    let ck = checkpoint::load(path, gpu.max_storage_bytes())?;
     // The architecture comes from the file, not from flags.
     let spec = ck.config.g_spec(ck.data_dim)?;
     let z = fixed_noise(seed.unwrap_or(ck.config.seed), n * spec.input);
