@@ -438,6 +438,8 @@ fn binary_exits_with_an_error_on_hostile_inputs() {
     let png_dir = d.join("png");
     std::fs::create_dir_all(&png_dir).unwrap();
     std::fs::write(png_dir.join("huge.png"), png_claiming(20000, 20000)).unwrap();
+    let good = d.join("good.safetensors");
+    small_checkpoint(&good);
     let ck = d.join("transposed.safetensors");
     small_checkpoint(&ck);
     rewrite_checkpoint(
@@ -490,6 +492,16 @@ fn binary_exits_with_an_error_on_hostile_inputs() {
         (
             vec!["sample", "--checkpoint", ck.to_str().unwrap(), "-n", "2"],
             &["g.0.weight", "[4, 8]", "[8, 4]"],
+        ),
+        (
+            vec![
+                "sample",
+                "--checkpoint",
+                good.to_str().unwrap(),
+                "-n",
+                "99999999999",
+            ],
+            &["noise (99999999999 rows x 4)", "allows at most"],
         ),
     ];
     for (args, words) in cases {

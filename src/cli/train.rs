@@ -270,6 +270,11 @@ fn draw(gpu: &Gpu, path: &Path, n: usize, seed: Option<u64>) -> anyhow::Result<S
     let ck = checkpoint::load(path, gpu.max_storage_bytes())?;
     // The architecture comes from the file, not from flags.
     let spec = ck.config.g_spec(ck.data_dim)?;
+    // Checked before the noise is drawn on the CPU, so a huge -n is an error, not an abort.
+    for (what, width) in [("noise", spec.input), ("samples", ck.data_dim)] {
+        let bytes = (n as u64).saturating_mul(width as u64).saturating_mul(4);
+        gpu.check_size(&format!("{what} ({n} rows x {width})"), bytes)?;
+    }
     let z = fixed_noise(seed.unwrap_or(ck.config.seed), n * spec.input);
     let x = crate::gan::generate::generate(gpu, &spec, &ck.state.g_params, &z)?;
     Ok(SampleSet {
