@@ -11,6 +11,8 @@ use super::images::{scale_u8, ImageSet};
 use super::limit::{format_bytes, read_limited};
 
 const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+/// Files an image folder may hold (listing them is the one cost not bounded by the byte limit).
+const MAX_FILES: usize = 1 << 20;
 
 /// Loads every `*.png`, `*.jpg` and `*.jpeg` file directly in `dir` (extension case-insensitive,
 /// subfolders not searched), in file-name order so runs are reproducible.
@@ -166,6 +168,11 @@ fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
         if is_image && path.is_file() {
+            ensure!(
+                files.len() < MAX_FILES,
+                "{shown} holds more than {MAX_FILES} PNG/JPEG files, the most an image folder may \
+                 have; use a subset"
+            );
             files.push(path);
         }
     }
