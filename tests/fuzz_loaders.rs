@@ -2,16 +2,20 @@
 //! IDX files, image folders (PNG/JPEG), the digits CSV parser, TOML config files and
 //! checkpoints. Each starts from a corpus of valid files and applies 1-4 mutations (bit flips,
 //! byte overwrites, header-field overwrites with edge values, truncation, inserted bytes,
-//! numbers in the text replaced with edge values). No input may panic, and no loader call may
+//! numbers in the text replaced with edge values), half the time inside the file's framing
+//! (decompressed gzip, PNG chunks with fixed checksums, the safetensors JSON header) so that
+//! the mutations reach the parsers behind checksums and length prefixes. No input may panic, and no loader call may
 //! allocate more than `bound(input)` at its peak, measured with a per-thread counting allocator.
 //!
 //! `cargo test --release --test fuzz_loaders` runs a short pass (300 cases a loader, a fixed
 //! seed). The long run: `FUZZ_CASES=20000 cargo test --release --test fuzz_loaders -- --ignored`
-//! (FUZZ_SEED=N repeats a run; the seed is printed). A failure prints the shrunk input.
+//! (FUZZ_SEED=N repeats a run, the seed is printed; FUZZ_ONLY=checkpoint runs the loaders whose
+//! name contains that text). A failure prints the shrunk input.
 
 #[path = "common/peak_alloc.rs"]
 mod peak_alloc;
 
+use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -92,20 +96,25 @@ const EDGE_NUMBERS: &[&str] = &[
     "",
 ];
 
+/// A byte: any value, or printable ASCII (so text formats stay text and reach their parsers).
+fn byte() -> impl Strategy<Value = u8> {
+    prop_oneof![any::<u8>(), 0x20u8..0x7f]
+}
+
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
-        (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
-        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Set { at, byte }),
-        (
+        2 => (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
+        2 => (any::<usize>(), byte()).prop_map(|(at, byte)| Mutation::Set { at, byte }),
+        2 => (
             any::<usize>(),
             prop::sample::select(EDGE_WORDS),
             any::<bool>()
         )
             .prop_map(|(at, value, le)| Mutation::Field { at, value, le }),
-        any::<usize>().prop_map(|len| Mutation::Truncate { len }),
-        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..64))
+        1 => any::<usize>().prop_map(|len| Mutation::Truncate { len }),
+        2 => (any::<usize>(), prop::collection::vec(byte(), 1..64))
             .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
-        (any::<usize>(), prop::sample::select(EDGE_NUMBERS))
+        4 => (any::<usize>(), prop::sample::select(EDGE_NUMBERS))
             .prop_map(|(nth, text)| Mutation::Number { nth, text }),
     ]
 }
@@ -157,6 +166,54 @@ fn apply(input: &[u8], mutations: &[Mutation]) -> Vec<u8> {
             }
             _ => {}
         }
+    }
+    b
+}
+
+/// `valid` (a corpus file named `name`) with `mutations` applied: to the raw bytes when their
+/// count is odd; when even, inside the file's framing, so the change reaches the parser behind
+/// it: a gzip file is mutated decompressed and recompressed, a PNG gets its chunk checksums
+/// recomputed, a safetensors file has its JSON header (tensor table and stored config) mutated
+/// and its length prefix rewritten.
+fn mutate(name: &str, valid: &[u8], mutations: &[Mutation]) -> Vec<u8> {
+    if mutations.len() % 2 == 1 {
+        return apply(valid, mutations);
+    }
+    if name.ends_with(".gz") {
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(valid)
+            .read_to_end(&mut plain)
+            .unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&apply(&plain, mutations)).unwrap();
+        return gz.finish().unwrap();
+    }
+    if name.ends_with(".png") {
+        return fix_png_crcs(apply(valid, mutations));
+    }
+    if name.ends_with(".safetensors") {
+        let n = u64::from_le_bytes(valid[..8].try_into().unwrap()) as usize;
+        let header = apply(&valid[8..8 + n], mutations);
+        let mut out = (header.len() as u64).to_le_bytes().to_vec();
+        out.extend(header);
+        out.extend(&valid[8 + n..]);
+        return out;
+    }
+    apply(valid, mutations)
+}
+
+/// Rewrites the CRC of every whole chunk after the PNG signature, as far as the lengths allow.
+fn fix_png_crcs(mut b: Vec<u8>) -> Vec<u8> {
+    let mut at = 8;
+    while at + 12 <= b.len() {
+        let len = u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+        let Some(end) = (at + 8).checked_add(len).filter(|&e| e + 4 <= b.len()) else {
+            break;
+        };
+        let mut crc = flate2::Crc::new();
+        crc.update(&b[at + 4..end]);
+        b[end..end + 4].copy_from_slice(&crc.sum().to_be_bytes());
+        at = end + 4;
     }
     b
 }
@@ -331,7 +388,7 @@ fn fuzz(t: &Target, cases: u32, seed: u64) -> Tally {
     let strategy = (0..t.corpus.len(), prop::collection::vec(mutation(), 1..=4));
     let result = runner.run(&strategy, |(which, mutations)| {
         let (name, valid) = &t.corpus[which];
-        let input = apply(valid, &mutations);
+        let input = mutate(name, valid, &mutations);
         let path = dirs[which].join(name);
         std::fs::write(&path, &input).unwrap();
         let (r, peak) =
@@ -365,7 +422,7 @@ fn fuzz(t: &Target, cases: u32, seed: u64) -> Tally {
     match result {
         Ok(()) => tally.into_inner(),
         Err(TestError::Fail(why, (which, mutations))) => {
-            let input = apply(&t.corpus[which].1, &mutations);
+            let input = mutate(&t.corpus[which].0, &t.corpus[which].1, &mutations);
             panic!(
                 "{} (seed {seed}): {why}\nmutations of {}: {mutations:?}\ninput: {input:?}",
                 t.name, t.corpus[which].0
@@ -377,7 +434,11 @@ fn fuzz(t: &Target, cases: u32, seed: u64) -> Tally {
 
 fn run_all(cases: u32, seed: u64) {
     println!("fuzzing with {cases} cases a loader, seed {seed} (FUZZ_SEED={seed} repeats it)");
+    let only = std::env::var("FUZZ_ONLY").ok();
     for t in targets() {
+        if only.as_ref().is_some_and(|o| !t.name.contains(o.as_str())) {
+            continue;
+        }
         let s = fuzz(&t, cases, seed);
         println!(
             "{:>13}: {} inputs, {} loaded, {} refused with an error, 0 panics, peak {} KiB \
