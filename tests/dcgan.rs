@@ -75,7 +75,7 @@ fn whole_dcgan_iterations_match_cpu_executor() {
     cfg.validate().unwrap();
     let set = shadergan::data::Dataset::parse("digits")
         .unwrap()
-        .load_images(None, 1)
+        .load_images(None, 1, u64::MAX)
         .unwrap();
     let data = &set.pixels[..200 * 64];
     let (gs, ds) = (cfg.g_network(64).unwrap(), cfg.d_network(64).unwrap());

@@ -20,6 +20,9 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// The data set limit the loaders get: lavapipe's largest storage buffer.
+const LIMIT: u64 = 128 << 20;
+
 fn err_text<T: std::fmt::Debug>(r: anyhow::Result<T>, what: &str) -> String {
     match r {
         Ok(v) => panic!("{what}: expected an error, got {v:?}"),
@@ -62,7 +65,7 @@ fn idx_round_trip_plain_and_gzip() {
         write_idx(&path, count, rows, cols, &bytes, gzip).unwrap();
         let raw = std::fs::read(&path).unwrap();
         assert_eq!(raw.starts_with(&[0x1f, 0x8b]), gzip, "gzip={gzip}");
-        let set = load_idx(&path).unwrap();
+        let set = load_idx(&path, LIMIT).unwrap();
         assert_eq!(
             (set.len(), set.height, set.width, set.channels),
             (5, 7, 9, 1)
@@ -75,8 +78,8 @@ fn idx_round_trip_plain_and_gzip() {
         check_in_range(&set);
         // Through the Dataset spec too.
         let ds = Dataset::parse(&format!("idx:{}", path.display())).unwrap();
-        assert_eq!(ds.load_images(None, 1).unwrap(), set);
-        let msg = err_text(ds.load_images(None, 3), "idx with 3 channels");
+        assert_eq!(ds.load_images(None, 1, LIMIT).unwrap(), set);
+        let msg = err_text(ds.load_images(None, 3, LIMIT), "idx with 3 channels");
         assert_mentions(&msg, &["grayscale", "1 channel"]);
     }
     let plain = std::fs::read(dir.join("t10k-images-idx3-ubyte-false")).unwrap();
@@ -154,7 +157,7 @@ fn idx_errors_name_the_file_and_the_problem() {
         ),
     ];
     for (path, words) in cases {
-        let msg = err_text(load_idx(&path), &path.display().to_string());
+        let msg = err_text(load_idx(&path, LIMIT), &path.display().to_string());
         assert_mentions(&msg, &words);
     }
 
@@ -163,7 +166,7 @@ fn idx_errors_name_the_file_and_the_problem() {
     write_idx(&gz, 2, 3, 4, &[9; 24], true).unwrap();
     let bytes = std::fs::read(&gz).unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() - 6]).unwrap();
-    let msg = err_text(load_idx(&gz), "cut gzip");
+    let msg = err_text(load_idx(&gz, LIMIT), "cut gzip");
     assert_mentions(&msg, &["cut-images-idx3-ubyte.gz", "gzip"]);
 
     let msg = err_text(
@@ -193,8 +196,8 @@ fn digits_load_and_match_the_csv() {
         .map(|v| v.parse::<f32>().unwrap() / 16.0 * 2.0 - 1.0)
         .collect();
     assert_eq!(set.image(0), want.as_slice());
-    assert_eq!(Dataset::Digits.load_images(None, 1).unwrap(), set);
-    let msg = err_text(Dataset::Digits.load_images(None, 3), "digits rgb");
+    assert_eq!(Dataset::Digits.load_images(None, 1, LIMIT).unwrap(), set);
+    let msg = err_text(Dataset::Digits.load_images(None, 3, LIMIT), "digits rgb");
     assert_mentions(&msg, &["digits", "grayscale", "3"]);
 }
 
@@ -256,7 +259,7 @@ fn odd_folder() -> PathBuf {
 #[test]
 fn image_folder_loads_grayscale_rgb_and_resized() {
     let dir = odd_folder();
-    let g = load_folder(&dir, None, 1).unwrap();
+    let g = load_folder(&dir, None, 1, LIMIT).unwrap();
     assert_eq!(
         (g.len(), g.width, g.height, g.channels, g.dim()),
         (4, 5, 7, 1, 35)
@@ -266,7 +269,7 @@ fn image_folder_loads_grayscale_rgb_and_resized() {
     let want: Vec<f32> = gray(0, 5, 7).into_raw().into_iter().map(scaled).collect();
     assert_eq!(g.image(0), want.as_slice());
 
-    let c = load_folder(&dir, None, 3).unwrap();
+    let c = load_folder(&dir, None, 3, LIMIT).unwrap();
     assert_eq!(
         (c.len(), c.width, c.height, c.channels, c.dim()),
         (4, 5, 7, 3, 105)
@@ -279,7 +282,7 @@ fn image_folder_loads_grayscale_rgb_and_resized() {
     assert!(c.image(0).chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]));
 
     for (size, channels) in [(4, 1), (12, 3), (1, 3)] {
-        let r = load_folder(&dir, Some(size), channels).unwrap();
+        let r = load_folder(&dir, Some(size), channels, LIMIT).unwrap();
         let s = size as usize;
         assert_eq!((r.len(), r.width, r.height), (4, s, s));
         assert_eq!(r.dim(), s * s * channels as usize);
@@ -288,37 +291,37 @@ fn image_folder_loads_grayscale_rgb_and_resized() {
     // Via the Dataset spec.
     let ds = Dataset::parse(&format!("images:{}", dir.display())).unwrap();
     assert!(ds.is_image());
-    assert_eq!(ds.load_images(Some(6), 3).unwrap().dim(), 6 * 6 * 3);
+    assert_eq!(ds.load_images(Some(6), 3, LIMIT).unwrap().dim(), 6 * 6 * 3);
 }
 
 #[test]
 fn image_folder_errors_name_the_file_and_the_problem() {
     let dir = odd_folder();
     rgb(4, 6, 7).save(dir.join("e.png")).unwrap();
-    let msg = err_text(load_folder(&dir, None, 1), "mixed sizes");
+    let msg = err_text(load_folder(&dir, None, 1, LIMIT), "mixed sizes");
     assert_mentions(&msg, &["e.png", "6x7", "a.png", "5x7", "--image-size"]);
     // With a size given, mixed sizes are fine.
-    assert_eq!(load_folder(&dir, Some(5), 1).unwrap().len(), 5);
+    assert_eq!(load_folder(&dir, Some(5), 1, LIMIT).unwrap().len(), 5);
 
     let dir = odd_folder();
     let junk: Vec<u8> = (0..200u32).map(|i| (i * 7919 % 251) as u8).collect();
     std::fs::write(dir.join("broken.png"), junk).unwrap();
-    let msg = err_text(load_folder(&dir, None, 3), "corrupt png");
+    let msg = err_text(load_folder(&dir, None, 3, LIMIT), "corrupt png");
     assert_mentions(&msg, &["broken.png", "decode"]);
 
     let empty = temp_dir("empty");
     std::fs::write(empty.join("readme.txt"), "no pictures").unwrap();
-    let msg = err_text(load_folder(&empty, None, 1), "empty folder");
+    let msg = err_text(load_folder(&empty, None, 1, LIMIT), "empty folder");
     assert_mentions(&msg, &["no PNG or JPEG", &empty.display().to_string()]);
 
     let missing = empty.join("nope");
-    let msg = err_text(load_folder(&missing, None, 1), "missing folder");
+    let msg = err_text(load_folder(&missing, None, 1, LIMIT), "missing folder");
     assert_mentions(&msg, &["nope", "does not exist"]);
 
     let dir = odd_folder();
-    let msg = err_text(load_folder(&dir, None, 2), "2 channels");
+    let msg = err_text(load_folder(&dir, None, 2, LIMIT), "2 channels");
     assert_mentions(&msg, &["channels", "1", "3", "2"]);
-    let msg = err_text(load_folder(&dir, Some(0), 1), "size 0");
+    let msg = err_text(load_folder(&dir, Some(0), 1, LIMIT), "size 0");
     assert_mentions(&msg, &["image size", "0"]);
 }
 
@@ -365,14 +368,14 @@ fn dataset_parses_image_specs() {
         assert_mentions(&msg, words);
     }
     let msg = err_text(
-        Dataset::parse("ring").unwrap().load_images(None, 1),
+        Dataset::parse("ring").unwrap().load_images(None, 1, LIMIT),
         "ring as images",
     );
     assert_mentions(&msg, &["ring", "not images"]);
     let msg = err_text(
         Dataset::parse("images:/no/such/shadergan/dir")
             .unwrap()
-            .load_images(None, 1),
+            .load_images(None, 1, LIMIT),
         "missing",
     );
     assert_mentions(&msg, &["/no/such/shadergan/dir", "does not exist"]);

@@ -53,7 +53,11 @@ fn digits_run_writes_grids_and_sample_reads_the_architecture_from_the_file() {
         !out.join("eval.toml").exists(),
         "digits has no modes to evaluate"
     );
-    let ck = checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
+    let ck = checkpoint::load(
+        &out.join("checkpoint.safetensors"),
+        gpu().max_storage_bytes(),
+    )
+    .unwrap();
     assert_eq!((ck.data_dim, ck.image), (64, Some([8, 8, 1])));
 
     let grid = out.join("grid.png");
@@ -96,7 +100,7 @@ fn checkpoint_round_trip_gives_identical_generator_outputs() {
         image: Some([8, 8, 1]),
     };
     checkpoint::save(&path, &ck).unwrap();
-    let back = checkpoint::load(&path).unwrap();
+    let back = checkpoint::load(&path, gpu().max_storage_bytes()).unwrap();
     assert_eq!(back.state, state, "every tensor survives the round trip");
     assert_eq!(back.config, cfg);
     let spec = cfg.g_network(64).unwrap();

@@ -65,7 +65,7 @@ fn divergence_stops_with_the_iteration_and_keeps_the_good_checkpoint() {
         good,
         "the good checkpoint changed"
     );
-    let ck = checkpoint::load(&ck_path).unwrap();
+    let ck = checkpoint::load(&ck_path, u64::MAX).unwrap();
     assert!(ck.state.g_params.iter().all(|v| v.is_finite()));
     // The metrics show what happened, up to the interval that diverged.
     let rows = read_metrics(&out.join("metrics.csv"));
@@ -91,7 +91,7 @@ fn eval_refuses_a_generator_that_outputs_nan() {
     let r = train(&out, &["--iterations", "10", "--log-every", "10"]);
     assert!(r.status.success(), "{}", stderr(&r));
     let path = out.join("checkpoint.safetensors");
-    let mut ck = checkpoint::load(&path).unwrap();
+    let mut ck = checkpoint::load(&path, u64::MAX).unwrap();
     ck.state.g_params.iter_mut().for_each(|v| *v = f32::NAN);
     checkpoint::save(&path, &ck).unwrap();
     let r = shadergan(&["eval", out.to_str().unwrap()]);
@@ -136,7 +136,7 @@ fn sigint_finishes_the_submit_and_writes_everything() {
     );
     assert_eq!(o.status.code(), Some(130), "{so}\n{se}");
     assert!(so.contains("stopped at iteration"), "{so}");
-    let ck = checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
+    let ck = checkpoint::load(&out.join("checkpoint.safetensors"), u64::MAX).unwrap();
     let at = ck.state.iteration();
     assert!(at > 0 && at < 1_000_000);
     // The last metrics row, the last picture and the checkpoint are all from the stop.

@@ -32,11 +32,23 @@ fn resumed_run_equals_straight_run_bit_for_bit() {
         ..quick_config()
     };
     train(g, &cfg100, &half, None).unwrap();
-    let ck = checkpoint::load(&half.join("checkpoint.safetensors")).unwrap();
+    let ck = checkpoint::load(
+        &half.join("checkpoint.safetensors"),
+        gpu().max_storage_bytes(),
+    )
+    .unwrap();
     assert_eq!(ck.state.iteration(), 100);
     train(g, &quick_config(), &half, Some(ck.state)).unwrap();
-    let a = checkpoint::load(&straight.join("checkpoint.safetensors")).unwrap();
-    let b = checkpoint::load(&half.join("checkpoint.safetensors")).unwrap();
+    let a = checkpoint::load(
+        &straight.join("checkpoint.safetensors"),
+        gpu().max_storage_bytes(),
+    )
+    .unwrap();
+    let b = checkpoint::load(
+        &half.join("checkpoint.safetensors"),
+        gpu().max_storage_bytes(),
+    )
+    .unwrap();
     assert_eq!(a.state.iteration(), 200);
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
     assert_eq!(
@@ -123,7 +135,11 @@ fn cli_train_writes_every_output_and_sample_reads_it() {
     for f in ["loss.png", "samples/step_000020.png", "evolution.gif"] {
         image::open(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
-    let ck = checkpoint::load(&out.join("checkpoint.safetensors")).unwrap();
+    let ck = checkpoint::load(
+        &out.join("checkpoint.safetensors"),
+        gpu().max_storage_bytes(),
+    )
+    .unwrap();
     assert_eq!((ck.state.iteration(), ck.data_dim, ck.image), (20, 2, None));
     let ev = std::fs::read_to_string(out.join("eval.toml")).unwrap();
     assert!(ev.contains("modes_total"), "{ev}");
@@ -156,6 +172,10 @@ fn bad_input_gets_a_clear_error_and_nonzero_exit() {
         (&["train", "--leaky-alpha", "0", "--out", o], "leaky_alpha"),
         (
             &["train", "--g-hidden", "300000000", "--out", o],
+            "between 1 and 65536",
+        ),
+        (
+            &["train", "--g-hidden", "65536,65536", "--out", o],
             "allows at most",
         ),
         (

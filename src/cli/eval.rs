@@ -10,7 +10,7 @@ use std::path::Path;
 
 pub fn run_eval(gpu: &Gpu, target: &Path) -> anyhow::Result<()> {
     let path = checkpoint_path(target);
-    let ck = checkpoint::load(&path)?;
+    let ck = checkpoint::load(&path, gpu.max_storage_bytes())?;
     let ds = crate::data::Dataset::parse(&ck.config.dataset)?;
     // Checked before the generator runs: spiral, moons and images have no modes to count.
     if ds.mixture().is_none() {

@@ -52,7 +52,7 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
             a.n
         );
     }
-    let ck = checkpoint::load(&checkpoint_path(&a.checkpoint))?;
+    let ck = checkpoint::load(&checkpoint_path(&a.checkpoint), gpu.max_storage_bytes())?;
     let images = a.grid.is_some() || a.dir.is_some();
     let image = match (images, ck.image) {
         (false, _) => None,

@@ -193,7 +193,7 @@ fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
 pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<run::TrainSummary> {
     let (cfg, dir, state) = match &args.run.resume {
         Some(from) => {
-            let ck = checkpoint::load(&from.join(run::dir::CHECKPOINT))
+            let ck = checkpoint::load(&from.join(run::dir::CHECKPOINT), gpu.max_storage_bytes())
                 .with_context(|| format!("resuming from {}", from.display()))?;
             let cfg = args.resolve(Some(ck.config.clone()))?;
             if !same_run(&cfg, &ck.config) {

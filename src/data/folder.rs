@@ -1,13 +1,18 @@
 //! A folder of PNG/JPEG files as an image data set.
 
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
 use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageError, ImageFormat, ImageReader, Limits};
 
 use super::images::{scale_u8, ImageSet};
+use super::limit::{format_bytes, read_limited};
 
 const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+/// Files an image folder may hold (listing them is the one cost not bounded by the byte limit).
+const MAX_FILES: usize = 1 << 20;
 
 /// Loads every `*.png`, `*.jpg` and `*.jpeg` file directly in `dir` (extension case-insensitive,
 /// subfolders not searched), in file-name order so runs are reproducible.
@@ -16,7 +21,17 @@ const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
 /// dropped. With `image_size` every image is resized to `image_size x image_size` (aspect ratio
 /// not kept; Lanczos3, which filters properly when shrinking); without it all images must have
 /// the size of the first. Pixels are scaled as v/255*2-1.
-pub fn load_folder(dir: &Path, image_size: Option<u32>, channels: u32) -> Result<ImageSet> {
+///
+/// `max_bytes` (the device's largest storage buffer) bounds the memory taken: the whole set as
+/// f32 values must fit it, checked from the file count and the target size before decoding; each
+/// file must be no larger; and each image's size is read from its header and must decode (as
+/// 8-bit RGBA, 4 bytes a pixel) within it before any pixel is decoded.
+pub fn load_folder(
+    dir: &Path,
+    image_size: Option<u32>,
+    channels: u32,
+    max_bytes: u64,
+) -> Result<ImageSet> {
     ensure!(
         channels == 1 || channels == 3,
         "channels must be 1 (grayscale) or 3 (RGB), got {channels}"
@@ -26,17 +41,34 @@ pub fn load_folder(dir: &Path, image_size: Option<u32>, channels: u32) -> Result
         "image size must be at least 1 pixel, got 0"
     );
     let files = image_files(dir)?;
+    // The whole set as f32, from the number of files and one image's size.
+    let fits = |w: u32, h: u32| -> Result<()> {
+        let bytes = files.len() as u128 * w as u128 * h as u128 * channels as u128 * 4;
+        if bytes > max_bytes as u128 {
+            bail!(
+                "{}: {} images of {w}x{h}x{channels} = {} as f32 values, more than the {} limit \
+                 for a data set (one storage buffer on this device); use fewer images or a \
+                 smaller --image-size",
+                dir.display(),
+                files.len(),
+                format_bytes(bytes.min(u64::MAX as u128) as u64),
+                format_bytes(max_bytes)
+            );
+        }
+        Ok(())
+    };
+    if let Some(s) = image_size {
+        fits(s, s)?;
+    }
     let mut size: Option<(u32, u32, &Path)> = image_size.map(|s| (s, s, dir));
     let mut pixels = Vec::new();
     for file in &files {
         let name = file.display();
-        let img = image::ImageReader::open(file)
-            .with_context(|| format!("cannot open image {name}"))?
-            .with_guessed_format()
-            .with_context(|| format!("cannot read image {name}"))?
-            .decode()
-            .with_context(|| format!("cannot decode image {name} (corrupt or not a PNG/JPEG?)"))?;
+        let img = decode_bounded(file, max_bytes)?;
         let (w, h) = (img.width(), img.height());
+        if size.is_none() {
+            fits(w, h)?;
+        }
         let (tw, th, first) = *size.get_or_insert((w, h, file));
         if image_size.is_none() && (w, h) != (tw, th) {
             bail!(
@@ -48,12 +80,14 @@ pub fn load_folder(dir: &Path, image_size: Option<u32>, channels: u32) -> Result
         // Resize after converting, so grayscale sets filter one channel, not three.
         if channels == 1 {
             let mut buf = img.to_luma8();
+            drop(img);
             if (w, h) != (tw, th) {
                 buf = imageops::resize(&buf, tw, th, FilterType::Lanczos3);
             }
             pixels.extend(buf.into_raw().into_iter().map(scale_u8));
         } else {
             let mut buf = img.to_rgb8();
+            drop(img);
             if (w, h) != (tw, th) {
                 buf = imageops::resize(&buf, tw, th, FilterType::Lanczos3);
             }
@@ -68,6 +102,52 @@ pub fn load_folder(dir: &Path, image_size: Option<u32>, channels: u32) -> Result
         pixels,
         source: dir.display().to_string(),
     })
+}
+
+/// Decodes `file` if it, its declared size (from the header, read first) and the decoder's
+/// allocations stay within `max_bytes`.
+fn decode_bounded(file: &Path, max_bytes: u64) -> Result<DynamicImage> {
+    let name = file.display();
+    let bytes = read_limited(file, "image", max_bytes)?;
+    // The decoder may allocate at most the limit; the size it declares is checked first.
+    let reader = |limits: Limits| -> Result<ImageReader<Cursor<&[u8]>>> {
+        let mut r = ImageReader::new(Cursor::new(bytes.as_slice()));
+        if let Ok(format) = ImageFormat::from_path(file) {
+            r.set_format(format);
+        }
+        let mut r = r
+            .with_guessed_format()
+            .with_context(|| format!("cannot read image {name}"))?;
+        r.limits(limits);
+        Ok(r)
+    };
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(max_bytes);
+    let corrupt = || format!("cannot decode image {name} (corrupt or not a PNG/JPEG?)");
+    let (w, h) = reader(limits.clone())?
+        .into_dimensions()
+        .with_context(corrupt)?;
+    let decoded = w as u64 * h as u64 * 4;
+    if decoded > max_bytes {
+        bail!(
+            "image {name} is {w}x{h} pixels: {} to decode as 8-bit RGBA, more than the {} limit \
+             (one storage buffer on this device); shrink the image file",
+            format_bytes(decoded),
+            format_bytes(max_bytes)
+        );
+    }
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    let r = reader(limits)?;
+    match r.decode() {
+        Ok(img) => Ok(img),
+        Err(ImageError::Limits(e)) => bail!(
+            "image {name} ({w}x{h}) needs more memory to decode than the {} limit ({e}); shrink \
+             the image file or save it with 8 bits per channel",
+            format_bytes(max_bytes)
+        ),
+        Err(e) => Err(anyhow::Error::new(e).context(corrupt())),
+    }
 }
 
 /// The PNG/JPEG files directly in `dir`, sorted by name; an error if there are none.
@@ -88,6 +168,11 @@ fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
             .and_then(|e| e.to_str())
             .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
         if is_image && path.is_file() {
+            ensure!(
+                files.len() < MAX_FILES,
+                "{shown} holds more than {MAX_FILES} PNG/JPEG files, the most an image folder may \
+                 have; use a subset"
+            );
             files.push(path);
         }
     }

@@ -3,14 +3,16 @@
 //! Every loader (digits here, IDX in [`super::idx`], PNG/JPEG folders in [`super::folder`])
 //! scales pixels to [-1, 1], the range of a generator that ends in tanh.
 
-use std::io::Read;
-
 use anyhow::{bail, ensure, Context, Result};
+
+use super::limit::read_stream_limited;
 
 /// The UCI handwritten digits (see data/README.md for the attribution), compiled into the binary
 /// so `digits` works without a download.
 const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 const DIGITS_NAME: &str = "digits.csv.gz (embedded)";
+/// The embedded CSV is about 0.5 MiB uncompressed; anything past this would be a broken build.
+const DIGITS_CSV_MAX: u64 = 8 << 20;
 
 /// Side of a digits image, and the largest pixel value in the CSV.
 const DIGITS_SIDE: usize = 8;
@@ -66,23 +68,23 @@ pub(crate) fn scale_u8(v: u8) -> f32 {
 }
 
 /// `bytes` decompressed if they start with the gzip magic (1f 8b), else unchanged; `name` is
-/// the file for the message.
-pub(crate) fn gunzip_if_gzip(name: &str, bytes: Vec<u8>) -> Result<Vec<u8>> {
+/// the file for the message. Decompression stops one byte past `max_bytes`: a stream that
+/// expands beyond it is an error naming the limit, not a corrupt file.
+pub(crate) fn gunzip_if_gzip(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<Vec<u8>> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
-        .read_to_end(&mut out)
-        .with_context(|| {
-            format!("{name}: corrupt gzip data (the download may be incomplete; fetch it again)")
-        })?;
-    Ok(out)
+    read_stream_limited(
+        flate2::read::GzDecoder::new(bytes.as_slice()),
+        name,
+        "gzip data",
+        max_bytes,
+    )
 }
 
 /// The 1,797 embedded 8x8 digits, values v in 0..16 scaled to v/16*2-1.
 pub fn digits() -> Result<ImageSet> {
-    let bytes = gunzip_if_gzip(DIGITS_NAME, DIGITS_CSV_GZ.to_vec())?;
+    let bytes = gunzip_if_gzip(DIGITS_NAME, DIGITS_CSV_GZ.to_vec(), DIGITS_CSV_MAX)?;
     let text = String::from_utf8(bytes).with_context(|| format!("{DIGITS_NAME}: not UTF-8"))?;
     parse_digits_csv(DIGITS_NAME, &text)
 }

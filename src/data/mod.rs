@@ -6,10 +6,15 @@
 //!
 //! Image data sets (`digits`, `idx:PATH`, `images:DIR`) are loaded whole with
 //! [`Dataset::load_images`] into an [`ImageSet`]; the sampling methods do not apply to them.
+//!
+//! Every size a user controls has a ceiling checked before anything is allocated: the toy specs'
+//! parameters have the ranges below, and image loaders take a byte limit (the device's largest
+//! storage buffer) that bounds what they read, decompress and decode ([`limit`]).
 
 pub mod folder;
 pub mod idx;
 pub mod images;
+pub mod limit;
 pub mod mixture;
 
 use crate::noise::Noise;
@@ -22,12 +27,26 @@ use anyhow::{bail, ensure, Result};
 pub use folder::load_folder;
 pub use idx::{load_idx, write_idx};
 pub use images::{digits, parse_digits_csv, ImageSet};
+pub use limit::format_bytes;
 pub use mixture::Mixture;
 
 /// The names `Dataset::parse` accepts.
 pub const NAMES: &[&str] = &[
     "ring", "grid", "spiral", "moons", "gauss1d", "digits", "idx", "images",
 ];
+
+/// Ceilings of the toy specs' parameters: far beyond any useful picture of a mixture, small
+/// enough that centre lists stay tiny (mode coverage compares every sample with every centre)
+/// and every coordinate, activation and loss stays finite in f32.
+pub const MAX_MODES: usize = 1000;
+/// `grid:n` (n x n centres).
+pub const MAX_GRID_SIDE: usize = 100;
+/// `radius`, `spacing` and `gauss1d` centres (absolute value).
+pub const MAX_EXTENT: f32 = 1000.0;
+/// `std` and `noise`.
+pub const MAX_SPREAD: f32 = 100.0;
+/// `spiral:turns`.
+pub const MAX_TURNS: f32 = 100.0;
 
 const FORMS: &str = "ring[:n=8,radius=2,std=0.02], grid[:n=5,spacing=2,std=0.05], \
      spiral[:turns=2,radius=2,noise=0.05], moons[:noise=0.05], gauss1d[:centres=-3;0;3,std=0.3], \
@@ -79,38 +98,46 @@ impl Dataset {
             "ring" => {
                 let p = Params::parse("ring", rest, &["n", "radius", "std"])?;
                 Ok(Self::Ring {
-                    n: p.count("n", 8)?,
-                    radius: p.positive("radius", 2.0)?,
-                    std: p.positive("std", 0.02)?,
+                    n: p.count("n", 8, MAX_MODES)?,
+                    radius: p.positive("radius", 2.0, MAX_EXTENT)?,
+                    std: p.positive("std", 0.02, MAX_SPREAD)?,
                 })
             }
             "grid" => {
                 let p = Params::parse("grid", rest, &["n", "spacing", "std"])?;
+                let n = p.count("n", 5, MAX_GRID_SIDE)?;
+                let spacing = p.positive("spacing", 2.0, MAX_EXTENT)?;
+                let half = (n - 1) as f32 * spacing / 2.0;
+                ensure!(
+                    half <= MAX_EXTENT,
+                    "grid: n={n} with spacing={spacing} puts centres {half} from the origin; keep \
+                     (n-1)*spacing/2 at most {MAX_EXTENT}"
+                );
                 Ok(Self::Grid {
-                    n: p.count("n", 5)?,
-                    spacing: p.positive("spacing", 2.0)?,
-                    std: p.positive("std", 0.05)?,
+                    n,
+                    spacing,
+                    std: p.positive("std", 0.05, MAX_SPREAD)?,
                 })
             }
             "spiral" => {
                 let p = Params::parse("spiral", rest, &["turns", "radius", "noise"])?;
                 Ok(Self::Spiral {
-                    turns: p.positive("turns", 2.0)?,
-                    radius: p.positive("radius", 2.0)?,
-                    noise: p.non_negative("noise", 0.05)?,
+                    turns: p.positive("turns", 2.0, MAX_TURNS)?,
+                    radius: p.positive("radius", 2.0, MAX_EXTENT)?,
+                    noise: p.non_negative("noise", 0.05, MAX_SPREAD)?,
                 })
             }
             "moons" => {
                 let p = Params::parse("moons", rest, &["noise"])?;
                 Ok(Self::Moons {
-                    noise: p.non_negative("noise", 0.05)?,
+                    noise: p.non_negative("noise", 0.05, MAX_SPREAD)?,
                 })
             }
             "gauss1d" => {
                 let p = Params::parse("gauss1d", rest, &["centres", "std"])?;
                 Ok(Self::Gauss1d {
-                    centres: p.list("centres", &[-3.0, 0.0, 3.0])?,
-                    std: p.positive("std", 0.3)?,
+                    centres: p.list("centres", &[-3.0, 0.0, 3.0], MAX_MODES, MAX_EXTENT)?,
+                    std: p.positive("std", 0.3, MAX_SPREAD)?,
                 })
             }
             "digits" => {
@@ -146,7 +173,14 @@ impl Dataset {
 
     /// Loads an image data set. `image_size` and `channels` apply to `images:DIR` (see
     /// [`load_folder`]); `digits` and `idx` keep their own size and need `channels == 1`.
-    pub fn load_images(&self, image_size: Option<u32>, channels: u32) -> Result<ImageSet> {
+    /// The set as f32 values must fit `max_bytes` (the device's largest storage buffer); the
+    /// loaders check it before reading the pixels, so a huge file costs no more than the limit.
+    pub fn load_images(
+        &self,
+        image_size: Option<u32>,
+        channels: u32,
+        max_bytes: u64,
+    ) -> Result<ImageSet> {
         let grayscale_only = |what: &str| {
             ensure!(
                 channels == 1,
@@ -157,13 +191,23 @@ impl Dataset {
         match self {
             Self::Digits => {
                 grayscale_only("digits")?;
-                digits()
+                let set = digits()?;
+                let bytes = set.pixels.len() as u64 * 4;
+                ensure!(
+                    bytes <= max_bytes,
+                    "digits: {} images of 8x8 = {} as f32 values, more than the {} limit for a \
+                     data set",
+                    set.len(),
+                    format_bytes(bytes),
+                    format_bytes(max_bytes)
+                );
+                Ok(set)
             }
             Self::Idx { path } => {
                 grayscale_only(&format!("IDX file {}", path.display()))?;
-                load_idx(path)
+                load_idx(path, max_bytes)
             }
-            Self::Images { dir } => load_folder(dir, image_size, channels),
+            Self::Images { dir } => load_folder(dir, image_size, channels, max_bytes),
             _ => bail!(
                 "{} is a toy data set, not images; image data sets: digits, idx:PATH, images:DIR",
                 self.name()
@@ -333,13 +377,16 @@ impl<'a> Params<'a> {
         self.pairs.iter().find(|&&(k, _)| k == key).map(|&(_, v)| v)
     }
 
-    fn count(&self, key: &str, default: usize) -> Result<usize> {
+    fn count(&self, key: &str, default: usize, max: usize) -> Result<usize> {
         let Some(v) = self.get(key) else {
             return Ok(default);
         };
         match v.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => bail!("{}: {key} must be a positive integer, got {v:?}", self.set),
+            Ok(n) if n > 0 && n <= max => Ok(n),
+            _ => bail!(
+                "{}: {key} must be a positive integer no larger than {max}, got {v:?}",
+                self.set
+            ),
         }
     }
 
@@ -350,29 +397,36 @@ impl<'a> Params<'a> {
         }
     }
 
-    fn positive(&self, key: &str, default: f32) -> Result<f32> {
+    fn positive(&self, key: &str, default: f32, max: f32) -> Result<f32> {
         let Some(v) = self.get(key) else {
             return Ok(default);
         };
         let x = self.number(key, v)?;
-        if x <= 0.0 {
-            bail!("{}: {key} must be positive, got {v:?}", self.set);
+        if x <= 0.0 || x > max {
+            bail!(
+                "{}: {key} must be positive and at most {max}, got {v:?}",
+                self.set
+            );
         }
         Ok(x)
     }
 
-    fn non_negative(&self, key: &str, default: f32) -> Result<f32> {
+    fn non_negative(&self, key: &str, default: f32, max: f32) -> Result<f32> {
         let Some(v) = self.get(key) else {
             return Ok(default);
         };
         let x = self.number(key, v)?;
-        if x < 0.0 {
-            bail!("{}: {key} must be zero or positive, got {v:?}", self.set);
+        if !(0.0..=max).contains(&x) {
+            bail!(
+                "{}: {key} must be zero or positive and at most {max}, got {v:?}",
+                self.set
+            );
         }
         Ok(x)
     }
 
-    fn list(&self, key: &str, default: &[f32]) -> Result<Vec<f32>> {
+    /// Up to `max_len` numbers separated by `;`, each within `-max_abs..=max_abs`.
+    fn list(&self, key: &str, default: &[f32], max_len: usize, max_abs: f32) -> Result<Vec<f32>> {
         let Some(v) = self.get(key) else {
             return Ok(default.to_vec());
         };
@@ -387,6 +441,22 @@ impl<'a> Params<'a> {
                 self.set
             );
         }
-        items.iter().map(|item| self.number(key, item)).collect()
+        if items.len() > max_len {
+            bail!(
+                "{}: {key} takes at most {max_len} numbers, got {}",
+                self.set,
+                items.len()
+            );
+        }
+        items
+            .iter()
+            .map(|item| match self.number(key, item)? {
+                x if x.abs() <= max_abs => Ok(x),
+                _ => bail!(
+                    "{}: each of {key} must be between -{max_abs} and {max_abs}, got {item:?}",
+                    self.set
+                ),
+            })
+            .collect()
     }
 }

@@ -6,6 +6,7 @@
 
 use super::config::TrainConfig;
 use super::schedule::TrainState;
+use crate::data::limit::{format_bytes, read_limited};
 use crate::graph::net::NetSpec;
 use anyhow::{bail, Context};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -121,95 +122,161 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     .with_context(|| format!("writing checkpoint {}", path.display()))
 }
 
-fn read_f32(st: &SafeTensors, name: &str, len: usize, path: &Path) -> anyhow::Result<Vec<f32>> {
-    let t = st
-        .tensor(name)
-        .with_context(|| format!("{}: tensor {name} is missing", path.display()))?;
-    if t.dtype() != Dtype::F32 || t.data().len() != len * 4 {
-        bail!(
-            "{}: tensor {name} has dtype {:?} and {} bytes; expected f32 with {} elements",
-            path.display(),
-            t.dtype(),
-            t.data().len(),
-            len
-        );
+/// Room for the safetensors header (tensor table and metadata, with the stored config) next to
+/// the tensors; a real one is a few KiB.
+const HEADER_MAX: u64 = 1 << 20;
+
+/// The tensors a checkpoint of `gs` and `ds` holds: (name, dtype, shape), in file order.
+fn expected_tensors(gs: &NetSpec, ds: &NetSpec) -> Vec<(String, Dtype, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (prefix, spec) in [("g", gs), ("d", ds)] {
+        for (i, p) in spec.layout().iter().enumerate() {
+            let idx = 2 * i;
+            out.push((
+                format!("{prefix}.{idx}.weight"),
+                Dtype::F32,
+                vec![p.out, p.inp],
+            ));
+            out.push((format!("{prefix}.{idx}.bias"), Dtype::F32, vec![p.out]));
+        }
     }
-    Ok(bytemuck::pod_collect_to_vec(t.data()))
+    for (name, spec) in [("g", gs), ("d", ds)] {
+        for moment in ["adam_m", "adam_v"] {
+            let shape = vec![spec.param_count()];
+            out.push((format!("optim.{name}.{moment}"), Dtype::F32, shape));
+        }
+    }
+    let counters = vec![super::schedule::STATE_LEN];
+    out.push(("state.counters".to_string(), Dtype::U32, counters));
+    out
+}
+
+/// `spec`'s parameter count, in u128 so that no stored config can overflow it.
+fn param_count_wide(spec: &NetSpec) -> u128 {
+    let mut inp = spec.input as u128;
+    let mut total = 0u128;
+    for l in &spec.layers {
+        total += (inp + 1) * l.out as u128;
+        inp = l.out as u128;
+    }
+    total
 }
 
 /// Reads a checkpoint written by [`save`]; the architecture comes from the file's own config.
-pub fn load(path: &Path) -> anyhow::Result<Checkpoint> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+///
+/// Nothing in the file is trusted: the file is read only up to what a checkpoint of networks
+/// that fit `max_bytes` each (the device's largest storage buffer) can take; the stored config is
+/// validated and each network's parameters must fit `max_bytes`; every tensor's name, dtype and
+/// shape is checked against the architecture the config implies before any is copied.
+pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
+    let shown = path.display();
+    // G and D with two Adam moments each: six tensors of at most one storage buffer.
+    let file_max = max_bytes.saturating_mul(6).saturating_add(HEADER_MAX);
+    let bytes = read_limited(path, "checkpoint", file_max)?;
     let (_, meta) = SafeTensors::read_metadata(&bytes)
-        .with_context(|| format!("{} is not a safetensors file", path.display()))?;
+        .with_context(|| format!("{shown} is not a safetensors file"))?;
     let meta = meta.metadata().clone().unwrap_or_default();
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         bail!(
-            "{} is not a shadergan checkpoint (metadata 'format' is {:?}, expected {FORMAT:?})",
-            path.display(),
+            "{shown} is not a shadergan checkpoint (metadata 'format' is {:?}, expected {FORMAT:?})",
             meta.get("format")
         );
     }
     let config: TrainConfig = toml::from_str(meta.get("config").map(String::as_str).unwrap_or(""))
-        .with_context(|| format!("{}: the stored config does not parse", path.display()))?;
+        .with_context(|| format!("{shown}: the stored config does not parse"))?;
+    config
+        .validate()
+        .with_context(|| format!("{shown}: the stored config is not valid"))?;
     let data_dim: usize = meta
         .get("data_dim")
         .and_then(|s| s.parse().ok())
-        .with_context(|| format!("{}: metadata data_dim is missing", path.display()))?;
-    let st = SafeTensors::deserialize(&bytes)
-        .with_context(|| format!("{} is corrupt", path.display()))?;
-    let (gs, ds) = (config.g_spec(data_dim)?, config.d_spec(data_dim)?);
-    let net = |prefix: &str, spec: &NetSpec| -> anyhow::Result<Vec<f32>> {
-        let mut params = vec![0.0f32; spec.param_count()];
-        for (i, p) in spec.layout().iter().enumerate() {
-            let w = read_f32(
-                &st,
-                &format!("{prefix}.{}.weight", 2 * i),
-                p.out * p.inp,
-                path,
-            )?;
-            let b = read_f32(&st, &format!("{prefix}.{}.bias", 2 * i), p.out, path)?;
-            params[p.w_off..p.b_off].copy_from_slice(&w);
-            params[p.b_off..p.b_off + p.out].copy_from_slice(&b);
-        }
-        Ok(params)
-    };
-    let (gp, dp) = (net("g", &gs)?, net("d", &ds)?);
-    let counters = {
-        let t = st
-            .tensor("state.counters")
-            .with_context(|| format!("{}: state.counters is missing", path.display()))?;
-        if t.dtype() != Dtype::U32 {
-            bail!("{}: state.counters must be u32", path.display());
-        }
-        bytemuck::pod_collect_to_vec::<u8, u32>(t.data())
-    };
-    if counters.len() != super::schedule::STATE_LEN {
-        bail!("{}: state.counters has the wrong length", path.display());
+        .with_context(|| format!("{shown}: metadata data_dim is missing"))?;
+    // One row of data must fit a buffer; this also keeps the sizes below far from overflow.
+    if data_dim == 0 || data_dim as u64 > max_bytes / 4 {
+        bail!(
+            "{shown}: metadata data_dim {data_dim} is outside 1..={} (one row of {} per storage \
+             buffer on this device)",
+            max_bytes / 4,
+            format_bytes(max_bytes)
+        );
     }
-    let state = TrainState {
-        g_running: Vec::new(),
-        d_running: Vec::new(),
-        g_adam_m: read_f32(&st, "optim.g.adam_m", gp.len(), path)?,
-        g_adam_v: read_f32(&st, "optim.g.adam_v", gp.len(), path)?,
-        d_adam_m: read_f32(&st, "optim.d.adam_m", dp.len(), path)?,
-        d_adam_v: read_f32(&st, "optim.d.adam_v", dp.len(), path)?,
-        g_params: gp,
-        d_params: dp,
-        counters,
-    };
+    let (gs, ds) = (config.g_spec(data_dim)?, config.d_spec(data_dim)?);
+    for (name, spec) in [("G", &gs), ("D", &ds)] {
+        let need = param_count_wide(spec) * 4;
+        if need > max_bytes as u128 {
+            bail!(
+                "{shown}: the stored config gives {name} {} parameters ({}), more than the {} one \
+                 storage buffer holds on this device; this checkpoint needs a device with larger \
+                 buffers",
+                need / 4,
+                format_bytes(need.min(u64::MAX as u128) as u64),
+                format_bytes(max_bytes)
+            );
+        }
+    }
     let image = match meta.get("image_shape") {
         None => None,
         Some(s) => {
             let v: Vec<usize> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-            if v.len() != 3 || v[0] * v[1] * v[2] != data_dim {
-                bail!(
-                    "{}: metadata image_shape {s:?} does not fit data_dim {data_dim}",
-                    path.display()
-                );
+            let product = v.iter().try_fold(1usize, |a, &b| a.checked_mul(b));
+            if v.len() != 3 || product != Some(data_dim) {
+                bail!("{shown}: metadata image_shape {s:?} does not fit data_dim {data_dim}");
             }
             Some([v[0], v[1], v[2]])
         }
+    };
+    let st = SafeTensors::deserialize(&bytes).with_context(|| format!("{shown} is corrupt"))?;
+    let expected = expected_tensors(&gs, &ds);
+    for (name, dtype, shape) in &expected {
+        let t = st
+            .tensor(name)
+            .with_context(|| format!("{shown}: tensor {name} is missing"))?;
+        if t.dtype() != *dtype || t.shape() != shape.as_slice() {
+            bail!(
+                "{shown}: tensor {name} is {:?} {:?}; the stored config (G: {}; D: {}) needs \
+                 {dtype:?} {shape:?}",
+                t.dtype(),
+                t.shape(),
+                torch_architecture(&gs),
+                torch_architecture(&ds)
+            );
+        }
+    }
+    if let Some(extra) = st
+        .names()
+        .into_iter()
+        .find(|n| !expected.iter().any(|(e, _, _)| e == *n))
+    {
+        bail!("{shown}: unexpected tensor {extra}; not a checkpoint of the stored config");
+    }
+    // Every shape is checked: from here on, the copies cannot fail or run past a tensor.
+    let f32s = |name: &str| -> Vec<f32> {
+        let t = st.tensor(name).expect("checked above");
+        bytemuck::pod_collect_to_vec(t.data())
+    };
+    let net = |prefix: &str, spec: &NetSpec| -> Vec<f32> {
+        let mut params = Vec::with_capacity(spec.param_count());
+        for i in 0..spec.layers.len() {
+            params.extend(f32s(&format!("{prefix}.{}.weight", 2 * i)));
+            params.extend(f32s(&format!("{prefix}.{}.bias", 2 * i)));
+        }
+        params
+    };
+    let (gp, dp) = (net("g", &gs), net("d", &ds));
+    let counters = {
+        let t = st.tensor("state.counters").expect("checked above");
+        bytemuck::pod_collect_to_vec::<u8, u32>(t.data())
+    };
+    let state = TrainState {
+        g_adam_m: f32s("optim.g.adam_m"),
+        g_adam_v: f32s("optim.g.adam_v"),
+        d_adam_m: f32s("optim.d.adam_m"),
+        d_adam_v: f32s("optim.d.adam_v"),
+        g_params: gp,
+        d_params: dp,
+        counters,
+        g_running: Vec::new(),
+        d_running: Vec::new(),
     };
     Ok(Checkpoint {
         config,

@@ -8,6 +8,19 @@ use crate::ops::{Activation, AdamConfig};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
+/// Ceilings `validate` puts on sizes, far above any MLP GAN this project trains, so that no
+/// configuration (a flag, a TOML file, a checkpoint's stored config) can ask for an allocation
+/// that aborts the process before the device's own limits are checked.
+pub const MAX_WIDTH: usize = 1 << 16;
+pub const MAX_HIDDEN_LAYERS: usize = 64;
+pub const MAX_BATCH: usize = 1 << 20;
+pub const MAX_DATA_SIZE: usize = 1 << 28;
+pub const MAX_IMAGE_SIZE: u32 = 4096;
+/// Iterations recorded into one submit are held as commands until submitted.
+pub const MAX_ITERS_PER_SUBMIT: u64 = 10_000;
+/// Config files are a few hundred bytes.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// The generator's loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -203,8 +216,11 @@ impl TrainConfig {
             }
             Ok(())
         };
-        if self.batch == 0 {
-            bail!("batch must be at least 1");
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            bail!(
+                "batch must be between 1 and {MAX_BATCH}, got {}",
+                self.batch
+            );
         }
         if self.arch == Arch::Dcgan {
             let is_image = crate::data::Dataset::parse(&self.dataset)
@@ -228,8 +244,11 @@ impl TrainConfig {
                 bail!("arch dcgan needs batch >= 2 (batch norm takes statistics over the batch)");
             }
         }
-        if self.z_dim == 0 {
-            bail!("z_dim must be at least 1");
+        if self.z_dim == 0 || self.z_dim > MAX_WIDTH {
+            bail!(
+                "z_dim must be between 1 and {MAX_WIDTH}, got {}",
+                self.z_dim
+            );
         }
         if self.d_steps == 0 || self.d_steps > 256 {
             bail!(
@@ -244,8 +263,23 @@ impl TrainConfig {
         if self.log_every == 0 || self.iters_per_submit == 0 {
             bail!("log_every and iters_per_submit must be at least 1");
         }
-        if self.g_hidden.contains(&0) || self.d_hidden.contains(&0) {
-            bail!("layer widths must be at least 1");
+        if self.iters_per_submit > MAX_ITERS_PER_SUBMIT {
+            bail!(
+                "iters_per_submit must be at most {MAX_ITERS_PER_SUBMIT}, got {} (the recorded \
+                 commands are held in memory until submitted)",
+                self.iters_per_submit
+            );
+        }
+        for (name, hidden) in [("g_hidden", &self.g_hidden), ("d_hidden", &self.d_hidden)] {
+            if hidden.len() > MAX_HIDDEN_LAYERS {
+                bail!(
+                    "{name} has {} layers; at most {MAX_HIDDEN_LAYERS} are accepted",
+                    hidden.len()
+                );
+            }
+            if let Some(w) = hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
+                bail!("{name}: layer widths must be between 1 and {MAX_WIDTH}, got {w}");
+            }
         }
         pos("lr_d", self.lr_d as f64)?;
         pos("lr_g", self.lr_g as f64)?;
@@ -271,8 +305,11 @@ impl TrainConfig {
                 self.lr_final_frac
             );
         }
-        if self.data_size == 0 {
-            bail!("data_size must be at least 1");
+        if self.data_size == 0 || self.data_size > MAX_DATA_SIZE {
+            bail!(
+                "data_size must be between 1 and {MAX_DATA_SIZE}, got {}",
+                self.data_size
+            );
         }
         if self.channels != 1 && self.channels != 3 {
             bail!(
@@ -280,12 +317,15 @@ impl TrainConfig {
                 self.channels
             );
         }
-        if self.image_size == Some(0) {
-            bail!("image_size must be at least 1");
+        if let Some(s) = self.image_size {
+            if s == 0 || s > MAX_IMAGE_SIZE {
+                bail!("image_size must be between 1 and {MAX_IMAGE_SIZE} pixels, got {s}");
+            }
         }
         for a in [&self.g_act, &self.d_act, &self.g_out] {
             Activation::parse(a, self.leaky_alpha)?;
         }
+        crate::data::Dataset::parse(&self.dataset)?;
         Ok(())
     }
 
@@ -368,8 +408,10 @@ impl TrainConfig {
 }
 
 /// A TOML file as a table, with the file named in any error.
+/// Reads at most [`MAX_CONFIG_BYTES`].
 pub fn read_toml_table(path: &std::path::Path) -> anyhow::Result<toml::Table> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading config file {}", path.display()))?;
+    let bytes = crate::data::limit::read_limited(path, "config file", MAX_CONFIG_BYTES)?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("config file {} is not UTF-8 text", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
 }

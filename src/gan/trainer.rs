@@ -27,10 +27,11 @@ pub struct TrainData {
     pub image: Option<[usize; 3]>,
 }
 
-/// Loads an image data set, or draws `data_size` points from a parametric one (seeded).
-pub fn load_data(cfg: &TrainConfig, ds: &Dataset) -> anyhow::Result<TrainData> {
+/// Loads an image data set (at most `max_bytes` as f32), or draws `data_size` points from a
+/// parametric one (seeded).
+pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Result<TrainData> {
     if ds.is_image() {
-        let set = ds.load_images(cfg.image_size, cfg.channels)?;
+        let set = ds.load_images(cfg.image_size, cfg.channels, max_bytes)?;
         let (image, dim) = ([set.width, set.height, set.channels], set.dim());
         // Convolutions read NCHW rows; the data sets and pictures keep HWC.
         let rows = match cfg.arch {
@@ -123,7 +124,7 @@ impl<'g> Trainer<'g> {
         if !dataset.is_image() {
             check_fits(gpu, cfg, dataset.dim(), cfg.data_size * dataset.dim())?;
         }
-        let data = load_data(cfg, &dataset)?;
+        let data = load_data(cfg, &dataset, gpu.max_storage_bytes())?;
         let dim = data.dim;
         if dataset.is_image() {
             check_fits(gpu, cfg, dim, data.rows.len())?;

@@ -79,12 +79,17 @@ impl Gpu {
         }
     }
 
+    /// The most bytes one storage binding may hold: the ceiling for a data set, a network's
+    /// parameters and the files they are loaded from.
+    pub fn max_storage_bytes(&self) -> u64 {
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
+    }
+
     /// Fails with both numbers when `bytes` is more than one storage binding may hold.
     pub fn check_size(&self, label: &str, bytes: u64) -> Result<(), GpuError> {
-        let max = self
-            .limits
-            .max_storage_buffer_binding_size
-            .min(self.limits.max_buffer_size);
+        let max = self.max_storage_bytes();
         if bytes > max {
             return Err(GpuError::TooLarge {
                 label: label.to_string(),
