@@ -7,7 +7,7 @@ pub mod cpu;
 pub mod gpu;
 pub mod net;
 
-use crate::ops::{Activation, AdamConfig, BceSpec, RngAddr, Variant};
+use crate::ops::{Activation, AdamConfig, BceSpec, RngAddr, Variant, XentSpec};
 
 /// Index of a tensor in its [`Graph`].
 pub type TensorId = usize;
@@ -103,6 +103,22 @@ pub enum Op {
         spec: BceSpec,
         x: TensorId,
         y: TensorId,
+        grad: TensorId,
+    },
+    /// logp = log-softmax(x) per row; mean loss and accuracy against f32 class `labels` into
+    /// `metrics`.
+    SoftmaxXent {
+        spec: XentSpec,
+        x: TensorId,
+        labels: TensorId,
+        logp: TensorId,
+        metrics: TensorId,
+    },
+    /// grad = scale * (softmax - onehot) / rows, from the forward's logp.
+    SoftmaxXentBackward {
+        spec: XentSpec,
+        logp: TensorId,
+        labels: TensorId,
         grad: TensorId,
     },
     /// One Adam step over a whole flat parameter tensor; step count in state[step_slot].
