@@ -9,6 +9,7 @@
 //! - [`data`], [`eval`], [`viz`]: data sets, mode coverage, pictures.
 
 pub mod bench;
+pub mod classifier;
 pub mod cli;
 pub mod cpu;
 pub mod data;

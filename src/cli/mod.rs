@@ -1,6 +1,7 @@
 //! The `shadergan` command line: one file per subcommand.
 
 pub mod bench;
+pub mod classifier;
 pub mod eval;
 pub mod sample;
 pub mod train;
@@ -69,6 +70,11 @@ pub enum Command {
         #[arg(value_name = "RUN_OR_CHECKPOINT")]
         target: PathBuf,
     },
+    /// The classifier that measures image runs, trained by our own kernels.
+    Classifier {
+        #[command(subcommand)]
+        what: classifier::ClassifierWhat,
+    },
     /// Draw samples from a checkpoint's generator as CSV.
     Sample(sample::SampleArgs),
     /// Benchmarks in physical units.
@@ -94,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
         }
         Command::Eval { target } => eval::run_eval(&cli.gpu.open()?, &target)?,
+        Command::Classifier { what } => classifier::run_classifier(&cli.gpu.open()?, &what)?,
         Command::Sample(args) => sample::run_sample(&cli.gpu.open()?, &args)?,
         Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,
     }

@@ -51,7 +51,7 @@ fn bytes_f32(v: &[f32]) -> &[u8] {
 }
 
 /// (name, shape, data) of each layer's weight and bias.
-fn net_tensors<'a>(
+pub(crate) fn net_tensors<'a>(
     prefix: &str,
     spec: &NetSpec,
     params: &'a [f32],
@@ -121,7 +121,12 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     .with_context(|| format!("writing checkpoint {}", path.display()))
 }
 
-fn read_f32(st: &SafeTensors, name: &str, len: usize, path: &Path) -> anyhow::Result<Vec<f32>> {
+pub(crate) fn read_f32(
+    st: &SafeTensors,
+    name: &str,
+    len: usize,
+    path: &Path,
+) -> anyhow::Result<Vec<f32>> {
     let t = st
         .tensor(name)
         .with_context(|| format!("{}: tensor {name} is missing", path.display()))?;
