@@ -21,5 +21,6 @@ pub mod io;
 pub mod kernels;
 pub mod noise;
 pub mod ops;
+pub mod quality;
 pub mod run;
 pub mod viz;
