@@ -103,6 +103,10 @@ pub struct ConfigFlags {
     /// Iterations between checkpoints (0: only at the end).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
+    /// Image runs: iterations between quality evaluations (class coverage, KL, Fréchet distance
+    /// in metrics.csv and quality.png); a multiple of --log-every; 0: none.
+    #[arg(long)]
+    pub eval_every: Option<u64>,
     /// Iterations recorded into one GPU submit.
     #[arg(long)]
     pub iters_per_submit: Option<u64>,

@@ -58,6 +58,9 @@ pub struct TrainConfig {
     pub log_every: u64,
     /// Iterations between checkpoints (0: only at the end).
     pub checkpoint_every: u64,
+    /// Image runs: iterations between quality evaluations (classifier coverage, KL, Fréchet;
+    /// extra columns of metrics.csv and quality.png); a multiple of `log_every`. 0: none.
+    pub eval_every: u64,
     /// Iterations recorded into one GPU submit.
     pub iters_per_submit: u64,
     /// Size of the device-resident sample drawn once from a parametric data set.
@@ -95,6 +98,7 @@ impl Default for TrainConfig {
             seed: 1,
             log_every: 200,
             checkpoint_every: 2000,
+            eval_every: 0,
             iters_per_submit: 10,
             data_size: 65536,
             image_size: None,
@@ -201,6 +205,14 @@ impl TrainConfig {
         }
         if self.log_every == 0 || self.iters_per_submit == 0 {
             bail!("log_every and iters_per_submit must be at least 1");
+        }
+        if self.eval_every % self.log_every != 0 {
+            bail!(
+                "eval_every ({}) must be a multiple of log_every ({}): evaluations happen at \
+                 logging intervals",
+                self.eval_every,
+                self.log_every
+            );
         }
         if self.g_hidden.contains(&0) || self.d_hidden.contains(&0) {
             bail!("layer widths must be at least 1");

@@ -43,6 +43,16 @@ impl<'g> Generator<'g> {
         })
     }
 
+    /// Replaces G's weights (same architecture), e.g. with a training run's current ones.
+    pub fn set_params(&self, params: &[f32]) {
+        assert_eq!(
+            params.len(),
+            self.spec.param_count(),
+            "Generator::set_params: weights of another architecture"
+        );
+        self.plan.write_f32(self.gpu, self.net.params, params);
+    }
+
     /// G(z) for `z` of at most [`CHUNK`] rows (row-major [rows, spec.input]).
     pub fn run(&self, z: &[f32]) -> anyhow::Result<Vec<f32>> {
         let rows = z.len() / self.spec.input;

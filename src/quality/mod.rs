@@ -54,6 +54,28 @@ pub struct ImageReport {
     pub class_counts: Vec<usize>,
 }
 
+impl ImageReport {
+    /// A report of nothing (NaN numbers): what a diverged generator's interval records.
+    pub fn nan() -> ImageReport {
+        ImageReport {
+            samples: 0,
+            classes_total: 0,
+            classes_covered: 0,
+            covered_share: COVERED_SHARE,
+            kl_to_real: f32::NAN,
+            confident_share: f32::NAN,
+            confident_p: CONFIDENT_P,
+            frechet: f32::NAN,
+            frechet_floor: f32::NAN,
+            classifier_test_accuracy: f32::NAN,
+            modes_captured: None,
+            modes_total: None,
+            kl_to_uniform: None,
+            class_counts: Vec::new(),
+        }
+    }
+}
+
 /// Share-normalised histogram with a floor so that an empty class does not make KL infinite.
 fn shares(counts: &[usize]) -> Vec<f64> {
     let n: usize = counts.iter().sum();
@@ -150,6 +172,10 @@ impl<'g> Evaluator<'g> {
             !images.is_empty() && images.len() % dim == 0,
             "{} values are not whole images of {dim}",
             images.len()
+        );
+        anyhow::ensure!(
+            images.iter().all(|v| v.is_finite()),
+            "an image to evaluate holds a value that is not a finite number (a diverged generator?)"
         );
         let n = images.len() / dim;
         let mut preds: Vec<Vec<usize>> = Vec::new();
