@@ -206,7 +206,7 @@ impl TrainConfig {
         if self.log_every == 0 || self.iters_per_submit == 0 {
             bail!("log_every and iters_per_submit must be at least 1");
         }
-        if self.eval_every % self.log_every != 0 {
+        if !self.eval_every.is_multiple_of(self.log_every) {
             bail!(
                 "eval_every ({}) must be a multiple of log_every ({}): evaluations happen at \
                  logging intervals",

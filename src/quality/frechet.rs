@@ -25,7 +25,7 @@ impl Gaussian {
     /// Fits `features` (row-major [n, dim], n >= 2).
     pub fn fit(features: &[f32], dim: usize) -> Gaussian {
         assert!(
-            dim > 0 && features.len() % dim == 0,
+            dim > 0 && features.len().is_multiple_of(dim),
             "features are not [n, {dim}]"
         );
         let n = features.len() / dim;

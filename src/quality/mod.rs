@@ -169,7 +169,7 @@ impl<'g> Evaluator<'g> {
         let per = c.spec.input;
         let dim = per * self.channels;
         anyhow::ensure!(
-            !images.is_empty() && images.len() % dim == 0,
+            !images.is_empty() && images.len().is_multiple_of(dim),
             "{} values are not whole images of {dim}",
             images.len()
         );

@@ -119,7 +119,8 @@ pub fn train_in(
         if log {
             last = t.take_metrics(it, it - last_log, t_log.elapsed().as_secs_f64())?;
             (last_log, t_log) = (it, Instant::now());
-            let due = it % cfg.eval_every.max(1) == 0 || it == cfg.iterations || interrupted;
+            let due =
+                it.is_multiple_of(cfg.eval_every.max(1)) || it == cfg.iterations || interrupted;
             if let (Some(p), true) = (&probe, due && is_finite(&state)) {
                 let r = p.evaluate(&state.g_params)?;
                 last = last.with_quality(&r);
