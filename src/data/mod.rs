@@ -10,6 +10,7 @@
 pub mod folder;
 pub mod idx;
 pub mod images;
+mod labeled;
 pub mod mixture;
 pub mod stacked;
 
@@ -23,6 +24,7 @@ use anyhow::{bail, ensure, Result};
 pub use folder::load_folder;
 pub use idx::{load_idx, load_idx_labels, write_idx};
 pub use images::{digits, digits_labeled, parse_digits_csv, ImageSet};
+pub use labeled::LabeledImages;
 pub use mixture::Mixture;
 
 /// The names `Dataset::parse` accepts.
@@ -84,14 +86,6 @@ fn idx_paths(rest: &str) -> (PathBuf, Option<PathBuf>) {
         Some((images, labels)) => (images.into(), Some(labels.into())),
         None => (rest.into(), None),
     }
-}
-
-/// An image data set with a class per image, for the evaluation classifier.
-pub struct LabeledImages {
-    pub images: ImageSet,
-    pub labels: Vec<u32>,
-    /// 1 + the largest label.
-    pub classes: usize,
 }
 
 impl Default for Dataset {
@@ -201,57 +195,6 @@ impl Dataset {
                 | Self::StackedDigits { .. }
                 | Self::StackedIdx { .. }
         )
-    }
-
-    /// For stacked sets, the grayscale set whose digits they stack; `None` otherwise.
-    pub fn stacked_base(&self) -> Option<Dataset> {
-        match self {
-            Self::StackedDigits { .. } => Some(Self::Digits),
-            Self::StackedIdx { path, labels } => Some(Self::Idx {
-                path: path.clone(),
-                labels: labels.clone(),
-            }),
-            _ => None,
-        }
-    }
-
-    /// The labelled grayscale set an evaluation classifier for this data set learns: itself for
-    /// digits and idx with labels, the stacked digits' base for stacked sets.
-    pub fn load_labeled(&self) -> Result<LabeledImages> {
-        if let Some(base) = self.stacked_base() {
-            return base.load_labeled();
-        }
-        let (images, labels) = match self {
-            Self::Digits => digits_labeled()?,
-            Self::Idx {
-                path,
-                labels: Some(l),
-            } => (load_idx(path)?, load_idx_labels(l)?),
-            Self::Idx { path, labels: None } => bail!(
-                "{} has no labels; pass its labels file too: idx:{},labels=LABELS (e.g. \
-                 train-labels-idx1-ubyte.gz)",
-                path.display(),
-                path.display()
-            ),
-            _ => bail!(
-                "{} has no class labels; a classifier needs digits, stacked-digits or \
-                 idx:IMAGES,labels=LABELS",
-                self.name()
-            ),
-        };
-        ensure!(
-            labels.len() == images.len(),
-            "{}: {} labels for {} images",
-            images.source,
-            labels.len(),
-            images.len()
-        );
-        let classes = labels.iter().max().map_or(0, |&m| m as usize + 1).max(2);
-        Ok(LabeledImages {
-            images,
-            labels,
-            classes,
-        })
     }
 
     /// Loads an image data set. `image_size` and `channels` apply to `images:DIR` (see
