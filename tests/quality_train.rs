@@ -110,3 +110,63 @@ fn eval_every_must_be_a_multiple_of_log_every_and_needs_images() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("eval_every measures image runs"));
     assert!(!out.join("checkpoint.safetensors").exists());
 }
+
+#[test]
+fn classifier_train_prints_the_test_accuracy_and_needs_labels() {
+    let dir = tmp_dir("classifier-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("c.safetensors");
+    let r = shadergan(&[
+        "classifier",
+        "train",
+        "--dataset",
+        "digits",
+        "--iterations",
+        "50",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(text.contains("test accuracy"), "{text}");
+    assert!(out.is_file());
+    // IDX images without their labels file: the message says how to pass it.
+    let images = dir.join("images.idx");
+    shadergan::data::write_idx(&images, 2, 2, 2, &[0; 8], false).unwrap();
+    let spec = format!("idx:{}", images.display());
+    let r = shadergan(&["classifier", "train", "--dataset", &spec]);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("labels=LABELS"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn idx_with_labels_and_stacked_specs_parse_and_load() {
+    use shadergan::data::Dataset;
+    let dir = tmp_dir("idx-labels");
+    std::fs::create_dir_all(&dir).unwrap();
+    let images = dir.join("im,ages.idx");
+    shadergan::data::write_idx(&images, 3, 2, 2, &[0, 255, 0, 255].repeat(3), false).unwrap();
+    let labels = dir.join("labels.idx");
+    let mut bytes = vec![0, 0, 8, 1, 0, 0, 0, 3];
+    bytes.extend([4u8, 0, 2]);
+    std::fs::write(&labels, bytes).unwrap();
+    let spec = format!("idx:{},labels={}", images.display(), labels.display());
+    let ds = Dataset::parse(&spec).unwrap();
+    assert_eq!(Dataset::parse(&ds.spec()).unwrap(), ds);
+    let set = ds.load_labeled().unwrap();
+    assert_eq!(
+        (set.labels, set.classes, set.images.len()),
+        (vec![4, 0, 2], 5, 3)
+    );
+    // Stacked: three channels of the base images, the base's labels for the classifier.
+    let st = Dataset::parse(&spec.replacen("idx:", "stacked-idx:", 1)).unwrap();
+    assert_eq!(st.stacked_base(), Some(ds));
+    let img = st.load_images(None, 1).unwrap();
+    assert_eq!((img.channels, img.width, img.height), (3, 2, 2));
+    assert_eq!(
+        Dataset::parse("stacked-digits:n=7").unwrap(),
+        Dataset::StackedDigits { n: 7 }
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
