@@ -21,7 +21,7 @@ use crate::data::{Dataset, LabeledImages};
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuPlan;
 use crate::graph::net::{Layer, NetSpec, NetTensors};
-use crate::graph::{Graph, Op, RngSource};
+use crate::graph::{Graph, Op, RngSource, TensorId};
 use crate::noise::{Noise, PhiloxNoise};
 use crate::ops::{Activation, AdamConfig, XentSpec};
 
@@ -136,6 +136,125 @@ pub fn load_split(
     Ok((set, train, test))
 }
 
+/// The tensors and the op list of one training step, for either executor.
+pub struct ClassifierGraph {
+    pub graph: Graph,
+    pub net: NetTensors,
+    /// Summed [loss, accuracy] of the minibatches since it was last zeroed.
+    pub metrics: TensorId,
+    /// One step: minibatch, forward, loss, backward, Adam.
+    pub step: Vec<Op>,
+}
+
+impl ClassifierGraph {
+    /// The step over `images` (row-major [n, dim]) with f32 class `labels`, starting from the
+    /// weights `init` of `spec`.
+    pub fn build(
+        cfg: &ClassifierConfig,
+        spec: &NetSpec,
+        init: &[f32],
+        images: &[f32],
+        labels: &[f32],
+    ) -> ClassifierGraph {
+        let (m, n, dim, classes) = (cfg.batch, labels.len(), spec.input, spec.output());
+        assert_eq!(images.len(), n * dim, "images and labels disagree");
+        let mut g = Graph::default();
+        let state = g.u32_from("state", &[0; 4]);
+        let metrics = g.f32("metrics", 2);
+        let data = g.f32_from("train_images", images);
+        let labels = g.f32_from("train_labels", labels);
+        let idx = g.u32_from("minibatch_index", &vec![0; m]);
+        let x = g.f32("x", m * dim);
+        let y = g.f32("y", m);
+        let logp = g.f32("logp", m * classes);
+        let dlogits = g.f32("logit_grad", m * classes);
+        let net = NetTensors::new(&mut g, "c", spec, init, m);
+        let logits = *net.ys.last().expect("the classifier has layers");
+        let xent = XentSpec {
+            rows: m,
+            classes,
+            scale: 1.0,
+            metrics_off: M_LOSS,
+            accumulate: true,
+        };
+        let mut step = vec![
+            Op::RngIndex {
+                src: RngSource {
+                    seed: cfg.seed,
+                    stream: streams::INDEX,
+                    state,
+                    state_slot: SLOT_ITERATION,
+                },
+                out: idx,
+                n: m,
+                n_rows: n,
+            },
+            Op::Gather {
+                data,
+                idx,
+                out: x.into(),
+                rows: m,
+                cols: dim,
+                data_rows: n,
+            },
+            Op::Gather {
+                data: labels,
+                idx,
+                out: y.into(),
+                rows: m,
+                cols: 1,
+                data_rows: n,
+            },
+        ];
+        step.extend(net.forward(x.into(), m, None));
+        step.push(Op::SoftmaxXent {
+            spec: xent,
+            x: logits,
+            labels: y,
+            logp,
+            metrics,
+        });
+        step.push(Op::SoftmaxXentBackward {
+            spec: xent,
+            logp,
+            labels: y,
+            grad: dlogits,
+        });
+        step.extend(net.backward(x.into(), m, None, dlogits, true, None));
+        step.push(Op::Tick {
+            state,
+            slot: SLOT_STEP,
+        });
+        step.push(Op::Adam {
+            cfg: AdamConfig {
+                lr: cfg.lr,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                decay_steps: cfg.iterations as u32,
+                final_frac: 0.1,
+            },
+            state,
+            step_slot: SLOT_STEP,
+            w: net.params,
+            grad: net.grads,
+            m: net.adam_m,
+            v: net.adam_v,
+            n: spec.param_count(),
+        });
+        step.push(Op::Tick {
+            state,
+            slot: SLOT_ITERATION,
+        });
+        ClassifierGraph {
+            graph: g,
+            net,
+            metrics,
+            step,
+        }
+    }
+}
+
 /// Trains on the GPU, then measures the held-out accuracy. `progress` sees (iteration, mean
 /// loss, mean minibatch accuracy) every `log_every` iterations.
 pub fn train(
@@ -148,100 +267,12 @@ pub fn train(
     let spec = cfg.spec(dim, set.classes);
     let mut noise = PhiloxNoise::new(cfg.seed, streams::INIT);
     let init = spec.init(|| noise.uniform());
-    let (m, n) = (cfg.batch, train_idx.len());
-
-    let mut g = Graph::default();
-    let state = g.u32_from("state", &[0; 4]);
-    let metrics = g.f32("metrics", 2);
-    let data = g.f32_from("train_images", &rows(&set.images.pixels, dim, &train_idx));
     let labels: Vec<f32> = train_idx.iter().map(|&i| set.labels[i] as f32).collect();
-    let labels = g.f32_from("train_labels", &labels);
-    let idx = g.u32_from("minibatch_index", &vec![0; m]);
-    let x = g.f32("x", m * dim);
-    let y = g.f32("y", m);
-    let logp = g.f32("logp", m * set.classes);
-    let dlogits = g.f32("logit_grad", m * set.classes);
-    let net = NetTensors::new(&mut g, "c", &spec, &init, m);
-    let logits = *net.ys.last().expect("the classifier has layers");
-    let xent = XentSpec {
-        rows: m,
-        classes: set.classes,
-        scale: 1.0,
-        metrics_off: M_LOSS,
-        accumulate: true,
-    };
-    let mut ops = vec![
-        Op::RngIndex {
-            src: RngSource {
-                seed: cfg.seed,
-                stream: streams::INDEX,
-                state,
-                state_slot: SLOT_ITERATION,
-            },
-            out: idx,
-            n: m,
-            n_rows: n,
-        },
-        Op::Gather {
-            data,
-            idx,
-            out: x.into(),
-            rows: m,
-            cols: dim,
-            data_rows: n,
-        },
-        Op::Gather {
-            data: labels,
-            idx,
-            out: y.into(),
-            rows: m,
-            cols: 1,
-            data_rows: n,
-        },
-    ];
-    ops.extend(net.forward(x.into(), m, None));
-    ops.push(Op::SoftmaxXent {
-        spec: xent,
-        x: logits,
-        labels: y,
-        logp,
-        metrics,
-    });
-    ops.push(Op::SoftmaxXentBackward {
-        spec: xent,
-        logp,
-        labels: y,
-        grad: dlogits,
-    });
-    ops.extend(net.backward(x.into(), m, None, dlogits, true, None));
-    ops.push(Op::Tick {
-        state,
-        slot: SLOT_STEP,
-    });
-    ops.push(Op::Adam {
-        cfg: AdamConfig {
-            lr: cfg.lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            decay_steps: cfg.iterations as u32,
-            final_frac: 0.1,
-        },
-        state,
-        step_slot: SLOT_STEP,
-        w: net.params,
-        grad: net.grads,
-        m: net.adam_m,
-        v: net.adam_v,
-        n: spec.param_count(),
-    });
-    ops.push(Op::Tick {
-        state,
-        slot: SLOT_ITERATION,
-    });
-
-    let plan = GpuPlan::new(gpu, &g)?;
-    let step = plan.compile(gpu, &ops)?;
+    let images = rows(&set.images.pixels, dim, &train_idx);
+    let cg = ClassifierGraph::build(cfg, &spec, &init, &images, &labels);
+    let (net, metrics) = (&cg.net, cg.metrics);
+    let plan = GpuPlan::new(gpu, &cg.graph)?;
+    let step = plan.compile(gpu, &cg.step)?;
     let log_every = 100u64;
     let mut done = 0u64;
     while done < cfg.iterations {
