@@ -35,7 +35,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 25,
+        flags, 26,
         "a flag was added or removed: update this test's command line too"
     );
 
