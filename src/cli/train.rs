@@ -242,14 +242,17 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<run::TrainSummar
     if let Some(r) = &s.report {
         println!("evaluation: {r}");
     }
+    if let Some(q) = &s.quality {
+        println!("quality: {q}");
+    }
     println!(
         "wrote {}: samples/step_*.png, evolution.gif, loss.png, metrics.csv, config.toml, \
          checkpoint.safetensors{}",
         s.out.display(),
-        if s.report.is_some() {
-            ", eval.toml"
-        } else {
-            ""
+        match (&s.report, &s.quality) {
+            (Some(_), _) => ", eval.toml",
+            (None, Some(_)) => ", eval.toml, quality.png, classifier.safetensors",
+            (None, None) => "",
         }
     );
     Ok(s)
