@@ -7,6 +7,8 @@
 //! - [`graph`]: networks as op lists, run by the GPU plan or the CPU executor.
 //! - [`gan`]: Algorithm 1's schedule, the training loop, checkpoints.
 //! - [`data`], [`eval`], [`viz`]: data sets, mode coverage, pictures.
+//! - [`classifier`], [`quality`]: the evaluation classifier trained by our kernels, and the image
+//!   metrics it gives (class coverage, KL, stacked modes, Fréchet distance).
 
 pub mod bench;
 pub mod classifier;
