@@ -7,8 +7,11 @@
 //! - [`graph`]: networks as op lists, run by the GPU plan or the CPU executor.
 //! - [`gan`]: Algorithm 1's schedule, the training loop, checkpoints.
 //! - [`data`], [`eval`], [`viz`]: data sets, mode coverage, pictures.
+//! - [`classifier`], [`quality`]: the evaluation classifier trained by our kernels, and the image
+//!   metrics it gives (class coverage, KL, stacked modes, Fréchet distance).
 
 pub mod bench;
+pub mod classifier;
 pub mod cli;
 pub mod cpu;
 pub mod data;
@@ -20,5 +23,6 @@ pub mod io;
 pub mod kernels;
 pub mod noise;
 pub mod ops;
+pub mod quality;
 pub mod run;
 pub mod viz;

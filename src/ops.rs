@@ -236,3 +236,15 @@ impl BatchNormSpec {
         self.len() == 0
     }
 }
+
+/// Where and how a softmax cross-entropy loss is written: `rows` rows of `classes` logits, the
+/// mean loss multiplied by `scale` and the share of rows classified right written (or added,
+/// with `accumulate`) to metrics[metrics_off], metrics[metrics_off + 1].
+#[derive(Clone, Copy, Debug)]
+pub struct XentSpec {
+    pub rows: usize,
+    pub classes: usize,
+    pub scale: f32,
+    pub metrics_off: usize,
+    pub accumulate: bool,
+}

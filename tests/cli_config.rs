@@ -35,7 +35,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 28,
+        flags, 29,
         "a flag was added or removed: update this test's command line too"
     );
 
@@ -90,6 +90,8 @@ fn every_train_flag_is_a_config_key() {
         "13",
         "--checkpoint-every",
         "14",
+        "--eval-every",
+        "26",
         "--iters-per-submit",
         "15",
         "--image-size",
@@ -124,6 +126,7 @@ fn every_train_flag_is_a_config_key() {
         seed: 42,
         log_every: 13,
         checkpoint_every: 14,
+        eval_every: 26,
         iters_per_submit: 15,
         image_size: Some(16),
         channels: 3,

@@ -143,3 +143,46 @@ fn network_backward_matches_finite_differences() {
         close(&format!("dL/dx[{i}]"), dxv[i] as f64, num);
     }
 }
+
+#[test]
+fn softmax_xent_backward_matches_finite_differences() {
+    use shadergan::cpu::softmax_xent as cx;
+    let (rows, classes) = (3, 4);
+    let x = [
+        -2.0f32, 0.5, 1.5, -0.3, //
+        3.0, 2.9, -1.0, 0.0, //
+        0.1, -0.2, 0.3, 4.0,
+    ];
+    let labels = [2.0f32, 0.0, 1.0];
+    for scale in [1.0f32, 0.5] {
+        let loss = |x: &[f32]| {
+            let (mut logp, mut m) = (vec![0.0; rows * classes], [0.0f32; 2]);
+            cx::softmax_xent(rows, classes, scale, false, x, &labels, &mut logp, &mut m);
+            m[0] as f64
+        };
+        let mut logp = vec![0.0; rows * classes];
+        cx::softmax_xent(
+            rows,
+            classes,
+            scale,
+            false,
+            &x,
+            &labels,
+            &mut logp,
+            &mut [0.0; 2],
+        );
+        let mut grad = vec![0.0; rows * classes];
+        cx::softmax_xent_backward(rows, classes, scale, &logp, &labels, &mut grad);
+        for i in 0..rows * classes {
+            let (mut xp, mut xm) = (x, x);
+            xp[i] += H;
+            xm[i] -= H;
+            let num = (loss(&xp) - loss(&xm)) / (2.0 * H as f64);
+            close(
+                &format!("softmax_xent d/dx[{i}] scale {scale}"),
+                grad[i] as f64,
+                num,
+            );
+        }
+    }
+}

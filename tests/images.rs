@@ -331,7 +331,8 @@ fn dataset_parses_image_specs() {
     assert_eq!(
         idx,
         Dataset::Idx {
-            path: PathBuf::from("/a/b:c.gz")
+            path: PathBuf::from("/a/b:c.gz"),
+            labels: None,
         }
     );
     let images = Dataset::parse("images:my dir,v2:x").unwrap();

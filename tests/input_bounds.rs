@@ -501,7 +501,10 @@ fn binary_exits_with_an_error_on_hostile_inputs() {
                 "-n",
                 "99999999999",
             ],
-            &["noise (99999999999 rows x 4)", "allows at most"],
+            &[
+                "-n must be at least 1 and at most 4294967296",
+                "99999999999",
+            ],
         ),
     ];
     for (args, words) in cases {

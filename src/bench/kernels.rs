@@ -23,6 +23,11 @@
 //! - leaky_relu_forward moves 8 bytes per element (read x, write out): time >= 8n / bandwidth;
 //!   at n = 2^22 that is 33.6 MB, ~1.7 ms at 20 GB/s (a few DRAM channels shared by 2 cores) and
 //!   ~0.03 ms at 1 TB/s (discrete GPU).
+//! - softmax_xent (the classifier's loss) moves (8 * classes + 4) bytes a row (read logits and
+//!   the label, write logp); at 4096 x 10 that is 0.34 MB, ~17 us at 20 GB/s. It is one workgroup
+//!   by design (a deterministic reduction, see its header), so it runs at a fraction of that: one
+//!   core's worth of lanes on lavapipe. It is timed to show that fraction, not to chase it; at a
+//!   minibatch of 64 rows it is a few microseconds of a step.
 
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::activation::Activations;
@@ -173,6 +178,31 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
     let _ = writeln!(
         w,
         "elementwise {} n = 2^22: {:.3} ms, {:.2} GB/s (8 bytes per element; median of {runs})",
+        d.name,
+        t * 1e3,
+        bytes / t * 1e-9
+    );
+
+    let xent = crate::kernels::softmax_xent::SoftmaxXent::new(gpu)?;
+    let (rows, classes) = (4096, 10);
+    let logits = gpu.buffer_from("bench logits", &pattern(rows * classes))?;
+    let labels: Vec<f32> = (0..rows).map(|r| (r % classes) as f32).collect();
+    let labels = gpu.buffer_from("bench labels", &labels)?;
+    let logp = gpu.buffer("bench logp", rows * classes)?;
+    let metrics = gpu.buffer("bench metrics", 2)?;
+    let spec = crate::ops::XentSpec {
+        rows,
+        classes,
+        scale: 1.0,
+        metrics_off: 0,
+        accumulate: false,
+    };
+    let d = xent.loss(gpu, spec, &logits, &labels, &logp, &metrics)?;
+    let (t, runs) = timer.medians(gpu, &[(&d, None)])?[0];
+    let bytes = ((8 * classes + 4) * rows) as f64;
+    let _ = writeln!(
+        w,
+        "loss {} {rows} x {classes}: {:.3} ms, {:.2} GB/s (one workgroup; median of {runs})",
         d.name,
         t * 1e3,
         bytes / t * 1e-9

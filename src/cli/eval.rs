@@ -1,17 +1,23 @@
-//! `shadergan eval`: mode coverage of a checkpoint's generator on its mixture data set.
+//! `shadergan eval`: mode coverage of a checkpoint's generator on its mixture data set, or, for
+//! image data sets, the classifier-based quality numbers of `crate::quality` (the classifier is
+//! trained on first use and cached in the run directory).
 
 use super::checkpoint_path;
 use crate::gan::checkpoint;
+use crate::gan::config::Arch;
 use crate::gan::generate::Generator;
 use crate::gan::trainer::EVAL_ROWS;
 use crate::gpu::Gpu;
 use anyhow::bail;
 use std::path::Path;
 
-pub fn run_eval(gpu: &Gpu, target: &Path) -> anyhow::Result<()> {
+pub fn run_eval(gpu: &Gpu, target: &Path, samples: usize) -> anyhow::Result<()> {
     let path = checkpoint_path(target);
     let ck = checkpoint::load(&path, gpu.max_storage_bytes())?;
     let ds = crate::data::Dataset::parse(&ck.config.dataset)?;
+    if ds.is_image() {
+        return eval_images(gpu, target, &path, &ck, &ds, samples);
+    }
     // Checked before the generator runs: spiral, moons and images have no modes to count.
     if ds.mixture().is_none() {
         crate::eval::evaluate(&ds, &[])?;
@@ -36,6 +42,68 @@ pub fn run_eval(gpu: &Gpu, target: &Path) -> anyhow::Result<()> {
     }
     let r = crate::eval::evaluate(&ds, &x)?;
     println!("{}: {r}", path.display());
+    if target.is_dir() {
+        crate::run::dir::write_eval(&target.join(crate::run::dir::EVAL), &r)?;
+    }
+    Ok(())
+}
+
+/// Classifies `samples` generated images and writes the report to eval.toml in a run directory.
+fn eval_images(
+    gpu: &Gpu,
+    target: &Path,
+    path: &Path,
+    ck: &checkpoint::Checkpoint,
+    ds: &crate::data::Dataset,
+    samples: usize,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        samples >= 2,
+        "--samples must be at least 2 (a covariance needs two)"
+    );
+    let t0 = std::time::Instant::now();
+    let cache = crate::classifier::file::run_cache_path(target);
+    let (ev, trained) = crate::quality::for_run(gpu, ds, ck.config.seed, &cache)?;
+    let c = &ev.classifier;
+    eprintln!(
+        "shadergan: classifier {} {} ({:.1}% test accuracy on {})",
+        if trained {
+            "trained into"
+        } else {
+            "reused from"
+        },
+        cache.display(),
+        100.0 * c.test_accuracy,
+        c.dataset
+    );
+    let g = Generator::new(
+        gpu,
+        &ck.config.g_network(ck.data_dim)?,
+        &ck.state.g_params,
+        &ck.state.g_running,
+    )?;
+    let mut x = Vec::with_capacity(samples * ck.data_dim);
+    g.sample_stream(ck.config.seed, samples, |_, chunk| {
+        x.extend_from_slice(chunk);
+        Ok(())
+    })?;
+    // A DCGAN generator writes NCHW rows; the classifier reads HWC rows like the data set.
+    if let (Arch::Dcgan, Some(shape)) = (ck.config.arch, ck.image) {
+        x = crate::gan::dcgan::chw_to_hwc(&x, shape);
+    }
+    if let Some(bad) = x.iter().find(|v| !v.is_finite()) {
+        bail!(
+            "{}: the generator outputs {bad} (not a finite number), so the run it comes from \
+             diverged; evaluate an earlier checkpoint or train again with lower learning rates",
+            path.display()
+        );
+    }
+    let r = ev.evaluate(&x)?;
+    println!(
+        "{}: {r} ({:.1} s)",
+        path.display(),
+        t0.elapsed().as_secs_f64()
+    );
     if target.is_dir() {
         crate::run::dir::write_eval(&target.join(crate::run::dir::EVAL), &r)?;
     }

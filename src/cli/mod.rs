@@ -1,6 +1,7 @@
 //! The `shadergan` command line: one file per subcommand.
 
 pub mod bench;
+pub mod classifier;
 pub mod eval;
 pub mod sample;
 pub mod train;
@@ -63,11 +64,21 @@ pub enum Command {
     /// Train a GAN; with no flags, trains `ring` (8 Gaussians) with good defaults.
     #[command(allow_negative_numbers = true)]
     Train(Box<train::TrainArgs>),
-    /// Mode coverage of a run's generator on its mixture data set (2,500 samples).
+    /// Mode coverage of a run's generator on its mixture data set (2,500 samples); for image
+    /// runs, class coverage, KL, confident share and Fréchet distance from a classifier trained
+    /// by our own kernels (cached in the run directory), plus modes of 1,000 for stacked sets.
     Eval {
         /// A run directory or a checkpoint.safetensors file.
         #[arg(value_name = "RUN_OR_CHECKPOINT")]
         target: PathBuf,
+        /// Image runs: generated images to classify.
+        #[arg(long, default_value_t = crate::quality::SAMPLES)]
+        samples: usize,
+    },
+    /// The classifier that measures image runs, trained by our own kernels.
+    Classifier {
+        #[command(subcommand)]
+        what: classifier::ClassifierWhat,
     },
     /// Draw samples from a checkpoint's generator as CSV.
     Sample(sample::SampleArgs),
@@ -93,7 +104,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(130);
             }
         }
-        Command::Eval { target } => eval::run_eval(&cli.gpu.open()?, &target)?,
+        Command::Eval { target, samples } => eval::run_eval(&cli.gpu.open()?, &target, samples)?,
+        Command::Classifier { what } => classifier::run_classifier(&cli.gpu.open()?, &what)?,
         Command::Sample(args) => sample::run_sample(&cli.gpu.open()?, &args)?,
         Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,
     }

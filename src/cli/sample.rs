@@ -12,6 +12,10 @@ use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+/// The most samples one call draws. Samples stream through the GPU a chunk at a time, so this
+/// bounds the time a typo can cost (about a day at lavapipe's rate), not memory.
+pub const MAX_SAMPLES: usize = 1 << 32;
+
 /// The most images one `--grid` picture holds (a 64 x 64 grid; at 28 x 28 pixels and the
 /// picture scale, about 150 MB of pixels); more belong in `--dir`.
 pub const MAX_GRID_IMAGES: usize = 4096;
@@ -42,8 +46,12 @@ pub struct SampleArgs {
 }
 
 pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
-    if a.n == 0 {
-        bail!("-n must be at least 1");
+    if a.n == 0 || a.n > MAX_SAMPLES {
+        bail!(
+            "-n must be at least 1 and at most {MAX_SAMPLES}, got {} (split larger requests \
+             over seeds with --seed)",
+            a.n
+        );
     }
     if a.grid.is_some() && a.n > MAX_GRID_IMAGES {
         bail!(

@@ -113,6 +113,10 @@ pub struct ConfigFlags {
     /// Iterations between checkpoints (0: only at the end).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
+    /// Image runs: iterations between quality evaluations (class coverage, KL, Fréchet distance
+    /// in metrics.csv and quality.png); a multiple of --log-every; 0: none.
+    #[arg(long)]
+    pub eval_every: Option<u64>,
     /// Iterations recorded into one GPU submit.
     #[arg(long)]
     pub iters_per_submit: Option<u64>,
@@ -249,14 +253,17 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<run::TrainSummar
     if let Some(r) = &s.report {
         println!("evaluation: {r}");
     }
+    if let Some(q) = &s.quality {
+        println!("quality: {q}");
+    }
     println!(
         "wrote {}: samples/step_*.png, evolution.gif, loss.png, metrics.csv, config.toml, \
          checkpoint.safetensors{}",
         s.out.display(),
-        if s.report.is_some() {
-            ", eval.toml"
-        } else {
-            ""
+        match (&s.report, &s.quality) {
+            (Some(_), _) => ", eval.toml",
+            (None, Some(_)) => ", eval.toml, quality.png, classifier.safetensors",
+            (None, None) => "",
         }
     );
     Ok(s)

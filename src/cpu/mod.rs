@@ -10,3 +10,4 @@ pub mod gather;
 pub mod matmul;
 pub mod optim;
 pub mod rng;
+pub mod softmax_xent;

@@ -184,3 +184,38 @@ pub fn write_idx(
     })
     .with_context(|| format!("cannot write IDX file {name}"))
 }
+
+/// The most bytes an IDX labels file may hold (plain or expanded): one per image, for far more
+/// images than any image limit admits.
+pub const MAX_LABELS_BYTES: u64 = 64 << 20;
+
+/// Loads an IDX labels file (`train-labels-idx1-ubyte`, plain or gzipped): magic 0x00000801, the
+/// count as u32, then one u8 class per image. Reads at most [`MAX_LABELS_BYTES`].
+pub fn load_idx_labels(path: &Path) -> Result<Vec<u32>> {
+    let name = path.display().to_string();
+    let raw = super::limit::read_limited(path, "IDX labels", MAX_LABELS_BYTES)?;
+    let bytes = super::images::gunzip_if_gzip(&name, raw, MAX_LABELS_BYTES)?;
+    ensure!(
+        bytes.len() >= 8,
+        "{name}: {} bytes is too short for an IDX labels file (8-byte header expected)",
+        bytes.len()
+    );
+    let word = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    match word(0) {
+        LABELS_MAGIC => {}
+        IMAGES_MAGIC => bail!(
+            "{name}: this is an IDX images file; labels=... takes the labels file \
+             (e.g. train-labels-idx1-ubyte[.gz], magic 0x{LABELS_MAGIC:08x})"
+        ),
+        found => bail!(
+            "{name}: wrong magic number 0x{found:08x}, expected 0x{LABELS_MAGIC:08x} (IDX labels)"
+        ),
+    }
+    let count = word(4) as usize;
+    ensure!(
+        bytes.len() - 8 == count,
+        "{name}: the header promises {count} labels but {} bytes follow it",
+        bytes.len() - 8
+    );
+    Ok(bytes[8..].iter().map(|&b| b as u32).collect())
+}

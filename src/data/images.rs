@@ -84,17 +84,28 @@ pub(crate) fn gunzip_if_gzip(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Resu
 
 /// The 1,797 embedded 8x8 digits, values v in 0..16 scaled to v/16*2-1.
 pub fn digits() -> Result<ImageSet> {
+    Ok(digits_labeled()?.0)
+}
+
+/// The embedded digits and their class labels (0..9).
+pub fn digits_labeled() -> Result<(ImageSet, Vec<u32>)> {
     let bytes = gunzip_if_gzip(DIGITS_NAME, DIGITS_CSV_GZ.to_vec(), DIGITS_CSV_MAX)?;
     let text = String::from_utf8(bytes).with_context(|| format!("{DIGITS_NAME}: not UTF-8"))?;
-    parse_digits_csv(DIGITS_NAME, &text)
+    parse_digits_csv_labeled(DIGITS_NAME, &text)
 }
 
 /// Parses the digits CSV layout: per line 64 pixel values in 0..16 (row-major 8x8), then an
 /// integer class label, which is checked but not kept. Blank lines are skipped. `name` names the
 /// file in error messages, which also give the 1-based line number.
 pub fn parse_digits_csv(name: &str, text: &str) -> Result<ImageSet> {
+    Ok(parse_digits_csv_labeled(name, text)?.0)
+}
+
+/// [`parse_digits_csv`] keeping each image's label.
+pub fn parse_digits_csv_labeled(name: &str, text: &str) -> Result<(ImageSet, Vec<u32>)> {
     let columns = DIGITS_SIDE * DIGITS_SIDE + 1;
     let mut pixels = Vec::new();
+    let mut labels = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -121,18 +132,18 @@ pub fn parse_digits_csv(name: &str, text: &str) -> Result<ImageSet> {
             }
         }
         let label = fields[columns - 1];
-        ensure!(
-            label.parse::<u32>().is_ok(),
-            "{}: label {label:?} is not a non-negative integer",
-            at()
-        );
+        match label.parse::<u32>() {
+            Ok(l) => labels.push(l),
+            Err(_) => bail!("{}: label {label:?} is not a non-negative integer", at()),
+        }
     }
     ensure!(!pixels.is_empty(), "{name}: no images (the file is empty)");
-    Ok(ImageSet {
+    let set = ImageSet {
         width: DIGITS_SIDE,
         height: DIGITS_SIDE,
         channels: 1,
         pixels,
         source: name.to_string(),
-    })
+    };
+    Ok((set, labels))
 }

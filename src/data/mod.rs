@@ -14,8 +14,10 @@
 pub mod folder;
 pub mod idx;
 pub mod images;
+mod labeled;
 pub mod limit;
 pub mod mixture;
+pub mod stacked;
 
 use crate::noise::Noise;
 use std::fmt;
@@ -25,14 +27,24 @@ use std::str::FromStr;
 use anyhow::{bail, ensure, Result};
 
 pub use folder::load_folder;
-pub use idx::{load_idx, write_idx};
-pub use images::{digits, parse_digits_csv, ImageSet};
+pub use idx::{load_idx, load_idx_labels, write_idx};
+pub use images::{digits, digits_labeled, parse_digits_csv, ImageSet};
+pub use labeled::LabeledImages;
 pub use limit::format_bytes;
 pub use mixture::Mixture;
 
 /// The names `Dataset::parse` accepts.
 pub const NAMES: &[&str] = &[
-    "ring", "grid", "spiral", "moons", "gauss1d", "digits", "idx", "images",
+    "ring",
+    "grid",
+    "spiral",
+    "moons",
+    "gauss1d",
+    "digits",
+    "idx",
+    "images",
+    "stacked-digits",
+    "stacked-idx",
 ];
 
 /// Ceilings of the toy specs' parameters: far beyond any useful picture of a mixture, small
@@ -50,8 +62,10 @@ pub const MAX_TURNS: f32 = 100.0;
 
 const FORMS: &str = "ring[:n=8,radius=2,std=0.02], grid[:n=5,spacing=2,std=0.05], \
      spiral[:turns=2,radius=2,noise=0.05], moons[:noise=0.05], gauss1d[:centres=-3;0;3,std=0.3], \
-     digits (embedded 8x8 digits), idx:PATH (an MNIST-style *-images-idx3-ubyte[.gz] file), \
-     images:DIR (a folder of PNG/JPEG files)";
+     digits (embedded 8x8 digits), idx:PATH[,labels=LABELS] (an MNIST-style \
+     *-images-idx3-ubyte[.gz] file and optionally its labels file), images:DIR (a folder of \
+     PNG/JPEG files), stacked-digits[:n=10000] (three digits as three channels, 1,000 modes), \
+     stacked-idx:PATH[,labels=LABELS]";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dataset {
@@ -67,10 +81,30 @@ pub enum Dataset {
     Gauss1d { centres: Vec<f32>, std: f32 },
     /// The 1,797 embedded 8x8 grayscale handwritten digits.
     Digits,
-    /// An IDX images file such as MNIST's `train-images-idx3-ubyte` (plain or gzipped).
-    Idx { path: PathBuf },
+    /// An IDX images file such as MNIST's `train-images-idx3-ubyte` (plain or gzipped), and
+    /// optionally its labels file (needed to train the evaluation classifier).
+    Idx {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+    },
     /// Every PNG/JPEG file directly in a folder.
     Images { dir: PathBuf },
+    /// `n` images of three embedded digits stacked as channels (1,000 modes; see
+    /// [`stacked`]).
+    StackedDigits { n: usize },
+    /// The same built from an IDX images file (and its labels, for the classifier).
+    StackedIdx {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+    },
+}
+
+/// `PATH` or `PATH,labels=LABELS` (the paths taken verbatim otherwise).
+fn idx_paths(rest: &str) -> (PathBuf, Option<PathBuf>) {
+    match rest.rsplit_once(",labels=") {
+        Some((images, labels)) => (images.into(), Some(labels.into())),
+        None => (rest.into(), None),
+    }
 }
 
 impl Default for Dataset {
@@ -147,12 +181,24 @@ impl Dataset {
                 );
                 Ok(Self::Digits)
             }
-            "idx" => {
+            "idx" | "stacked-idx" => {
                 ensure!(
                     !rest.is_empty(),
-                    "idx needs a file: idx:PATH (e.g. idx:train-images-idx3-ubyte.gz)"
+                    "{name} needs a file: {name}:PATH[,labels=LABELS] (e.g. \
+                     {name}:train-images-idx3-ubyte.gz,labels=train-labels-idx1-ubyte.gz)"
                 );
-                Ok(Self::Idx { path: rest.into() })
+                let (path, labels) = idx_paths(rest);
+                Ok(if name == "idx" {
+                    Self::Idx { path, labels }
+                } else {
+                    Self::StackedIdx { path, labels }
+                })
+            }
+            "stacked-digits" => {
+                let p = Params::parse("stacked-digits", rest, &["n"])?;
+                Ok(Self::StackedDigits {
+                    n: p.count("n", stacked::STACKED_IMAGES, 1_000_000)?,
+                })
             }
             "images" => {
                 ensure!(
@@ -165,10 +211,17 @@ impl Dataset {
         }
     }
 
-    /// True for `digits`, `idx` and `images`, which are loaded with [`Self::load_images`]
-    /// rather than sampled.
+    /// True for `digits`, `idx`, `images` and the stacked sets, which are loaded with
+    /// [`Self::load_images`] rather than sampled.
     pub fn is_image(&self) -> bool {
-        matches!(self, Self::Digits | Self::Idx { .. } | Self::Images { .. })
+        matches!(
+            self,
+            Self::Digits
+                | Self::Idx { .. }
+                | Self::Images { .. }
+                | Self::StackedDigits { .. }
+                | Self::StackedIdx { .. }
+        )
     }
 
     /// Loads an image data set. `image_size` and `channels` apply to `images:DIR` (see
@@ -203,11 +256,16 @@ impl Dataset {
                 );
                 Ok(set)
             }
-            Self::Idx { path } => {
+            Self::Idx { path, .. } => {
                 grayscale_only(&format!("IDX file {}", path.display()))?;
                 load_idx(path, max_bytes)
             }
             Self::Images { dir } => load_folder(dir, image_size, channels, max_bytes),
+            // Always three channels, whatever `channels` says: that is what they are.
+            Self::StackedDigits { n } => Ok(stacked::stack(&digits()?, *n).0),
+            Self::StackedIdx { path, .. } => {
+                Ok(stacked::stack(&load_idx(path, max_bytes)?, stacked::STACKED_IMAGES).0)
+            }
             _ => bail!(
                 "{} is a toy data set, not images; image data sets: digits, idx:PATH, images:DIR",
                 self.name()
@@ -225,6 +283,8 @@ impl Dataset {
             Self::Digits => "digits",
             Self::Idx { .. } => "idx",
             Self::Images { .. } => "images",
+            Self::StackedDigits { .. } => "stacked-digits",
+            Self::StackedIdx { .. } => "stacked-idx",
         }
     }
 
@@ -246,8 +306,14 @@ impl Dataset {
                 format!("gauss1d:centres={},std={std}", list.join(";"))
             }
             Self::Digits => "digits".to_string(),
-            Self::Idx { path } => format!("idx:{}", path.display()),
+            Self::Idx { path, labels } | Self::StackedIdx { path, labels } => {
+                let l = labels
+                    .as_ref()
+                    .map_or(String::new(), |l| format!(",labels={}", l.display()));
+                format!("{}:{}{l}", self.name(), path.display())
+            }
             Self::Images { dir } => format!("images:{}", dir.display()),
+            Self::StackedDigits { n } => format!("stacked-digits:n={n}"),
         }
     }
 
@@ -256,7 +322,7 @@ impl Dataset {
     pub fn dim(&self) -> usize {
         match self {
             Self::Gauss1d { .. } => 1,
-            Self::Digits | Self::Idx { .. } | Self::Images { .. } => 0,
+            _ if self.is_image() => 0,
             _ => 2,
         }
     }
@@ -268,7 +334,7 @@ impl Dataset {
             Self::Grid { n, spacing, std } => Some(Mixture::grid(n, spacing, std)),
             Self::Gauss1d { ref centres, std } => Some(Mixture::line(centres, std)),
             Self::Spiral { .. } | Self::Moons { .. } => None,
-            Self::Digits | Self::Idx { .. } | Self::Images { .. } => None,
+            _ => None,
         }
     }
 
@@ -328,7 +394,7 @@ impl Dataset {
             (Some(m), _) => m.bounds(),
             (None, Self::Spiral { radius, noise, .. }) => vec![widen(*radius, *noise); 2],
             (None, Self::Moons { noise }) => vec![widen(1.5, *noise), widen(0.75, *noise)],
-            (None, Self::Digits | Self::Idx { .. } | Self::Images { .. }) => Vec::new(),
+            (None, d) if d.is_image() => Vec::new(),
             (None, _) => unreachable!("every non-mixture has its bounds above"),
         }
     }

@@ -52,7 +52,7 @@ fn bytes_f32(v: &[f32]) -> &[u8] {
 }
 
 /// (name, shape, data) of each layer's weight and bias.
-fn net_tensors<'a>(
+pub(crate) fn net_tensors<'a>(
     prefix: &str,
     spec: &NetSpec,
     params: &'a [f32],

@@ -88,6 +88,9 @@ pub struct TrainConfig {
     pub log_every: u64,
     /// Iterations between checkpoints (0: only at the end).
     pub checkpoint_every: u64,
+    /// Image runs: iterations between quality evaluations (classifier coverage, KL, Fréchet;
+    /// extra columns of metrics.csv and quality.png); a multiple of `log_every`. 0: none.
+    pub eval_every: u64,
     /// Iterations recorded into one GPU submit.
     pub iters_per_submit: u64,
     /// Size of the device-resident sample drawn once from a parametric data set.
@@ -128,6 +131,7 @@ impl Default for TrainConfig {
             seed: 1,
             log_every: 200,
             checkpoint_every: 2000,
+            eval_every: 0,
             iters_per_submit: 10,
             data_size: 65536,
             image_size: None,
@@ -279,6 +283,14 @@ impl TrainConfig {
             }
             if let Some(w) = hidden.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
                 bail!("{name}: layer widths must be between 1 and {MAX_WIDTH}, got {w}");
+            }
+            if !self.eval_every.is_multiple_of(self.log_every) {
+                bail!(
+                    "eval_every ({}) must be a multiple of log_every ({}): evaluations happen at \
+                 logging intervals",
+                    self.eval_every,
+                    self.log_every
+                );
             }
         }
         pos("lr_d", self.lr_d as f64)?;

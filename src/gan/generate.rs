@@ -18,6 +18,7 @@ pub struct Generator<'g> {
     gpu: &'g Gpu,
     z_dim: usize,
     dim: usize,
+    param_count: usize,
     plan: GpuPlan,
     z: TensorId,
     out: TensorId,
@@ -44,12 +45,23 @@ impl<'g> Generator<'g> {
             gpu,
             z_dim,
             dim: spec.output_len()?,
+            param_count: params.len(),
             out: net.output_view(None).t,
             plan,
             z,
             full,
             net,
         })
+    }
+
+    /// Replaces G's weights (same architecture), e.g. with a training run's current ones.
+    pub fn set_params(&self, params: &[f32]) {
+        assert_eq!(
+            params.len(),
+            self.param_count,
+            "Generator::set_params: weights of another architecture"
+        );
+        self.plan.write_f32(self.gpu, self.net.params(), params);
     }
 
     /// G(z) for `z` of at most [`CHUNK`] rows (row-major [rows, z_dim]).

@@ -19,6 +19,20 @@ pub struct MetricsRow {
     #[serde(rename = "jsd_estimate")]
     pub jsd: f32,
     pub iters_per_sec: f32,
+    /// Image runs with `eval_every`: the quality numbers of `crate::quality` at this interval,
+    /// empty in other rows (and absent from files written before they existed).
+    #[serde(default)]
+    pub classes_covered: Option<u32>,
+    #[serde(default)]
+    pub kl_to_real: Option<f32>,
+    #[serde(default)]
+    pub confident_share: Option<f32>,
+    #[serde(default)]
+    pub frechet: Option<f32>,
+    #[serde(default)]
+    pub modes_captured: Option<u32>,
+    #[serde(default)]
+    pub kl_to_uniform: Option<f32>,
 }
 
 impl MetricsRow {
@@ -38,6 +52,20 @@ impl MetricsRow {
             } else {
                 0.0
             },
+            ..MetricsRow::default()
+        }
+    }
+
+    /// The row with an image evaluation's numbers in its quality columns.
+    pub fn with_quality(self, q: &crate::quality::ImageReport) -> Self {
+        MetricsRow {
+            classes_covered: Some(q.classes_covered as u32),
+            kl_to_real: Some(q.kl_to_real),
+            confident_share: Some(q.confident_share),
+            frechet: Some(q.frechet),
+            modes_captured: q.modes_captured.map(|m| m as u32),
+            kl_to_uniform: q.kl_to_uniform,
+            ..self
         }
     }
 

@@ -160,6 +160,44 @@ impl CpuPlan {
                 );
                 self.put(grad, g);
             }
+            Op::SoftmaxXent {
+                spec,
+                x,
+                labels,
+                logp,
+                metrics,
+            } => {
+                let (mut lp, mut m) = (self.take(logp), self.take(metrics));
+                cpu::softmax_xent::softmax_xent(
+                    spec.rows,
+                    spec.classes,
+                    spec.scale,
+                    spec.accumulate,
+                    self.tensors[x].f32(),
+                    self.tensors[labels].f32(),
+                    lp.f32_mut(),
+                    &mut m.f32_mut()[spec.metrics_off..],
+                );
+                self.put(logp, lp);
+                self.put(metrics, m);
+            }
+            Op::SoftmaxXentBackward {
+                spec,
+                logp,
+                labels,
+                grad,
+            } => {
+                let mut g = self.take(grad);
+                cpu::softmax_xent::softmax_xent_backward(
+                    spec.rows,
+                    spec.classes,
+                    spec.scale,
+                    self.tensors[logp].f32(),
+                    self.tensors[labels].f32(),
+                    g.f32_mut(),
+                );
+                self.put(grad, g);
+            }
             Op::Adam {
                 cfg,
                 state,

@@ -111,6 +111,28 @@ impl GpuPlan {
                 k.bce
                     .backward(gpu, spec, self.b(x), self.b(y), self.b(grad))?
             }
+            Op::SoftmaxXent {
+                spec,
+                x,
+                labels,
+                logp,
+                metrics,
+            } => k.xent.loss(
+                gpu,
+                spec,
+                self.b(x),
+                self.b(labels),
+                self.b(logp),
+                self.b(metrics),
+            )?,
+            Op::SoftmaxXentBackward {
+                spec,
+                logp,
+                labels,
+                grad,
+            } => k
+                .xent
+                .backward(gpu, spec, self.b(logp), self.b(labels), self.b(grad))?,
             Op::Adam {
                 cfg,
                 state,

@@ -10,7 +10,9 @@ pub mod gpu;
 pub mod net;
 pub mod network;
 
-use crate::ops::{Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, Variant};
+use crate::ops::{
+    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, Variant, XentSpec,
+};
 
 /// Index of a tensor in its [`Graph`].
 pub type TensorId = usize;
@@ -106,6 +108,22 @@ pub enum Op {
         spec: BceSpec,
         x: TensorId,
         y: TensorId,
+        grad: TensorId,
+    },
+    /// logp = log-softmax(x) per row; mean loss and accuracy against f32 class `labels` into
+    /// `metrics`.
+    SoftmaxXent {
+        spec: XentSpec,
+        x: TensorId,
+        labels: TensorId,
+        logp: TensorId,
+        metrics: TensorId,
+    },
+    /// grad = scale * (softmax - onehot) / rows, from the forward's logp.
+    SoftmaxXentBackward {
+        spec: XentSpec,
+        logp: TensorId,
+        labels: TensorId,
         grad: TensorId,
     },
     /// One Adam step over a whole flat parameter tensor; step count in state[step_slot].

@@ -38,6 +38,7 @@ pub mod gather;
 pub mod matmul;
 pub mod optim;
 pub mod rng;
+pub mod softmax_xent;
 
 use crate::gpu::{Gpu, GpuError};
 
@@ -51,6 +52,7 @@ pub struct Kernels {
     pub optim: optim::Optim,
     pub rng: rng::Rng,
     pub gather: gather::Gather,
+    pub xent: softmax_xent::SoftmaxXent,
 }
 
 impl Kernels {
@@ -64,6 +66,7 @@ impl Kernels {
             optim: optim::Optim::new(gpu)?,
             rng: rng::Rng::new(gpu)?,
             gather: gather::Gather::new(gpu)?,
+            xent: softmax_xent::SoftmaxXent::new(gpu)?,
         })
     }
 }
@@ -78,6 +81,7 @@ pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     matmul::PARAMS,
     optim::PARAMS,
     rng::PARAMS,
+    softmax_xent::PARAMS,
 ];
 
 /// Helpers every shader family may call (activation functions), prepended to each family's source.
@@ -99,6 +103,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
     ("rng.wgsl", include_str!("../../shaders/rng.wgsl")),
+    (
+        "softmax_xent.wgsl",
+        include_str!("../../shaders/softmax_xent.wgsl"),
+    ),
 ];
 
 /// The source of the family in `file` (without the prelude). Panics on a name not in [`SHADERS`]:

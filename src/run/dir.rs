@@ -7,11 +7,12 @@
 //! samples/step_NNNNNN.png  one picture per logging interval
 //! loss.png, evolution.gif  drawn from the two above at the end (and on Ctrl-C)
 //! checkpoint.safetensors   weights, Adam state, counters, config
-//! eval.toml                mode coverage, for mixture data sets
+//! eval.toml                mode coverage (mixtures) or classifier-based quality (images)
+//! classifier.safetensors   image runs: the evaluation classifier, cached by data set and seed
+//! quality.png              image runs with --eval-every: coverage and Fréchet over training
 //! ```
 
 use super::pictures;
-use crate::eval::ModeReport;
 use crate::gan::checkpoint::{self, Checkpoint};
 use crate::gan::config::TrainConfig;
 use crate::gan::metrics::MetricsRow;
@@ -25,6 +26,7 @@ pub const CHECKPOINT: &str = "checkpoint.safetensors";
 pub const EVAL: &str = "eval.toml";
 pub const LOSS_PNG: &str = "loss.png";
 pub const GIF: &str = "evolution.gif";
+pub const QUALITY_PNG: &str = "quality.png";
 pub const SAMPLES: &str = "samples";
 
 /// An open run directory and the metrics history it holds.
@@ -110,7 +112,7 @@ impl RunDir {
         checkpoint::save(&self.path.join(CHECKPOINT), ck)
     }
 
-    pub fn write_eval(&self, report: &ModeReport) -> anyhow::Result<()> {
+    pub fn write_eval(&self, report: &impl serde::Serialize) -> anyhow::Result<()> {
         write_eval(&self.path.join(EVAL), report)
     }
 
@@ -119,10 +121,15 @@ impl RunDir {
         pictures::loss_picture(&self.path.join(LOSS_PNG), &self.history, title)?;
         pictures::evolution_gif(&self.path.join(GIF), &self.path.join(SAMPLES))
     }
+
+    /// quality.png from the history's quality columns (image runs with eval_every).
+    pub fn draw_quality(&self, classes: usize, title: &str) -> anyhow::Result<()> {
+        pictures::quality_picture(&self.path.join(QUALITY_PNG), &self.history, classes, title)
+    }
 }
 
-/// eval.toml: a mode report as TOML.
-pub fn write_eval(path: &Path, report: &ModeReport) -> anyhow::Result<()> {
+/// eval.toml: a mode report (or an image report) as TOML.
+pub fn write_eval(path: &Path, report: &impl serde::Serialize) -> anyhow::Result<()> {
     let text = toml::to_string(report).context("serialising the evaluation")?;
     atomic_write(path, |w| {
         w.write_all(text.as_bytes())?;

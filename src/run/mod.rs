@@ -43,6 +43,8 @@ pub struct TrainSummary {
     pub seconds: f64,
     pub last: MetricsRow,
     pub report: Option<crate::eval::ModeReport>,
+    /// Image runs with `eval_every`: the quality at the end.
+    pub quality: Option<crate::quality::ImageReport>,
     /// A stop request ended the run before `cfg.iterations`.
     pub interrupted: bool,
 }
@@ -75,7 +77,18 @@ pub fn train_in(
         start < cfg.iterations,
         "the run is already at iteration {start}; pass --iterations larger than that to continue"
     );
+    anyhow::ensure!(
+        cfg.eval_every == 0 || t.dataset.is_image(),
+        "eval_every measures image runs; {} is not images (use `shadergan eval` on a mixture run)",
+        t.dataset.name()
+    );
     dir.write_config(cfg)?;
+    let probe = if cfg.eval_every > 0 {
+        Some(QualityProbe::new(gpu, &t, &dir)?)
+    } else {
+        None
+    };
+    let mut quality = None;
     let bar = progress::Progress::new(cfg.iterations - start);
     let t0 = Instant::now();
     let (mut it, mut last_log, mut t_log) = (start, start, Instant::now());
@@ -106,6 +119,13 @@ pub fn train_in(
         if log {
             last = t.take_metrics(it, it - last_log, t_log.elapsed().as_secs_f64())?;
             (last_log, t_log) = (it, Instant::now());
+            let due =
+                it.is_multiple_of(cfg.eval_every.max(1)) || it == cfg.iterations || interrupted;
+            if let (Some(p), true) = (&probe, due && is_finite(&state)) {
+                let r = p.evaluate(&state.g_params)?;
+                last = last.with_quality(&r);
+                quality = Some(r);
+            }
             dir.record(last)?;
             let snap = t.snapshot()?;
             let outputs_finite = snap.samples.iter().chain(&snap.d).all(|v| v.is_finite());
@@ -134,6 +154,13 @@ pub fn train_in(
     let seconds = t0.elapsed().as_secs_f64();
     bar.finish();
     dir.draw_summary(&title(&t))?;
+    if let (Some(p), Some(q)) = (&probe, &quality) {
+        dir.draw_quality(
+            p.ev.classifier.classes,
+            &format!("{} quality", t.dataset.name()),
+        )?;
+        dir.write_eval(q)?;
+    }
     let report = if t.dataset.centres().is_empty() {
         None
     } else {
@@ -148,8 +175,52 @@ pub fn train_in(
         seconds,
         last,
         report,
+        quality,
         interrupted,
     })
+}
+
+/// The classifier and a generator of the run's architecture, built once at the start of an image
+/// run with `eval_every`; each evaluation loads G's current weights and classifies
+/// [`crate::quality::SAMPLES`] images from the fixed evaluation noise.
+struct QualityProbe<'g> {
+    ev: crate::quality::Evaluator<'g>,
+    g: crate::gan::generate::Generator<'g>,
+    seed: u64,
+}
+
+impl<'g> QualityProbe<'g> {
+    fn new(gpu: &'g Gpu, t: &Trainer, dir: &RunDir) -> anyhow::Result<Self> {
+        let cache = dir.path.join(crate::classifier::file::RUN_FILE);
+        let (ev, _) = crate::quality::for_run(gpu, &t.dataset, t.cfg.seed, &cache)?;
+        let state = t.state()?;
+        let g = crate::gan::generate::Generator::new(
+            gpu,
+            &t.cfg.g_network(t.gan.dim)?,
+            &state.g_params,
+            &state.g_running,
+        )?;
+        Ok(QualityProbe {
+            ev,
+            g,
+            seed: t.cfg.seed,
+        })
+    }
+
+    fn evaluate(&self, g_params: &[f32]) -> anyhow::Result<crate::quality::ImageReport> {
+        self.g.set_params(g_params);
+        let mut x = Vec::new();
+        self.g
+            .sample_stream(self.seed, crate::quality::SAMPLES, |_, chunk| {
+                x.extend_from_slice(chunk);
+                Ok(())
+            })?;
+        if x.iter().any(|v| !v.is_finite()) {
+            // The divergence guard right after this reports it with its advice.
+            return Ok(crate::quality::ImageReport::nan());
+        }
+        self.ev.evaluate(&x)
+    }
 }
 
 fn title(t: &Trainer) -> String {

@@ -72,6 +72,42 @@ pub fn loss_picture(path: &Path, history: &[MetricsRow], title: &str) -> anyhow:
     )
 }
 
+/// quality.png: an image run's quality numbers over training, on one axis: shares in [0, 1]
+/// (classes covered of 10, stacked modes of 1,000, confident samples), KL in nats, and the
+/// Fréchet distance as log10 (it spans orders of magnitude). Rows without them are skipped.
+pub fn quality_picture(
+    path: &Path,
+    history: &[MetricsRow],
+    classes: usize,
+    title: &str,
+) -> anyhow::Result<()> {
+    let rows: Vec<&MetricsRow> = history.iter().filter(|r| r.frechet.is_some()).collect();
+    let steps: Vec<u64> = rows.iter().map(|r| r.iteration).collect();
+    let series = |f: &dyn Fn(&MetricsRow) -> Option<f32>| -> Vec<f32> {
+        rows.iter().map(|r| f(r).unwrap_or(f32::NAN)).collect()
+    };
+    let mut lines = vec![
+        (
+            "classes covered (share)",
+            series(&|r| r.classes_covered.map(|c| c as f32 / classes as f32)),
+        ),
+        ("confident share", series(&|r| r.confident_share)),
+        ("KL to real classes", series(&|r| r.kl_to_real)),
+        (
+            "log10 Frechet",
+            series(&|r| r.frechet.map(|f| f.max(1e-6).log10())),
+        ),
+    ];
+    if rows.iter().any(|r| r.modes_captured.is_some()) {
+        lines.push((
+            "modes captured / 1000",
+            series(&|r| r.modes_captured.map(|m| m as f32 / 1000.0)),
+        ));
+        lines.push(("KL to uniform modes", series(&|r| r.kl_to_uniform)));
+    }
+    viz::loss_curves(path, &steps, &lines, title)
+}
+
 /// evolution.gif: every samples/step_*.png frame in `samples_dir`, in order.
 pub fn evolution_gif(path: &Path, samples_dir: &Path) -> anyhow::Result<()> {
     let mut frames: Vec<PathBuf> = std::fs::read_dir(samples_dir)?
