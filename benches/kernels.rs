@@ -12,7 +12,7 @@ fn main() {
     };
     let quick = std::env::var_os("SHADERGAN_BENCH_QUICK").is_some();
     match shadergan::bench::kernels::run(&gpu, quick) {
-        Ok(report) => print!("{report}"),
+        Ok(report) => print!("{}", report.text),
         Err(e) => {
             eprintln!("kernels bench: {e}");
             std::process::exit(1);

@@ -18,7 +18,11 @@
 // 16x16 workgroups with 4x4 tiles (half the speed: lavapipe pays for every load lane by lane)
 // and 128x128 blocks (~10% faster at 1024^3 but 4x fewer workgroups for the GAN's 512-row
 // layers). Vec4 loads stage the same tiles with a quarter of the global loads: 1.1-1.2x on
-// lavapipe (bench kernels). Each output is summed in k order by one invocation: no atomics, the
+// lavapipe (bench kernels). Tried on lavapipe for CPU adapters and measured slower in the same
+// runs, so not kept: a barrier-free kernel without workgroup memory (8 rows x 8 columns a lane,
+// op(A) at addresses shared by all lanes, op(B) a vec4 per lane, k 4 at a time) at 0.6-0.8x of
+// this one on every K shape, and BK = 64 (half the barriers, 32 KiB) with no change relative to
+// it. Each output is summed in k order by one invocation: no atomics, the
 // same bits on every run and with either loads. bias_grad: 256 invocations in a row, one column
 // each, rows in order.
 

@@ -29,11 +29,13 @@
 //!   core's worth of lanes on lavapipe. It is timed to show that fraction, not to chase it; at a
 //!   minibatch of 64 rows it is a few microseconds of a step.
 
+use super::Report;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::activation::Activations;
 use crate::kernels::matmul::{Loads, Matmul, MatmulShape};
 use crate::kernels::Dispatch;
 use crate::ops::{Activation, Variant};
+use serde_json::json;
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 
@@ -61,8 +63,9 @@ const VARIANTS_SHAPE: (usize, usize, usize) = (512, 512, 512);
 const ELEMENTWISE_N: usize = 1 << 22;
 
 /// Runs the benchmark and returns the report. `quick` skips 2048^3.
-pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
+pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
     let timer = Timer::new(gpu);
+    let mut rows = Vec::new();
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(
@@ -117,6 +120,11 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
         let [(t_tiled, _), (t_scalar, _), (t_naive, naive_runs)] = [t[0], t[1], t[2]];
         fewer_runs |= naive_runs < RUNS;
         let flop = 2.0 * (m * n * k) as f64;
+        rows.push(json!({
+            "kernel": tiled.name, "m": m, "k": k, "n": n,
+            "ms": t_tiled * 1e3, "gflops": flop / t_tiled * 1e-9,
+            "scalar_ms": t_scalar * 1e3, "naive_ms": t_naive * 1e3, "naive_runs": naive_runs,
+        }));
         let _ = writeln!(
             w,
             "{m:>5} {k:>5} {n:>5} | {:>9.3} {:>8.2} | {:>9.3} {:>8.2} {:>5.2}x | {:>9.3} {:>8.2} \
@@ -153,6 +161,10 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
         let bind = |loads| mm.bind_loads(gpu, variant, loads, &a, &b, None, &c, shape, id);
         let (scalar, vec4) = (bind(Loads::Scalar)?, bind(Loads::Vec4)?);
         let t = timer.medians(gpu, &[(&vec4, None), (&scalar, None)])?;
+        rows.push(json!({
+            "kernel": vec4.name, "m": m, "k": k, "n": n,
+            "ms": t[0].0 * 1e3, "gflops": flop / t[0].0 * 1e-9, "scalar_ms": t[1].0 * 1e3,
+        }));
         let _ = writeln!(
             w,
             "{:<16} ({m},{k},{n}): vec4 loads {:.3} ms {:.2} GFLOP/s, scalar {:.3} ms {:.2} \
@@ -175,6 +187,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
         .expect("leaky_relu has a forward kernel");
     let (t, runs) = timer.medians(gpu, &[(&d, None)])?[0];
     let bytes = 8.0 * n as f64; // read x, write out
+    rows.push(json!({"kernel": d.name, "n": n, "ms": t * 1e3, "gbps": bytes / t * 1e-9}));
     let _ = writeln!(
         w,
         "elementwise {} n = 2^22: {:.3} ms, {:.2} GB/s (8 bytes per element; median of {runs})",
@@ -207,29 +220,30 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<String, GpuError> {
         t * 1e3,
         bytes / t * 1e-9
     );
-    Ok(out)
+    let json = json!({"timing": timer.describe(), "rows": rows});
+    Ok(Report::new(gpu, "kernels", out, json))
 }
 
 /// Inputs in [-0.5, 0.5): the values do not matter to the timing, only that they are normal.
-fn pattern(len: usize) -> Vec<f32> {
+pub(crate) fn pattern(len: usize) -> Vec<f32> {
     (0..len)
         .map(|i| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5)
         .collect()
 }
 
 /// GPU timestamps where the device has them, else the wall clock.
-struct Timer {
+pub(crate) struct Timer {
     timestamps: bool,
 }
 
 impl Timer {
-    fn new(gpu: &Gpu) -> Self {
+    pub(crate) fn new(gpu: &Gpu) -> Self {
         Timer {
             timestamps: gpu.timestamps,
         }
     }
 
-    fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         if self.timestamps {
             "GPU timestamps around each dispatch"
         } else {
@@ -241,7 +255,7 @@ impl Timer {
     /// `RUNS` after `WARMUPS`, or as many (at least 3) as fit in the kernel's budget when it has
     /// one. The kernels' runs are interleaved, so a speed-up between them stays fair when
     /// something else shares the device (lavapipe shares the CPU with every other process).
-    fn medians(
+    pub(crate) fn medians(
         &self,
         gpu: &Gpu,
         kernels: &[(&Dispatch, Option<Duration>)],

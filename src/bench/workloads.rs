@@ -1,18 +1,25 @@
 //! `shadergan bench train`: iterations per second for the fixed workloads of benches/WORKLOADS.md
-//! (T: toy 2-D, launch-bound; M64 / M512: MNIST-sized MLPs, compute-bound at batch 512) on the GPU
+//! (T: toy 2-D, launch-bound; M64 / M512: MNIST-sized MLPs, compute-bound at batch 512; C: a
+//! 28 x 28 DCGAN) on the GPU
 //! plan and, in the same run, on the CPU executor.
 //!
 //! Protocol (benches/WORKLOADS.md): warm up 20 iterations, time 200 end to end with the device
 //! synchronised at the end. The CPU executor is plain loops (it is the test oracle, not a fast
 //! CPU trainer), so it is timed over fewer iterations; the count is printed with each number.
 
-use crate::gan::config::TrainConfig;
+use crate::gan::config::{Arch, TrainConfig};
 use crate::gan::schedule::{GanGraph, GanInputs, TrainState};
 use crate::gpu::Gpu;
+use crate::graph::convnet::Block;
 use crate::graph::cpu::CpuPlan;
 use crate::graph::gpu::GpuPlan;
+use crate::graph::network::NetworkSpec;
 use crate::noise::{Noise, PhiloxNoise};
+use std::fmt::Write;
 use std::time::Instant;
+
+use super::{profile, Report};
+use serde_json::json;
 
 struct Workload {
     name: &'static str,
@@ -53,6 +60,19 @@ fn workloads() -> anyhow::Result<Vec<Workload>> {
     let mnist_like: Vec<f32> = (0..4096 * 784)
         .map(|_| 2.0 * noise.uniform() - 1.0)
         .collect();
+    // C: DCGAN on 28 x 28 x 1 (gan/dcgan.rs builds exactly the networks WORKLOADS.md lists).
+    let c = TrainConfig {
+        dataset: "digits".into(),
+        arch: Arch::Dcgan,
+        channels: 1,
+        batch: 64,
+        z_dim: 100,
+        g_channels: 64,
+        d_channels: 64,
+        lr_d: 2e-4,
+        lr_g: 2e-4,
+        ..TrainConfig::default()
+    };
     Ok(vec![
         Workload {
             name: "T (toy2d, batch 256)",
@@ -69,19 +89,45 @@ fn workloads() -> anyhow::Result<Vec<Workload>> {
         Workload {
             name: "M512 (mnist-mlp, batch 512)",
             cfg: m(512),
+            data: mnist_like.clone(),
+            dim: 784,
+        },
+        Workload {
+            name: "C (dcgan-28, batch 64)",
+            cfg: c,
             data: mnist_like,
             dim: 784,
         },
     ])
 }
 
-/// Multiply-adds of one iteration (k = 1), for GFLOP/s: forward 2*m*in*out per layer and row
-/// block, backward twice that (input and weight gradients), D seeing 2m rows in its step.
+/// Multiply-adds per row of a network's forward: in*out per Linear layer; per output value
+/// in_ch*k*k for a Conv2d; per input value out_ch*k*k for a ConvTranspose2d.
+fn macs_per_row(spec: &NetworkSpec) -> anyhow::Result<f64> {
+    Ok(match spec {
+        NetworkSpec::Mlp(s) => s.layout().iter().map(|p| (p.inp * p.out) as f64).sum(),
+        NetworkSpec::Conv(s) => {
+            let mut macs = 0.0;
+            for (b, p) in s.blocks.iter().zip(s.plan()?) {
+                let inp: usize = p.inp.iter().product();
+                let out: usize = p.out.iter().product();
+                macs += match *b {
+                    Block::Linear { .. } => (inp * out) as f64,
+                    Block::Conv2d { k, .. } => (out * p.inp[0] * k * k) as f64,
+                    Block::ConvTranspose2d { k, .. } => (inp * p.out[0] * k * k) as f64,
+                    _ => 0.0,
+                };
+            }
+            macs
+        }
+    })
+}
+
+/// Multiply-adds of one iteration (k = 1), for GFLOP/s: forward 2*m*macs per row, backward twice
+/// that (input and weight gradients), D seeing 2m rows in its step.
 fn flops_per_iteration(cfg: &TrainConfig, dim: usize) -> anyhow::Result<f64> {
-    let macs = |spec: &crate::graph::net::NetSpec| -> f64 {
-        spec.layout().iter().map(|p| (p.inp * p.out) as f64).sum()
-    };
-    let (g, d) = (macs(&cfg.g_spec(dim)?), macs(&cfg.d_spec(dim)?));
+    let g = macs_per_row(&cfg.g_network(dim)?)?;
+    let d = macs_per_row(&cfg.d_network(dim)?)?;
     let m = cfg.batch as f64;
     // D step: G fwd (m), D fwd (2m), D bwd (2m, both gradients). G step: G fwd, D fwd, D bwd
     // (input gradient only), G bwd (both).
@@ -90,30 +136,76 @@ fn flops_per_iteration(cfg: &TrainConfig, dim: usize) -> anyhow::Result<f64> {
     Ok(2.0 * (d_step + g_step))
 }
 
-pub fn run(gpu: &Gpu, quick: bool) -> anyhow::Result<()> {
-    let (warm, timed) = if quick { (3, 20) } else { (20, 200) };
-    println!(
-        "adapter: {} ({:?})\nprotocol: {warm} warm-up + {timed} timed iterations on the GPU \
+/// What `bench train` measures besides it/s.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// 3 warm-up and 20 timed iterations instead of 20 and 200.
+    pub quick: bool,
+    /// The roofline table per workload (needs timestamp queries inside passes).
+    pub profile: bool,
+    /// Skip the CPU executor (plain loops: a minute at M512).
+    pub skip_cpu: bool,
+    /// Only these workloads (names as in WORKLOADS.md: T, M64, M512, C); empty: all.
+    pub only: Vec<String>,
+}
+
+pub fn run(gpu: &Gpu, opts: Options) -> anyhow::Result<Report> {
+    let (warm, timed) = if opts.quick { (3, 20) } else { (20, 200) };
+    let mut text = String::new();
+    let w = &mut text;
+    writeln!(
+        w,
+        "adapter: {} ({:?}, {})\nprotocol: {warm} warm-up + {timed} timed iterations on the GPU \
          (device synchronised at the end); CPU executor: 1 warm-up + the count shown",
-        gpu.info.name, gpu.info.backend
+        gpu.info.name, gpu.info.backend, gpu.info.driver_info
+    )?;
+    let peak = if opts.profile && gpu.timestamps_inside_passes {
+        let p = super::peak::measure(gpu)?;
+        writeln!(
+            w,
+            "profile: GPU timestamps between the dispatches of each iteration's one pass; peak \
+             {:.1} GFLOP/s, {:.1} GB/s (bench peak)",
+            p.gflops, p.gbps
+        )?;
+        Some(p)
+    } else {
+        if opts.profile {
+            writeln!(
+                w,
+                "profile: unavailable, the adapter lacks TIMESTAMP_QUERY_INSIDE_PASSES"
+            )?;
+        }
+        None
+    };
+    let header = format!(
+        "{:<30} {:>10} {:>12} {:>11} {:>14} {:>16}",
+        "workload", "GPU it/s", "GPU GFLOP/s", "device MiB", "CPU exec it/s", "GPU / CPU exec"
     );
-    println!(
-        "{:<30} {:>12} {:>12} {:>14} {:>16}",
-        "workload", "GPU it/s", "GPU GFLOP/s", "CPU exec it/s", "GPU / CPU exec"
-    );
-    for w in workloads()? {
-        let state = TrainState::fresh(&w.cfg, &w.cfg.g_network(w.dim)?, &w.cfg.d_network(w.dim)?)?;
+    writeln!(w, "{header}")?;
+    let mut records = Vec::new();
+    let chosen = workloads()?.into_iter().filter(|wl| {
+        let short = wl.name.split(' ').next().unwrap_or("");
+        opts.only.is_empty() || opts.only.iter().any(|o| o.eq_ignore_ascii_case(short))
+    });
+    for wl in chosen {
+        let state = TrainState::fresh(
+            &wl.cfg,
+            &wl.cfg.g_network(wl.dim)?,
+            &wl.cfg.d_network(wl.dim)?,
+        )?;
         let gan = GanGraph::build(
-            &w.cfg,
+            &wl.cfg,
             &GanInputs {
-                data: &w.data,
-                dim: w.dim,
+                data: &wl.data,
+                dim: wl.dim,
                 state: &state,
                 probe: &[],
                 eval_rows: 1,
             },
         )?;
         let plan = GpuPlan::new(gpu, &gan.graph)?;
+        // Device memory: every tensor's buffer (the data set included), not the small uniforms.
+        let device_bytes: u64 = plan.buffers.iter().map(|b| b.size()).sum();
         let it = plan.compile(gpu, &gan.iteration)?;
         plan.run(gpu, &[&it], warm)?;
         let per_submit = 10;
@@ -126,30 +218,76 @@ pub fn run(gpu: &Gpu, quick: bool) -> anyhow::Result<()> {
         }
         gpu.wait()?;
         let gpu_its = timed as f64 / t0.elapsed().as_secs_f64();
-        let gflops = gpu_its * flops_per_iteration(&w.cfg, w.dim)? / 1e9;
+        let gflops = gpu_its * flops_per_iteration(&wl.cfg, wl.dim)? / 1e9;
 
-        let mut cpu = CpuPlan::new(&gan.graph);
-        cpu.run(&gan.iteration);
-        let cpu_n = if w.dim == 2 {
-            20
-        } else if w.cfg.batch <= 64 {
-            3
+        let cpu_its = if opts.skip_cpu {
+            None
         } else {
-            1
-        };
-        let t0 = Instant::now();
-        for _ in 0..cpu_n {
+            let mut cpu = CpuPlan::new(&gan.graph);
             cpu.run(&gan.iteration);
+            let cpu_n = if wl.dim == 2 {
+                20
+            } else if wl.cfg.batch <= 64 {
+                3
+            } else {
+                1
+            };
+            let t0 = Instant::now();
+            for _ in 0..cpu_n {
+                cpu.run(&gan.iteration);
+            }
+            Some((cpu_n, cpu_n as f64 / t0.elapsed().as_secs_f64()))
+        };
+        let mib = device_bytes as f64 / (1 << 20) as f64;
+        match cpu_its {
+            Some((n, c)) => writeln!(
+                w,
+                "{:<30} {:>10.2} {:>12.2} {:>11.1} {:>10.3} ({n:>2}) {:>15.1}x",
+                wl.name,
+                gpu_its,
+                gflops,
+                mib,
+                c,
+                gpu_its / c
+            )?,
+            None => writeln!(
+                w,
+                "{:<30} {:>10.2} {:>12.2} {:>11.1} {:>14} {:>16}",
+                wl.name, gpu_its, gflops, mib, "-", "-"
+            )?,
         }
-        let cpu_its = cpu_n as f64 / t0.elapsed().as_secs_f64();
-        println!(
-            "{:<30} {:>12.2} {:>12.2} {:>10.3} ({cpu_n:>2}) {:>15.1}x",
-            w.name,
-            gpu_its,
-            gflops,
-            cpu_its,
-            gpu_its / cpu_its
-        );
+        let mut record = json!({
+            "workload": wl.name,
+            "gpu_its": gpu_its,
+            "gpu_gflops": gflops,
+            "device_bytes": device_bytes,
+            "cpu_exec_its": cpu_its.map(|c| c.1),
+            "dispatches_per_iteration": it.len(),
+        });
+        if let Some(peak) = &peak {
+            // The iteration's ops one by one, so every dispatch keeps its op's shape.
+            let mut costs = Vec::new();
+            let mut list = Vec::new();
+            for op in &gan.iteration {
+                for d in plan.compile(gpu, std::slice::from_ref(op))? {
+                    costs.push(profile::cost(op, d.name));
+                    list.push(d);
+                }
+            }
+            let iters = if opts.quick { 3 } else { 10 };
+            profile::dispatch_times(gpu, &list, 1)?; // warm-up
+            let secs = profile::dispatch_times(gpu, &list, iters)?;
+            let p = profile::table(&costs, &secs, peak, iters, 1.0 / gpu_its);
+            w.push_str(&profile::describe(&p, peak));
+            record["profile"] = serde_json::to_value(&p)?;
+        }
+        records.push(record);
     }
-    Ok(())
+    let json = json!({
+        "warmup": warm,
+        "timed": timed,
+        "peak": peak,
+        "workloads": records,
+    });
+    Ok(Report::new(gpu, "train", text, json))
 }

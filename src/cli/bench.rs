@@ -1,5 +1,7 @@
-//! `shadergan bench`: kernels and whole training iterations in physical units.
+//! `shadergan bench`: kernels, whole training iterations and the device's ceilings in physical
+//! units; `--json` prints one record (adapter, driver, backend, numbers) instead of the text.
 
+use crate::bench::workloads::Options;
 use crate::gpu::Gpu;
 use clap::Subcommand;
 
@@ -10,19 +12,63 @@ pub enum BenchWhat {
         /// Skip the largest shapes (2048^3), for slow software drivers.
         #[arg(long)]
         quick: bool,
+        /// Print one JSON record instead of the text report.
+        #[arg(long)]
+        json: bool,
     },
-    /// Iterations per second for workloads T, M64 and M512 (benches/WORKLOADS.md), GPU and CPU executor.
+    /// The device's ceilings: FMA rate (GFLOP/s), copy bandwidth (GB/s), and the launch overhead
+    /// of an empty dispatch and of a submit.
+    Peak {
+        /// Print one JSON record instead of the text report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Iterations per second for workloads T, M64 and M512 (benches/WORKLOADS.md), GPU and CPU
+    /// executor, with the device memory of each.
     Train {
         /// Fewer timed iterations (for slow software drivers).
         #[arg(long)]
         quick: bool,
+        /// Per op kind and shape: time, share of the iteration, GFLOP/s or GB/s and fraction of
+        /// `bench peak` (needs timestamp queries inside passes).
+        #[arg(long)]
+        profile: bool,
+        /// Skip the CPU executor (plain loops, about a minute at M512 on a small CPU).
+        #[arg(long)]
+        skip_cpu: bool,
+        /// Only the workloads whose names start with this (T, M64, M512, C), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        workload: Vec<String>,
+        /// Print one JSON record instead of the text report.
+        #[arg(long)]
+        json: bool,
     },
 }
 
 pub fn run_bench(gpu: &Gpu, what: BenchWhat) -> anyhow::Result<()> {
-    match what {
-        BenchWhat::Kernels { quick } => print!("{}", crate::bench::kernels::run(gpu, quick)?),
-        BenchWhat::Train { quick } => crate::bench::workloads::run(gpu, quick)?,
+    let (report, json) = match what {
+        BenchWhat::Kernels { quick, json } => (crate::bench::kernels::run(gpu, quick)?, json),
+        BenchWhat::Peak { json } => (crate::bench::peak::run(gpu)?, json),
+        BenchWhat::Train {
+            quick,
+            profile,
+            skip_cpu,
+            workload,
+            json,
+        } => {
+            let opts = Options {
+                quick,
+                profile,
+                skip_cpu,
+                only: workload,
+            };
+            (crate::bench::workloads::run(gpu, opts)?, json)
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.json)?);
+    } else {
+        print!("{}", report.text);
     }
     Ok(())
 }

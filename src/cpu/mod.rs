@@ -9,5 +9,6 @@ pub mod conv;
 pub mod gather;
 pub mod matmul;
 pub mod optim;
+pub mod peak;
 pub mod rng;
 pub mod softmax_xent;

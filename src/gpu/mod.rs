@@ -20,6 +20,9 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     /// Whether `TIMESTAMP_QUERY` was granted (benchmarks then time on the GPU clock).
     pub timestamps: bool,
+    /// Whether `TIMESTAMP_QUERY_INSIDE_PASSES` was granted too (`bench train --profile` then times
+    /// every dispatch of an iteration inside its one pass).
+    pub timestamps_inside_passes: bool,
 }
 
 /// Usages every storage buffer gets: kernels read and write it, tests fill and read it back.
@@ -35,9 +38,15 @@ impl Gpu {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let inside =
+            wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        let timestamps_inside_passes = adapter.features().contains(inside);
         let mut required_features = wgpu::Features::empty();
         if timestamps {
             required_features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
+        if timestamps_inside_passes {
+            required_features |= inside;
         }
         let desc = wgpu::DeviceDescriptor {
             label: Some("shadergan"),
@@ -59,6 +68,7 @@ impl Gpu {
             info,
             limits,
             timestamps,
+            timestamps_inside_passes,
         })
     }
 

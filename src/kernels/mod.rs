@@ -37,6 +37,7 @@ pub mod conv;
 pub mod gather;
 pub mod matmul;
 pub mod optim;
+pub mod peak;
 pub mod rng;
 pub mod softmax_xent;
 
@@ -80,6 +81,7 @@ pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     gather::PARAMS,
     matmul::PARAMS,
     optim::PARAMS,
+    peak::PARAMS,
     rng::PARAMS,
     softmax_xent::PARAMS,
 ];
@@ -102,6 +104,7 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
+    ("peak.wgsl", include_str!("../../shaders/peak.wgsl")),
     ("rng.wgsl", include_str!("../../shaders/rng.wgsl")),
     (
         "softmax_xent.wgsl",
