@@ -4,9 +4,9 @@
 //! is trained once per data set and seed.
 
 use super::{Classifier, ClassifierConfig};
-use crate::gan::checkpoint::{net_tensors, torch_architecture};
 use crate::gpu::Gpu;
 use crate::graph::net::{Layer, NetSpec};
+use crate::graph::state_dict::{self, Source};
 use crate::ops::Activation;
 use anyhow::{bail, Context};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
@@ -18,14 +18,16 @@ pub const FORMAT: &str = "shadergan-classifier-1";
 pub const RUN_FILE: &str = "classifier.safetensors";
 
 pub fn save(path: &Path, c: &Classifier) -> anyhow::Result<()> {
-    let views: Vec<(String, TensorView)> = net_tensors("c", &c.spec, &c.params)
-        .into_iter()
-        .map(|(name, shape, data)| {
-            let v = TensorView::new(Dtype::F32, shape, bytemuck::cast_slice(data))
-                .expect("shape matches the data");
-            (name, v)
-        })
-        .collect();
+    let net = crate::graph::network::NetworkSpec::Mlp(c.spec.clone());
+    let mut views: Vec<(String, TensorView)> = Vec::new();
+    for e in state_dict::entries(&net)? {
+        let Source::Params(r) = e.source else {
+            bail!("an MLP classifier has parameters only");
+        };
+        let data = bytemuck::cast_slice(&c.params[r]);
+        let v = TensorView::new(Dtype::F32, e.shape, data).context("tensor shape and data")?;
+        views.push((format!("c.{}", e.name), v));
+    }
     let hidden: Vec<String> = c.spec.layers[..c.spec.layers.len() - 1]
         .iter()
         .map(|l| l.out.to_string())
@@ -42,7 +44,10 @@ pub fn save(path: &Path, c: &Classifier) -> anyhow::Result<()> {
             format!("{},{},1", c.image[0], c.image[1]),
         ),
         ("test_accuracy".to_string(), c.test_accuracy.to_string()),
-        ("architecture".to_string(), torch_architecture(&c.spec)),
+        (
+            "architecture".to_string(),
+            state_dict::mlp_architecture(&c.spec),
+        ),
     ]);
     let bytes = safetensors::serialize(views, Some(meta)).context("serialising the classifier")?;
     crate::io::atomic_write(path, |w| {

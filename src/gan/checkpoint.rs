@@ -1,41 +1,21 @@
-//! Checkpoints in safetensors: G and D laid out as PyTorch `nn.Sequential` state_dicts
-//! (`g.0.weight` [out, in], `g.0.bias` [out], `g.2.weight`, ... with an activation module between
-//! Linear layers), the Adam moments, the GPU counters (iteration, step counts; they address every
-//! random number) and the configuration in the metadata. Written to a temporary name and renamed,
-//! so a crash never leaves a corrupt or half-written checkpoint.
+//! Checkpoints in safetensors: G and D laid out as PyTorch `nn.Sequential` state_dicts (names,
+//! shapes and the architecture string from graph/state_dict.rs: `g.0.weight` [out, in],
+//! `g.0.bias`, ... for MLPs; Conv2d, ConvTranspose2d and BatchNorm tensors with their running
+//! statistics for DCGANs), the Adam moments, the GPU counters (iteration, step counts; they
+//! address every random number) and the configuration in the metadata. Written to a temporary
+//! name and renamed, so a crash never leaves a corrupt or half-written checkpoint.
 
 use super::config::TrainConfig;
 use super::schedule::TrainState;
 use crate::data::limit::{format_bytes, read_limited};
-use crate::graph::net::NetSpec;
+use crate::graph::network::NetworkSpec;
+use crate::graph::state_dict::{self, Source};
 use anyhow::{bail, Context};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 
 pub const FORMAT: &str = "shadergan-checkpoint-1";
-
-/// `nn.Sequential` description of a network, e.g. `Linear(8, 128), ReLU(), Linear(128, 2)`.
-pub fn torch_architecture(spec: &NetSpec) -> String {
-    let mut parts = Vec::new();
-    for p in spec.layout().iter().zip(&spec.layers) {
-        let (lp, layer) = p;
-        parts.push(format!("Linear({}, {})", lp.inp, lp.out));
-        let act = match layer.act {
-            crate::ops::Activation::Identity => "Identity()".to_string(),
-            crate::ops::Activation::Relu => "ReLU()".to_string(),
-            crate::ops::Activation::LeakyRelu(a) => format!("LeakyReLU({a})"),
-            crate::ops::Activation::Tanh => "Tanh()".to_string(),
-            crate::ops::Activation::Sigmoid => "Sigmoid()".to_string(),
-        };
-        parts.push(act);
-    }
-    // A trailing Identity adds nothing: leave it out so G's state_dict keys stay 0, 2, 4, ...
-    if parts.last().map(|s| s == "Identity()").unwrap_or(false) {
-        parts.pop();
-    }
-    parts.join(", ")
-}
 
 /// A checkpoint's content.
 pub struct Checkpoint {
@@ -47,69 +27,62 @@ pub struct Checkpoint {
     pub image: Option<[usize; 3]>,
 }
 
-fn bytes_f32(v: &[f32]) -> &[u8] {
-    bytemuck::cast_slice(v)
-}
-
-/// (name, shape, data) of each layer's weight and bias.
-pub(crate) fn net_tensors<'a>(
-    prefix: &str,
-    spec: &NetSpec,
-    params: &'a [f32],
-) -> Vec<(String, Vec<usize>, &'a [f32])> {
-    let mut out = Vec::new();
-    for (i, p) in spec.layout().iter().enumerate() {
-        let idx = 2 * i;
-        out.push((
-            format!("{prefix}.{idx}.weight"),
-            vec![p.out, p.inp],
-            &params[p.w_off..p.b_off],
-        ));
-        out.push((
-            format!("{prefix}.{idx}.bias"),
-            vec![p.out],
-            &params[p.b_off..p.b_off + p.out],
-        ));
-    }
-    out
+/// A batch norm's `num_batches_tracked` after `iteration` iterations of `cfg`: every iteration
+/// runs G and D forward in training mode k + 1 times (k D steps, one G step), and each training
+/// forward updates the running statistics once.
+fn batches_tracked(cfg: &TrainConfig, iteration: u64) -> i64 {
+    iteration
+        .saturating_mul(cfg.d_steps as u64 + 1)
+        .min(i64::MAX as u64) as i64
 }
 
 /// Writes `ck` to `path` atomically (temporary file in the same directory, then rename).
 pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     let (cfg, data_dim) = (&ck.config, ck.data_dim);
-    let (gs, ds) = (cfg.g_spec(data_dim)?, cfg.d_spec(data_dim)?);
+    let (gs, ds) = (cfg.g_network(data_dim)?, cfg.d_network(data_dim)?);
     let s = &ck.state;
-    let mut entries: Vec<(String, Vec<usize>, &[f32])> = Vec::new();
-    entries.extend(net_tensors("g", &gs, &s.g_params));
-    entries.extend(net_tensors("d", &ds, &s.d_params));
+    let tracked = batches_tracked(cfg, s.iteration()).to_le_bytes();
+    let mut raw: Vec<(String, Dtype, Vec<usize>, &[u8])> = Vec::new();
+    for (prefix, spec, params, running) in [
+        ("g", &gs, &s.g_params, &s.g_running),
+        ("d", &ds, &s.d_params, &s.d_running),
+    ] {
+        for e in state_dict::entries(spec)? {
+            let name = format!("{prefix}.{}", e.name);
+            match e.source {
+                Source::Params(r) => raw.push((name, Dtype::F32, e.shape, bytes_f32(&params[r]))),
+                Source::Running(r) => raw.push((name, Dtype::F32, e.shape, bytes_f32(&running[r]))),
+                Source::BatchesTracked => raw.push((name, Dtype::I64, e.shape, &tracked)),
+            }
+        }
+    }
     for (name, v) in [
         ("optim.g.adam_m", &s.g_adam_m),
         ("optim.g.adam_v", &s.g_adam_v),
         ("optim.d.adam_m", &s.d_adam_m),
         ("optim.d.adam_v", &s.d_adam_v),
     ] {
-        entries.push((name.to_string(), vec![v.len()], v));
+        raw.push((name.to_string(), Dtype::F32, vec![v.len()], bytes_f32(v)));
     }
-    let mut views: Vec<(String, TensorView)> = entries
-        .iter()
-        .map(|(n, shape, d)| {
-            let v = TensorView::new(Dtype::F32, shape.clone(), bytes_f32(d))
-                .expect("shape matches the data");
-            (n.clone(), v)
-        })
-        .collect();
     let counters: &[u8] = bytemuck::cast_slice(&s.counters);
-    views.push((
+    raw.push((
         "state.counters".into(),
-        TensorView::new(Dtype::U32, vec![s.counters.len()], counters).expect("u32 counters"),
+        Dtype::U32,
+        vec![s.counters.len()],
+        counters,
     ));
+    let mut views: Vec<(String, TensorView)> = Vec::new();
+    for (name, dtype, shape, data) in raw {
+        let v = TensorView::new(dtype, shape, data).context("tensor shape and data disagree")?;
+        views.push((name, v));
+    }
     let mut meta = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
         ("config".to_string(), cfg.to_toml()),
         ("data_dim".to_string(), data_dim.to_string()),
         ("iteration".to_string(), s.iteration().to_string()),
-        ("g_architecture".to_string(), torch_architecture(&gs)),
-        ("d_architecture".to_string(), torch_architecture(&ds)),
+        ("g_architecture".to_string(), state_dict::architecture(&gs)?),
+        ("d_architecture".to_string(), state_dict::architecture(&ds)?),
     ]);
     if let Some([w, h, c]) = ck.image {
         meta.insert("image_shape".to_string(), format!("{w},{h},{c}"));
@@ -122,44 +95,53 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     .with_context(|| format!("writing checkpoint {}", path.display()))
 }
 
+fn bytes_f32(v: &[f32]) -> &[u8] {
+    bytemuck::cast_slice(v)
+}
+
 /// Room for the safetensors header (tensor table and metadata, with the stored config) next to
 /// the tensors; a real one is a few KiB.
 const HEADER_MAX: u64 = 1 << 20;
 
 /// The tensors a checkpoint of `gs` and `ds` holds: (name, dtype, shape), in file order.
-fn expected_tensors(gs: &NetSpec, ds: &NetSpec) -> Vec<(String, Dtype, Vec<usize>)> {
+fn expected_tensors(
+    gs: &NetworkSpec,
+    ds: &NetworkSpec,
+) -> anyhow::Result<Vec<(String, Dtype, Vec<usize>)>> {
     let mut out = Vec::new();
     for (prefix, spec) in [("g", gs), ("d", ds)] {
-        for (i, p) in spec.layout().iter().enumerate() {
-            let idx = 2 * i;
-            out.push((
-                format!("{prefix}.{idx}.weight"),
-                Dtype::F32,
-                vec![p.out, p.inp],
-            ));
-            out.push((format!("{prefix}.{idx}.bias"), Dtype::F32, vec![p.out]));
+        for e in state_dict::entries(spec)? {
+            let dtype = match e.source {
+                Source::BatchesTracked => Dtype::I64,
+                _ => Dtype::F32,
+            };
+            out.push((format!("{prefix}.{}", e.name), dtype, e.shape));
         }
     }
     for (name, spec) in [("g", gs), ("d", ds)] {
         for moment in ["adam_m", "adam_v"] {
-            let shape = vec![spec.param_count()];
+            let shape = vec![spec.param_count()?];
             out.push((format!("optim.{name}.{moment}"), Dtype::F32, shape));
         }
     }
     let counters = vec![super::schedule::STATE_LEN];
     out.push(("state.counters".to_string(), Dtype::U32, counters));
-    out
+    Ok(out)
 }
 
-/// `spec`'s parameter count, in u128 so that no stored config can overflow it.
-fn param_count_wide(spec: &NetSpec) -> u128 {
+/// `spec`'s parameter count, in u128 so that no stored config can overflow it. (A convolutional
+/// network's sizes are bounded by the config's ceilings on channels and image sides.)
+fn param_count_wide(spec: &NetworkSpec) -> anyhow::Result<u128> {
+    let NetworkSpec::Mlp(spec) = spec else {
+        return Ok(spec.param_count()? as u128);
+    };
     let mut inp = spec.input as u128;
     let mut total = 0u128;
     for l in &spec.layers {
         total += (inp + 1) * l.out as u128;
         inp = l.out as u128;
     }
-    total
+    Ok(total)
 }
 
 /// Reads a checkpoint written by [`save`]; the architecture comes from the file's own config.
@@ -200,9 +182,9 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
             format_bytes(max_bytes)
         );
     }
-    let (gs, ds) = (config.g_spec(data_dim)?, config.d_spec(data_dim)?);
+    let (gs, ds) = (config.g_network(data_dim)?, config.d_network(data_dim)?);
     for (name, spec) in [("G", &gs), ("D", &ds)] {
-        let need = param_count_wide(spec) * 4;
+        let need = param_count_wide(spec)? * 4;
         if need > max_bytes as u128 {
             bail!(
                 "{shown}: the stored config gives {name} {} parameters ({}), more than the {} one \
@@ -226,7 +208,7 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         }
     };
     let st = SafeTensors::deserialize(&bytes).with_context(|| format!("{shown} is corrupt"))?;
-    let expected = expected_tensors(&gs, &ds);
+    let expected = expected_tensors(&gs, &ds)?;
     for (name, dtype, shape) in &expected {
         let t = st
             .tensor(name)
@@ -237,8 +219,8 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
                  {dtype:?} {shape:?}",
                 t.dtype(),
                 t.shape(),
-                torch_architecture(&gs),
-                torch_architecture(&ds)
+                state_dict::architecture(&gs)?,
+                state_dict::architecture(&ds)?
             );
         }
     }
@@ -254,15 +236,21 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         let t = st.tensor(name).expect("checked above");
         bytemuck::pod_collect_to_vec(t.data())
     };
-    let net = |prefix: &str, spec: &NetSpec| -> Vec<f32> {
-        let mut params = Vec::with_capacity(spec.param_count());
-        for i in 0..spec.layers.len() {
-            params.extend(f32s(&format!("{prefix}.{}.weight", 2 * i)));
-            params.extend(f32s(&format!("{prefix}.{}.bias", 2 * i)));
+    // Parameters and running statistics back into their flat buffers (the entries cover both).
+    let net = |prefix: &str, spec: &NetworkSpec| -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
+        let mut params = vec![0.0; spec.param_count()?];
+        let mut running = vec![0.0; spec.buffer_count()?];
+        for e in state_dict::entries(spec)? {
+            let (dst, r) = match e.source {
+                Source::Params(r) => (&mut params, r),
+                Source::Running(r) => (&mut running, r),
+                Source::BatchesTracked => continue,
+            };
+            dst[r].copy_from_slice(&f32s(&format!("{prefix}.{}", e.name)));
         }
-        params
+        Ok((params, running))
     };
-    let (gp, dp) = (net("g", &gs), net("d", &ds));
+    let ((gp, g_running), (dp, d_running)) = (net("g", &gs)?, net("d", &ds)?);
     let counters = {
         let t = st.tensor("state.counters").expect("checked above");
         bytemuck::pod_collect_to_vec::<u8, u32>(t.data())
@@ -275,8 +263,8 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         g_params: gp,
         d_params: dp,
         counters,
-        g_running: Vec::new(),
-        d_running: Vec::new(),
+        g_running,
+        d_running,
     };
     Ok(Checkpoint {
         config,

@@ -54,14 +54,18 @@ impl<'g> Generator<'g> {
         })
     }
 
-    /// Replaces G's weights (same architecture), e.g. with a training run's current ones.
-    pub fn set_params(&self, params: &[f32]) {
+    /// Replaces G's weights and batch norms' running statistics (same architecture), e.g. with
+    /// a training run's current ones.
+    pub fn set_weights(&self, params: &[f32], running: &[f32]) {
         assert_eq!(
             params.len(),
             self.param_count,
-            "Generator::set_params: weights of another architecture"
+            "Generator::set_weights: weights of another architecture"
         );
         self.plan.write_f32(self.gpu, self.net.params(), params);
+        if let Some(r) = self.net.running() {
+            self.plan.write_f32(self.gpu, r, running);
+        }
     }
 
     /// G(z) for `z` of at most [`CHUNK`] rows (row-major [rows, z_dim]).

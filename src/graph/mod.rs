@@ -9,6 +9,7 @@ mod cpu_layers;
 pub mod gpu;
 pub mod net;
 pub mod network;
+pub mod state_dict;
 
 use crate::ops::{
     Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, Variant, XentSpec,

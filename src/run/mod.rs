@@ -13,7 +13,7 @@ mod progress;
 pub use dir::{read_metrics, RunDir};
 
 use crate::gan::checkpoint::Checkpoint;
-use crate::gan::config::TrainConfig;
+use crate::gan::config::{Arch, TrainConfig};
 use crate::gan::metrics::MetricsRow;
 use crate::gan::schedule::TrainState;
 use crate::gan::trainer::Trainer;
@@ -122,7 +122,7 @@ pub fn train_in(
             let due =
                 it.is_multiple_of(cfg.eval_every.max(1)) || it == cfg.iterations || interrupted;
             if let (Some(p), true) = (&probe, due && is_finite(&state)) {
-                let r = p.evaluate(&state.g_params)?;
+                let r = p.evaluate(&state)?;
                 last = last.with_quality(&r);
                 quality = Some(r);
             }
@@ -187,6 +187,8 @@ struct QualityProbe<'g> {
     ev: crate::quality::Evaluator<'g>,
     g: crate::gan::generate::Generator<'g>,
     seed: u64,
+    /// A DCGAN's rows are NCHW; the classifier reads HWC rows of this shape.
+    chw: Option<[usize; 3]>,
 }
 
 impl<'g> QualityProbe<'g> {
@@ -204,11 +206,12 @@ impl<'g> QualityProbe<'g> {
             ev,
             g,
             seed: t.cfg.seed,
+            chw: t.data.image.filter(|_| t.cfg.arch == Arch::Dcgan),
         })
     }
 
-    fn evaluate(&self, g_params: &[f32]) -> anyhow::Result<crate::quality::ImageReport> {
-        self.g.set_params(g_params);
+    fn evaluate(&self, state: &TrainState) -> anyhow::Result<crate::quality::ImageReport> {
+        self.g.set_weights(&state.g_params, &state.g_running);
         let mut x = Vec::new();
         self.g
             .sample_stream(self.seed, crate::quality::SAMPLES, |_, chunk| {
@@ -218,6 +221,9 @@ impl<'g> QualityProbe<'g> {
         if x.iter().any(|v| !v.is_finite()) {
             // The divergence guard right after this reports it with its advice.
             return Ok(crate::quality::ImageReport::nan());
+        }
+        if let Some(shape) = self.chw {
+            x = crate::gan::dcgan::chw_to_hwc(&x, shape);
         }
         self.ev.evaluate(&x)
     }
