@@ -180,3 +180,96 @@ fn channel_sum(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id
         out[p.out_off + c] = partial[0];
     }
 }
+
+// The matmul form (graph/convnet.rs lowers Conv2d and ConvTranspose2d onto the tiled matmul
+// with these): with P = out_h out_w output positions and Q = in_ch k_h k_w taps,
+//   im2col:    out[(n P + oh out_w + ow) Q + (c k_h + i) k_w + j] = a[n, c, tap(oh, ow, i, j)]
+//              (0 in the padding): one row per output position, one column per tap
+//   col2im:    out[n, c, y, x] = bias[c] + sum_{i,j: untap} a[(n P + oh out_w + ow) Q + ...],
+//              im2col's adjoint as a gather (no atomics; i, then j, in the CPU twin's order)
+//   to_rows:   out[(n hw + k) in_ch + c] = a[(n in_ch + c) hw + k]   (NCHW -> one row per pixel)
+//   from_rows: out[(n in_ch + c) hw + k] = a[(n hw + k) in_ch + c]   (the inverse)
+// with hw = h w for to_rows and from_rows. One lane per output element.
+
+@compute @workgroup_size(256)
+fn im2col(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = flat_index(g, nw, 256u);
+    let taps = p.in_ch * p.k_h * p.k_w;
+    let positions = p.out_h * p.out_w;
+    if (i >= p.batch * positions * taps) {
+        return;
+    }
+    let t = i % taps;
+    let row = i / taps;
+    let kj = t % p.k_w;
+    let ki = (t / p.k_w) % p.k_h;
+    let c = t / (p.k_w * p.k_h);
+    let ow = row % p.out_w;
+    let oh = (row / p.out_w) % p.out_h;
+    let n = row / positions;
+    let y = tap(oh, ki, p.h);
+    let x = tap(ow, kj, p.w);
+    var v = 0.0;
+    if (y >= 0 && x >= 0) {
+        v = a[p.a_off + ((n * p.in_ch + c) * p.h + u32(y)) * p.w + u32(x)];
+    }
+    out[p.out_off + i] = v;
+}
+
+@compute @workgroup_size(256)
+fn col2im(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = flat_index(g, nw, 256u);
+    if (i >= p.batch * p.in_ch * p.h * p.w) {
+        return;
+    }
+    let x = i % p.w;
+    let y = (i / p.w) % p.h;
+    let c = (i / (p.w * p.h)) % p.in_ch;
+    let n = i / (p.w * p.h * p.in_ch);
+    let taps = p.in_ch * p.k_h * p.k_w;
+    var acc = 0.0;
+    if (p.has_bias != 0u) {
+        acc = bias[p.bias_off + c];
+    }
+    for (var ki = 0u; ki < p.k_h; ki++) {
+        let oh = untap(y, ki, p.out_h);
+        if (oh < 0) {
+            continue;
+        }
+        for (var kj = 0u; kj < p.k_w; kj++) {
+            let ow = untap(x, kj, p.out_w);
+            if (ow < 0) {
+                continue;
+            }
+            let row = (n * p.out_h + u32(oh)) * p.out_w + u32(ow);
+            acc += a[p.a_off + row * taps + (c * p.k_h + ki) * p.k_w + kj];
+        }
+    }
+    out[p.out_off + i] = acc;
+}
+
+@compute @workgroup_size(256)
+fn to_rows(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = flat_index(g, nw, 256u);
+    let hw = p.h * p.w;
+    if (i >= p.batch * p.in_ch * hw) {
+        return;
+    }
+    let c = i % p.in_ch;
+    let k = (i / p.in_ch) % hw;
+    let n = i / (p.in_ch * hw);
+    out[p.out_off + i] = a[p.a_off + (n * p.in_ch + c) * hw + k];
+}
+
+@compute @workgroup_size(256)
+fn from_rows(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let i = flat_index(g, nw, 256u);
+    let hw = p.h * p.w;
+    if (i >= p.batch * p.in_ch * hw) {
+        return;
+    }
+    let k = i % hw;
+    let c = (i / hw) % p.in_ch;
+    let n = i / (p.in_ch * hw);
+    out[p.out_off + i] = a[p.a_off + (n * hw + k) * p.in_ch + c];
+}

@@ -169,6 +169,11 @@ impl ConvShape {
         self.out_ch * self.in_ch * self.k_h * self.k_w
     }
 
+    /// im2col's matrix: one row per output position, one column per tap.
+    pub fn cols_len(&self) -> usize {
+        self.batch * self.out_h() * self.out_w() * self.in_ch * self.k_h * self.k_w
+    }
+
     /// The Conv2d whose adjoint is `nn.ConvTranspose2d(in_ch, out_ch, (k_h, k_w), stride,
     /// padding)` on a `batch` x `in_ch` x `h` x `w` input (output_padding 0): it maps the
     /// transposed convolution's output, (h - 1) stride - 2 pad + k_h high, back to `h` x `w`.

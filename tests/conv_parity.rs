@@ -129,6 +129,70 @@ fn conv2d_entry_points_match_cpu() {
     }
 }
 
+/// The matmul form's pieces: im2col, col2im (with a bias, as ConvTranspose2d's forward uses it)
+/// and the NCHW <-> row-per-pixel copies. Copies are exact; col2im sums at most KH KW terms in
+/// the CPU twin's order.
+#[test]
+fn matmul_form_entry_points_match_cpu() {
+    let g = gpu();
+    let k = Conv::new(g).unwrap();
+    for (t, s) in shapes().into_iter().enumerate() {
+        let t = t as u64;
+        let x = inputs(40 + t, s.input_len(), -1.0, 1.0);
+        let cols = inputs(50 + t, s.cols_len(), -1.0, 1.0);
+        let bias = inputs(60 + t, s.in_ch, -1.0, 1.0);
+        let (xb, colsb, bb) = (
+            at_offset("x", &x),
+            at_offset("cols", &cols),
+            at_offset("bias", &bias),
+        );
+
+        let got = run_into(s.cols_len(), |o| k.im2col(g, s, at(&xb), o).unwrap());
+        let mut want = vec![f32::NAN; s.cols_len()];
+        cpu::im2col(&s, &x, &mut want);
+        assert_close(&format!("im2col {s:?}"), &got, &want, 0.0, 0.0);
+
+        let got = run_into(s.input_len(), |o| {
+            k.col2im(g, s, at(&colsb), Some(at(&bb)), o).unwrap()
+        });
+        let mut want = vec![f32::NAN; s.input_len()];
+        cpu::col2im(&s, &cols, Some(&bias), &mut want);
+        assert_close(&format!("col2im {s:?}"), &got, &want, 1e-6, 1e-6);
+
+        let dims = [s.batch, s.in_ch, s.h * s.w];
+        for back in [false, true] {
+            let got = run_into(s.input_len(), |o| {
+                k.rows(g, back, dims, at(&xb), o).unwrap()
+            });
+            let mut want = vec![f32::NAN; s.input_len()];
+            let f = if back { cpu::from_rows } else { cpu::to_rows };
+            f(dims[0], dims[1], dims[2], &x, &mut want);
+            assert_close(&format!("rows back={back} {s:?}"), &got, &want, 0.0, 0.0);
+        }
+    }
+}
+
+/// im2col and col2im are adjoint: <im2col(x), c> = <x, col2im(c)> (CPU twins, f64 sums).
+#[test]
+fn col2im_is_the_adjoint_of_im2col() {
+    for (t, s) in shapes().into_iter().enumerate() {
+        let t = t as u64;
+        let x = inputs(70 + t, s.input_len(), -1.0, 1.0);
+        let c = inputs(80 + t, s.cols_len(), -1.0, 1.0);
+        let (mut ax, mut ac) = (vec![0.0; s.cols_len()], vec![0.0; s.input_len()]);
+        cpu::im2col(&s, &x, &mut ax);
+        cpu::col2im(&s, &c, None, &mut ac);
+        let dot = |a: &[f32], b: &[f32]| -> f64 {
+            a.iter().zip(b).map(|(u, v)| *u as f64 * *v as f64).sum()
+        };
+        let (l, r) = (dot(&ax, &c), dot(&x, &ac));
+        assert!(
+            (l - r).abs() <= 1e-4 * l.abs().max(1.0),
+            "{s:?}: {l} vs {r}"
+        );
+    }
+}
+
 #[test]
 fn conv_transpose2d_matches_cpu() {
     let g = gpu();

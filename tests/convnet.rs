@@ -132,6 +132,11 @@ struct Case {
 }
 
 fn case(spec: &ConvNetSpec, rows: usize, scale: f32) -> Case {
+    case_with(spec, rows, scale, false)
+}
+
+/// [`case`] with the convolutions by the direct kernels when `direct`.
+fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool) -> Case {
     let in_len: usize = spec.input.iter().product();
     let out_len: usize = spec.output_shape().unwrap().iter().product();
     let params: Vec<f32> = lcg(1, spec.param_count().unwrap())
@@ -145,7 +150,8 @@ fn case(spec: &ConvNetSpec, rows: usize, scale: f32) -> Case {
     let dout = graph.f32_from("dout", &dout0);
     let dx = graph.f32("dx", rows * in_len);
     let running = spec.init_buffers().unwrap();
-    let net = ConvNetTensors::new(&mut graph, "net", spec, &params, &running, rows).unwrap();
+    let mut net = ConvNetTensors::new(&mut graph, "net", spec, &params, &running, rows).unwrap();
+    net.direct = direct;
     let fwd = net.forward(x.into(), rows, None, true);
     let mut ops = fwd.clone();
     ops.extend(net.backward(x.into(), rows, None, dout, true, Some(dx)));
@@ -256,4 +262,131 @@ fn gpu_plan_matches_cpu_executor() {
             );
         }
     }
+}
+
+/// The matmul form (graph/conv_gemm.rs, the default) and the direct kernels give the same
+/// training forward and backward (CPU executor; the sums run in other orders: rtol/atol 1e-5).
+#[test]
+fn matmul_form_matches_direct_kernels() {
+    for spec in [small_g(), small_d()] {
+        let run = |direct: bool| {
+            let c = case_with(&spec, 3, 1.0, direct);
+            let mut cpu = CpuPlan::new(&c.graph);
+            cpu.run(&c.ops);
+            let y = c.net.output_view(None).t;
+            [y, c.net.grads, c.dx, c.net.running].map(|t| cpu.tensors[t].f32().to_vec())
+        };
+        let (gemm, direct) = (run(false), run(true));
+        for (what, (a, b)) in ["output", "parameter gradients", "input gradient", "running"]
+            .iter()
+            .zip(gemm.iter().zip(&direct))
+        {
+            assert_close(&format!("{what} of {:?}", spec.blocks), a, b, 1e-5, 1e-5);
+        }
+    }
+}
+
+/// A forward-only workspace runs convolutions in chunks of images when the scratch for all of
+/// them would be large; chunks of 2 give the same bits as one pass over 5 images.
+#[test]
+fn forward_in_chunks_matches_one_pass() {
+    use shadergan::graph::conv_gemm;
+    use shadergan::ops::ConvShape;
+    let s = ConvShape {
+        batch: 5,
+        in_ch: 3,
+        out_ch: 4,
+        h: 7,
+        w: 6,
+        k_h: 3,
+        k_w: 3,
+        stride: 2,
+        pad: 1,
+    };
+    let mut g = Graph::default();
+    let x = g.f32_from("x", &lcg(4, s.input_len()));
+    let dy = g.f32_from("dy", &lcg(5, s.output_len()));
+    let w = g.f32_from("w", &lcg(6, s.weight_len()));
+    let bias_o = g.f32_from("bias_o", &lcg(7, s.out_ch));
+    let bias_c = g.f32_from("bias_c", &lcg(8, s.in_ch));
+    let [y1, y2] = ["y1", "y2"].map(|n| g.f32(n, s.output_len()));
+    let [t1, t2] = ["t1", "t2"].map(|n| g.f32(n, s.input_len()));
+    let whole = conv_gemm::scratch(&mut g, "whole", &s, 5);
+    let chunked = conv_gemm::scratch(&mut g, "chunked", &s, 2);
+    let mut ops = Vec::new();
+    for (sc, y, t) in [(&whole, y1, t1), (&chunked, y2, t2)] {
+        let (b_o, b_c) = (Some(bias_o.into()), Some(bias_c.into()));
+        ops.extend(conv_gemm::conv_forward(
+            s,
+            x.into(),
+            w.into(),
+            b_o,
+            y.into(),
+            sc,
+        ));
+        ops.extend(conv_gemm::convt_forward(
+            s,
+            dy.into(),
+            w.into(),
+            b_c,
+            t.into(),
+            sc,
+        ));
+    }
+    let mut cpu = CpuPlan::new(&g);
+    cpu.run(&ops);
+    assert_eq!(cpu.tensors[y1].f32(), cpu.tensors[y2].f32(), "Conv2d");
+    assert_eq!(
+        cpu.tensors[t1].f32(),
+        cpu.tensors[t2].f32(),
+        "ConvTranspose2d"
+    );
+    assert!(cpu.tensors[y1]
+        .f32()
+        .iter()
+        .all(|v| v.is_finite() && *v != 0.0));
+}
+
+/// D's batch norms in groups of m rows: one pass over [real; generated] is two independent
+/// passes, one per half (PyTorch DCGAN's two D calls): outputs and input gradients per half,
+/// parameter gradients summed, running statistics updated by the first half, then the second.
+#[test]
+fn batch_norm_groups_normalise_each_half_on_its_own() {
+    let spec = small_d();
+    let (m, in_len) = (3, 64);
+    let params = lcg(1, spec.param_count().unwrap());
+    let (x0, dout0) = (lcg(2, 2 * m * in_len), lcg(3, 2 * m));
+    let running0 = spec.init_buffers().unwrap();
+    // (output, parameter gradients, input gradient, running statistics) over `rows` rows.
+    let pass = |x0: &[f32], dout0: &[f32], running: &[f32], rows: usize, groups: bool| {
+        let mut g = Graph::default();
+        let x = g.f32_from("x", x0);
+        let dout = g.f32_from("dout", dout0);
+        let dx = g.f32("dx", rows * in_len);
+        let mut net = ConvNetTensors::new(&mut g, "d", &spec, &params, running, rows).unwrap();
+        if groups {
+            net.bn_group_rows = Some(m);
+        }
+        let mut ops = net.forward(x.into(), rows, None, true);
+        ops.extend(net.backward(x.into(), rows, None, dout, true, Some(dx)));
+        let mut cpu = CpuPlan::new(&g);
+        cpu.run(&ops);
+        let y = net.output_view(None).t;
+        [y, net.grads, dx, net.running].map(|t| cpu.tensors[t].f32().to_vec())
+    };
+    let both = pass(&x0, &dout0, &running0, 2 * m, true);
+    let a = pass(&x0[..m * in_len], &dout0[..m], &running0, m, false);
+    let b = pass(&x0[m * in_len..], &dout0[m..], &a[3], m, false);
+    let cat = |i: usize| [a[i].clone(), b[i].clone()].concat();
+    assert_close("output", &both[0], &cat(0), 1e-6, 1e-6);
+    assert_close("input gradient", &both[2], &cat(2), 1e-6, 1e-6);
+    let sum: Vec<f32> = a[1].iter().zip(&b[1]).map(|(u, v)| u + v).collect();
+    assert_close("parameter gradients", &both[1], &sum, 1e-5, 1e-6);
+    assert_close("running statistics", &both[3], &b[3], 1e-6, 1e-6);
+    // Statistics over the mixed batch would differ: the check above can fail.
+    let mixed = pass(&x0, &dout0, &running0, 2 * m, false);
+    assert!(mixed[0]
+        .iter()
+        .zip(&both[0])
+        .any(|(u, v)| (u - v).abs() > 1e-3));
 }

@@ -71,6 +71,24 @@ pub fn cost(op: &Op, entry: &str) -> OpCost {
             2.0 * (s.output_len() * s.in_ch * s.k_h * s.k_w) as f64,
             f(s.input_len() + s.weight_len() + s.output_len()),
         ),
+        Op::Im2col { shape: s, .. } | Op::Col2im { shape: s, .. } => (
+            format!(
+                "{entry} {}x{}x{}x{} k{} s{}",
+                s.batch, s.in_ch, s.h, s.w, s.k_h, s.stride
+            ),
+            0.0,
+            f(s.input_len() + s.cols_len()),
+        ),
+        Op::Rows {
+            batch,
+            channels,
+            hw,
+            ..
+        } => (
+            format!("{entry} {batch}x{channels}x{hw}"),
+            0.0,
+            f(2 * batch * channels * hw),
+        ),
         Op::ChannelSum {
             batch,
             channels,

@@ -145,3 +145,82 @@ pub fn conv_transpose2d_input_grad(s: &ConvShape, dy: &[f32], w: &[f32], dx: &mu
 pub fn conv_transpose2d_weight_grad(s: &ConvShape, dy: &[f32], x: &[f32], dw: &mut [f32]) {
     conv2d_weight_grad(s, x, dy, dw)
 }
+
+/// The output position whose tap `k` lands on input position `x` (along one axis), if any.
+fn untap(s: &ConvShape, x: usize, k: usize, out_size: usize) -> Option<usize> {
+    let t = (x + s.pad).checked_sub(k)?;
+    (t % s.stride == 0 && t / s.stride < out_size).then_some(t / s.stride)
+}
+
+/// cols[(b P + oh OW + ow) Q + (c KH + i) KW + j] = x[b, c, tap] (0 in the padding), with P the
+/// output positions and Q = C KH KW the taps: the rows a convolution's matmul reads.
+pub fn im2col(s: &ConvShape, x: &[f32], cols: &mut [f32]) {
+    let (oh_n, ow_n) = (s.out_h(), s.out_w());
+    let taps = s.in_ch * s.k_h * s.k_w;
+    for b in 0..s.batch {
+        for oh in 0..oh_n {
+            for ow in 0..ow_n {
+                let row = &mut cols[((b * oh_n + oh) * ow_n + ow) * taps..][..taps];
+                for c in 0..s.in_ch {
+                    for i in 0..s.k_h {
+                        for j in 0..s.k_w {
+                            row[(c * s.k_h + i) * s.k_w + j] = tap(s, oh, ow, i, j)
+                                .map_or(0.0, |(y, x_)| x[((b * s.in_ch + c) * s.h + y) * s.w + x_]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// im2col's adjoint: x[b, c, y, x] = bias[c] + the sum, over the taps (i, then j) that land on
+/// (y, x), of the matching entry of `cols`. Overwrites x.
+pub fn col2im(s: &ConvShape, cols: &[f32], bias: Option<&[f32]>, x: &mut [f32]) {
+    let (oh_n, ow_n) = (s.out_h(), s.out_w());
+    let taps = s.in_ch * s.k_h * s.k_w;
+    for b in 0..s.batch {
+        for c in 0..s.in_ch {
+            for y in 0..s.h {
+                for xx in 0..s.w {
+                    let mut acc = bias.map_or(0.0, |v| v[c]);
+                    for i in 0..s.k_h {
+                        let Some(oh) = untap(s, y, i, oh_n) else {
+                            continue;
+                        };
+                        for j in 0..s.k_w {
+                            let Some(ow) = untap(s, xx, j, ow_n) else {
+                                continue;
+                            };
+                            let row = (b * oh_n + oh) * ow_n + ow;
+                            acc += cols[row * taps + (c * s.k_h + i) * s.k_w + j];
+                        }
+                    }
+                    x[((b * s.in_ch + c) * s.h + y) * s.w + xx] = acc;
+                }
+            }
+        }
+    }
+}
+
+/// [batch, channels, hw] (NCHW) to [batch hw, channels]: one row per pixel.
+pub fn to_rows(batch: usize, channels: usize, hw: usize, a: &[f32], out: &mut [f32]) {
+    for b in 0..batch {
+        for k in 0..hw {
+            for c in 0..channels {
+                out[(b * hw + k) * channels + c] = a[(b * channels + c) * hw + k];
+            }
+        }
+    }
+}
+
+/// The inverse of [`to_rows`].
+pub fn from_rows(batch: usize, channels: usize, hw: usize, a: &[f32], out: &mut [f32]) {
+    for b in 0..batch {
+        for c in 0..channels {
+            for k in 0..hw {
+                out[(b * channels + c) * hw + k] = a[(b * hw + k) * channels + c];
+            }
+        }
+    }
+}

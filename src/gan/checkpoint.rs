@@ -27,13 +27,15 @@ pub struct Checkpoint {
     pub image: Option<[usize; 3]>,
 }
 
-/// A batch norm's `num_batches_tracked` after `iteration` iterations of `cfg`: every iteration
-/// runs G and D forward in training mode k + 1 times (k D steps, one G step), and each training
-/// forward updates the running statistics once.
-fn batches_tracked(cfg: &TrainConfig, iteration: u64) -> i64 {
-    iteration
-        .saturating_mul(cfg.d_steps as u64 + 1)
-        .min(i64::MAX as u64) as i64
+/// A batch norm's `num_batches_tracked` after `iteration` iterations of `cfg`, as PyTorch counts
+/// it (one per training-mode call): per iteration G runs k + 1 times (k D steps, one G step), D
+/// 2k + 1 times (the real and the generated half of each D step separately, then the G step).
+fn batches_tracked(cfg: &TrainConfig, iteration: u64, net: &str) -> i64 {
+    let per = match net {
+        "g" => cfg.d_steps as u64 + 1,
+        _ => 2 * cfg.d_steps as u64 + 1,
+    };
+    iteration.saturating_mul(per).min(i64::MAX as u64) as i64
 }
 
 /// Writes `ck` to `path` atomically (temporary file in the same directory, then rename).
@@ -41,18 +43,21 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     let (cfg, data_dim) = (&ck.config, ck.data_dim);
     let (gs, ds) = (cfg.g_network(data_dim)?, cfg.d_network(data_dim)?);
     let s = &ck.state;
-    let tracked = batches_tracked(cfg, s.iteration()).to_le_bytes();
+    let tracked = [
+        batches_tracked(cfg, s.iteration(), "g").to_le_bytes(),
+        batches_tracked(cfg, s.iteration(), "d").to_le_bytes(),
+    ];
     let mut raw: Vec<(String, Dtype, Vec<usize>, &[u8])> = Vec::new();
-    for (prefix, spec, params, running) in [
-        ("g", &gs, &s.g_params, &s.g_running),
-        ("d", &ds, &s.d_params, &s.d_running),
+    for (prefix, spec, params, running, tracked) in [
+        ("g", &gs, &s.g_params, &s.g_running, &tracked[0]),
+        ("d", &ds, &s.d_params, &s.d_running, &tracked[1]),
     ] {
         for e in state_dict::entries(spec)? {
             let name = format!("{prefix}.{}", e.name);
             match e.source {
                 Source::Params(r) => raw.push((name, Dtype::F32, e.shape, bytes_f32(&params[r]))),
                 Source::Running(r) => raw.push((name, Dtype::F32, e.shape, bytes_f32(&running[r]))),
-                Source::BatchesTracked => raw.push((name, Dtype::I64, e.shape, &tracked)),
+                Source::BatchesTracked => raw.push((name, Dtype::I64, e.shape, tracked)),
             }
         }
     }

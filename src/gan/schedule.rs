@@ -181,7 +181,12 @@ impl GanGraph {
         let targets_g = gr.f32_from("g_targets", &vec![g_target; m]);
 
         let g = g_spec.tensors(&mut gr, "g", &s.g_params, &s.g_running, m)?;
-        let d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * m)?;
+        let mut d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * m)?;
+        // D's batch norms normalise the real and the generated half of its input separately, as
+        // the PyTorch DCGAN example's two D calls do: statistics over a mixed batch would let D
+        // score a sample by the company it keeps, and the G step (generated rows only) would
+        // see another D than the D step trained.
+        d.split_batch_norm(m);
         for (t, v) in [
             (g.adam_m(), &s.g_adam_m),
             (g.adam_v(), &s.g_adam_v),

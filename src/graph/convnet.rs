@@ -5,9 +5,19 @@
 //! c*h*w values is the same memory as a c x h x w image. The forward and the backward pass are
 //! op lists; the backward visits the blocks in exactly the reverse order.
 
-use super::{Graph, Op, TensorId, View};
+use super::{conv_gemm, Graph, Op, TensorId, View};
 use crate::ops::{Activation, BatchNormSpec, ConvShape, Variant};
 use anyhow::{bail, ensure};
+
+/// Batch statistics are taken over at most this many groups of rows (D: real, generated).
+pub const MAX_BN_GROUPS: usize = 2;
+
+fn shift(v: View, off: usize) -> View {
+    View {
+        t: v.t,
+        off: v.off + off,
+    }
+}
 
 /// One module of the network.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -248,6 +258,16 @@ pub struct ConvNetTensors {
     pub ys: Vec<TensorId>,
     /// The gradient with respect to each block's output.
     pub dys: Vec<TensorId>,
+    /// Batch norms in training mode take statistics over groups of this many rows (None: over
+    /// all rows): D's, over the real and the generated half of its batch separately.
+    pub bn_group_rows: Option<usize>,
+    /// Each batch norm's per-group [gamma, beta] gradients, [MAX_BN_GROUPS, 2 c].
+    pub bn_grads: Vec<Option<TensorId>>,
+    /// Each convolution block's scratch for the matmul form.
+    pub scratch: Vec<Option<conv_gemm::Scratch>>,
+    /// Convolutions by the direct kernels of conv.wgsl (the readable reference) instead of the
+    /// matmul form (graph/conv_gemm.rs).
+    pub direct: bool,
     pub rows: usize,
 }
 
@@ -278,12 +298,26 @@ impl ConvNetTensors {
             adam_m: g.f32(&format!("{name}.adam_m"), n),
             adam_v: g.f32(&format!("{name}.adam_v"), n),
             running: g.f32_from(&format!("{name}.running"), running),
-            stats: g.f32(&format!("{name}.stats"), running.len()),
+            stats: g.f32(&format!("{name}.stats"), MAX_BN_GROUPS * running.len()),
             ys: Vec::new(),
             dys: Vec::new(),
+            scratch: Vec::new(),
+            direct: false,
+            bn_group_rows: None,
+            bn_grads: Vec::new(),
             rows,
             plans,
         };
+        t.bn_grads = (0..t.plans.len())
+            .map(|i| {
+                (t.spec.blocks[i] == Block::BatchNorm).then(|| {
+                    g.f32(
+                        &format!("{name}.bn{i}_grads"),
+                        MAX_BN_GROUPS * 2 * t.plans[i].inp[0],
+                    )
+                })
+            })
+            .collect();
         t.workspace(g, name, rows, true);
         Ok(t)
     }
@@ -304,7 +338,73 @@ impl ConvNetTensors {
         } else {
             Vec::new()
         };
+        self.scratch = (0..self.plans.len())
+            .map(|i| {
+                let s = self.conv_shape(i, rows)?;
+                // Training workspaces keep a whole batch: the backward reads the forward's.
+                let chunk = if grads {
+                    rows
+                } else {
+                    conv_gemm::forward_chunk(&s, rows)
+                };
+                Some(conv_gemm::scratch(g, &format!("{name}.c{i}"), &s, chunk))
+            })
+            .collect();
         self.rows = rows;
+    }
+
+    /// Batch-norm groups over `rows` rows in training mode.
+    fn groups(&self, rows: usize) -> usize {
+        match self.bn_group_rows {
+            Some(g) if rows > g => {
+                assert!(
+                    rows.is_multiple_of(g) && rows / g <= MAX_BN_GROUPS,
+                    "{rows} rows in batch-norm groups of {g}"
+                );
+                rows / g
+            }
+            _ => 1,
+        }
+    }
+
+    /// Group `gi`'s [mean, 1/std] of the batch norm planned as `p`.
+    fn group_stats(&self, gi: usize, p: &BlockPlan) -> View {
+        let per_group = self.running_len();
+        View {
+            t: self.stats,
+            off: gi * per_group + p.buf_off,
+        }
+    }
+
+    fn running_len(&self) -> usize {
+        self.plans
+            .iter()
+            .zip(&self.spec.blocks)
+            .filter(|(_, b)| **b == Block::BatchNorm)
+            .map(|(p, _)| 2 * p.inp[0])
+            .sum()
+    }
+
+    /// The Conv2d block `i` is (or, for a ConvTranspose2d, is the adjoint of) over `rows` images.
+    fn conv_shape(&self, i: usize, rows: usize) -> Option<ConvShape> {
+        let p = &self.plans[i];
+        match self.spec.blocks[i] {
+            Block::Conv2d {
+                out_ch,
+                k,
+                stride,
+                pad,
+                ..
+            } => Some(self.conv(p, rows, out_ch, k, stride, pad)),
+            Block::ConvTranspose2d {
+                out_ch,
+                k,
+                stride,
+                pad,
+                ..
+            } => Some(self.convt(p, rows, out_ch, k, stride, pad)),
+            _ => None,
+        }
     }
 
     /// The same parameters and running statistics with a forward-only workspace for `rows`
@@ -434,52 +534,62 @@ impl ConvNetTensors {
                     n: o,
                     act: Activation::Identity,
                 }),
-                Block::Conv2d {
-                    out_ch,
-                    k,
-                    stride,
-                    pad,
-                    bias,
-                } => ops.push(Op::Conv2d {
-                    shape: self.conv(p, rows, out_ch, k, stride, pad),
-                    x,
-                    w: self.p(p.w_off),
-                    bias: bias.then(|| self.p(p.b_off)),
-                    y,
-                }),
-                Block::ConvTranspose2d {
-                    out_ch,
-                    k,
-                    stride,
-                    pad,
-                    bias,
-                } => ops.push(Op::Conv2dInputGrad {
-                    shape: self.convt(p, rows, out_ch, k, stride, pad),
-                    dy: x,
-                    w: self.p(p.w_off),
-                    bias: bias.then(|| self.p(p.b_off)),
-                    dx: y,
-                }),
-                Block::BatchNorm => {
-                    let spec = self.bn(p, rows);
-                    if train {
-                        ops.push(Op::BatchNormStats {
-                            spec,
+                Block::Conv2d { bias, .. } => {
+                    let shape = self.conv_shape(i, rows).expect("a convolution");
+                    let (w, bias) = (self.p(p.w_off), bias.then(|| self.p(p.b_off)));
+                    match &self.scratch[i] {
+                        Some(sc) if !self.direct => {
+                            ops.extend(conv_gemm::conv_forward(shape, x, w, bias, y, sc))
+                        }
+                        _ => ops.push(Op::Conv2d {
+                            shape,
                             x,
-                            stats: self.buf(self.stats, p),
+                            w,
+                            bias,
+                            y,
+                        }),
+                    }
+                }
+                Block::ConvTranspose2d { bias, .. } => {
+                    let shape = self.conv_shape(i, rows).expect("a convolution");
+                    let (w, bias) = (self.p(p.w_off), bias.then(|| self.p(p.b_off)));
+                    match &self.scratch[i] {
+                        Some(sc) if !self.direct => {
+                            ops.extend(conv_gemm::convt_forward(shape, x, w, bias, y, sc))
+                        }
+                        _ => ops.push(Op::Conv2dInputGrad {
+                            shape,
+                            dy: x,
+                            w,
+                            bias,
+                            dx: y,
+                        }),
+                    }
+                }
+                Block::BatchNorm => {
+                    let groups = if train { self.groups(rows) } else { 1 };
+                    let (spec, n) = (self.bn(p, rows / groups), rows / groups * len(p.inp));
+                    for gi in 0..groups {
+                        let stats = self.group_stats(gi, p);
+                        if train {
+                            ops.push(Op::BatchNormStats {
+                                spec,
+                                x: shift(x, gi * n),
+                                stats,
+                                running: self.buf(self.running, p),
+                                update_running: true,
+                            });
+                        }
+                        ops.push(Op::BatchNormForward {
+                            spec,
+                            x: shift(x, gi * n),
+                            affine: self.p(p.w_off),
+                            stats,
                             running: self.buf(self.running, p),
-                            update_running: true,
+                            use_running: !train,
+                            y: shift(y, gi * n),
                         });
                     }
-                    ops.push(Op::BatchNormForward {
-                        spec,
-                        x,
-                        affine: self.p(p.w_off),
-                        stats: self.buf(self.stats, p),
-                        running: self.buf(self.running, p),
-                        use_running: !train,
-                        y,
-                    });
                 }
                 Block::Act(act) => ops.push(Op::ActForward {
                     act,
@@ -551,6 +661,42 @@ impl ConvNetTensors {
                             act: Activation::Identity,
                         });
                     }
+                }
+                Block::Conv2d { bias, .. } if !self.direct => {
+                    let s = self.conv_shape(i, rows).expect("a convolution");
+                    let sc = self.scratch[i].as_ref().expect("a convolution's scratch");
+                    let grads =
+                        param_grads.then(|| (self.gr(p.w_off), bias.then(|| self.gr(p.b_off))));
+                    ops.extend(conv_gemm::conv_backward(
+                        s,
+                        self.p(p.w_off),
+                        dy,
+                        grads,
+                        dx,
+                        sc,
+                    ));
+                }
+                Block::ConvTranspose2d { out_ch, bias, .. } if !self.direct => {
+                    let s = self.conv_shape(i, rows).expect("a convolution");
+                    let sc = self.scratch[i].as_ref().expect("a convolution's scratch");
+                    if param_grads && bias {
+                        ops.push(Op::ChannelSum {
+                            batch: rows,
+                            channels: out_ch,
+                            hw: s.h * s.w,
+                            v: dy,
+                            out: self.gr(p.b_off),
+                        });
+                    }
+                    let dw = param_grads.then(|| self.gr(p.w_off));
+                    ops.extend(conv_gemm::convt_backward(
+                        s,
+                        self.p(p.w_off),
+                        dy,
+                        dw,
+                        dx,
+                        sc,
+                    ));
                 }
                 Block::Conv2d {
                     out_ch,
@@ -625,26 +771,46 @@ impl ConvNetTensors {
                     }
                 }
                 Block::BatchNorm => {
-                    let spec = self.bn(p, rows);
-                    let stats = self.buf(self.stats, p);
-                    // The input gradient needs the parameter gradients; they are computed even
-                    // when not asked for (D's backward in the generator step).
-                    ops.push(Op::BatchNormBackwardParams {
-                        spec,
-                        x,
-                        dy,
-                        stats,
-                        daffine: self.gr(p.w_off),
-                    });
-                    if let Some(dx) = dx {
-                        ops.push(Op::BatchNormBackwardInput {
+                    let groups = self.groups(rows);
+                    let (spec, n) = (self.bn(p, rows / groups), rows / groups * len(p.inp));
+                    let c = p.inp[0];
+                    for gi in 0..groups {
+                        let stats = self.group_stats(gi, p);
+                        // With one group the sums go straight to the gradients; with two, each
+                        // group's go to its row of the block's scratch, summed below.
+                        let daffine = match self.bn_grads[i] {
+                            Some(t) if groups > 1 => View { t, off: gi * 2 * c },
+                            _ => self.gr(p.w_off),
+                        };
+                        // The input gradient needs the parameter gradients; they are computed
+                        // even when not asked for (D's backward in the generator step).
+                        ops.push(Op::BatchNormBackwardParams {
                             spec,
-                            x,
-                            dy,
-                            affine: self.p(p.w_off),
+                            x: shift(x, gi * n),
+                            dy: shift(dy, gi * n),
                             stats,
-                            daffine: self.gr(p.w_off),
-                            dx,
+                            daffine,
+                        });
+                        if let Some(dx) = dx {
+                            ops.push(Op::BatchNormBackwardInput {
+                                spec,
+                                x: shift(x, gi * n),
+                                dy: shift(dy, gi * n),
+                                affine: self.p(p.w_off),
+                                stats,
+                                daffine,
+                                dx: shift(dx, gi * n),
+                            });
+                        }
+                    }
+                    if let (Some(t), true) = (self.bn_grads[i], groups > 1) {
+                        // [gamma, beta] gradients are adjacent in the parameters: one column
+                        // sum over the groups' rows.
+                        ops.push(Op::BiasGrad {
+                            dz: t,
+                            db: self.gr(p.w_off),
+                            rows: groups,
+                            cols: 2 * c,
                         });
                     }
                 }

@@ -281,6 +281,9 @@ impl CpuPlan {
             | Op::Conv2dInputGrad { .. }
             | Op::Conv2dWeightGrad { .. }
             | Op::ChannelSum { .. }
+            | Op::Im2col { .. }
+            | Op::Col2im { .. }
+            | Op::Rows { .. }
             | Op::BatchNormStats { .. }
             | Op::BatchNormForward { .. }
             | Op::BatchNormBackwardParams { .. }

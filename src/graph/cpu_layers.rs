@@ -54,6 +54,32 @@ impl CpuPlan {
             } => self.write(out, |p, o| {
                 cpu::conv::channel_sum(batch, channels, hw, p.f(v), o)
             }),
+            Op::Im2col { shape, x, cols } => {
+                self.write(cols, |p, o| cpu::conv::im2col(&shape, p.f(x), o))
+            }
+            Op::Col2im {
+                shape,
+                cols,
+                bias,
+                x,
+            } => self.write(x, |p, o| {
+                cpu::conv::col2im(&shape, p.f(cols), bias.map(|b| p.f(b)), o)
+            }),
+            Op::Rows {
+                back,
+                batch,
+                channels,
+                hw,
+                a,
+                out,
+            } => self.write(out, |p, o| {
+                let f = if back {
+                    cpu::conv::from_rows
+                } else {
+                    cpu::conv::to_rows
+                };
+                f(batch, channels, hw, p.f(a), o)
+            }),
             Op::BatchNormStats {
                 spec,
                 x,

@@ -247,6 +247,31 @@ impl GpuPlan {
             } => k
                 .conv
                 .channel_sum(gpu, batch, channels, hw, self.at(v), self.at(out))?,
+            Op::Im2col { shape, x, cols } => {
+                k.conv.im2col(gpu, shape, self.at(x), self.at(cols))?
+            }
+            Op::Col2im {
+                shape,
+                cols,
+                bias,
+                x,
+            } => k.conv.col2im(
+                gpu,
+                shape,
+                self.at(cols),
+                bias.map(|v| self.at(v)),
+                self.at(x),
+            )?,
+            Op::Rows {
+                back,
+                batch,
+                channels,
+                hw,
+                a,
+                out,
+            } => k
+                .conv
+                .rows(gpu, back, [batch, channels, hw], self.at(a), self.at(out))?,
             Op::BatchNormStats {
                 spec,
                 x,

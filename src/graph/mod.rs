@@ -3,6 +3,7 @@
 //! [`cpu::CpuPlan`] runs the very same list on the CPU twins, which is how the tests prove the GPU
 //! path right.
 
+pub mod conv_gemm;
 pub mod convnet;
 pub mod cpu;
 mod cpu_layers;
@@ -195,6 +196,28 @@ pub enum Op {
         dy: View,
         x: View,
         dw: View,
+    },
+    /// cols [N OH OW, C KH KW] from x [N, C, H, W]: the rows of a convolution's matmul.
+    Im2col {
+        shape: ConvShape,
+        x: View,
+        cols: View,
+    },
+    /// x [N, C, H, W] = im2col's adjoint of cols (plus `bias` per channel).
+    Col2im {
+        shape: ConvShape,
+        cols: View,
+        bias: Option<View>,
+        x: View,
+    },
+    /// [batch, channels, hw] to [batch hw, channels] (one row per pixel), or back with `back`.
+    Rows {
+        back: bool,
+        batch: usize,
+        channels: usize,
+        hw: usize,
+        a: View,
+        out: View,
     },
     /// out[c] = sum over b and hw of v[b, c, :] (a convolution's bias gradient).
     ChannelSum {

@@ -138,6 +138,14 @@ impl Network {
         }
     }
 
+    /// Batch norms in training mode take their statistics over groups of `rows` rows (see
+    /// [`ConvNetTensors::bn_group_rows`]); MLPs have none.
+    pub fn split_batch_norm(&mut self, rows: usize) {
+        if let Network::Conv(n) = self {
+            n.bn_group_rows = Some(rows);
+        }
+    }
+
     /// The running statistics tensor of a network with batch norms.
     pub fn running(&self) -> Option<TensorId> {
         match self {

@@ -56,6 +56,10 @@ pub struct Conv {
     input_grad: Kernel,
     weight_grad: Kernel,
     channel_sum: Kernel,
+    im2col: Kernel,
+    col2im: Kernel,
+    to_rows: Kernel,
+    from_rows: Kernel,
 }
 
 impl Conv {
@@ -66,6 +70,10 @@ impl Conv {
             input_grad: fam.kernel(gpu, "conv2d_input_grad")?,
             weight_grad: fam.kernel(gpu, "conv2d_weight_grad")?,
             channel_sum: fam.kernel(gpu, "channel_sum")?,
+            im2col: fam.kernel(gpu, "im2col")?,
+            col2im: fam.kernel(gpu, "col2im")?,
+            to_rows: fam.kernel(gpu, "to_rows")?,
+            from_rows: fam.kernel(gpu, "from_rows")?,
         })
     }
 
@@ -165,6 +173,53 @@ impl Conv {
         dw: At,
     ) -> Result<Dispatch, GpuError> {
         self.conv2d_weight_grad(gpu, s, x, dy, dw)
+    }
+
+    /// The rows a convolution's matmul reads: cols [N OH OW, C KH KW] from x [N, C, H, W].
+    pub fn im2col(&self, gpu: &Gpu, s: ConvShape, x: At, cols: At) -> Result<Dispatch, GpuError> {
+        let n = s.cols_len();
+        let lens = [s.input_len(), 0, 0, n];
+        self.bind(gpu, &self.im2col, s, [x, x], None, cols, lens, n)
+    }
+
+    /// im2col's adjoint (plus `bias` per channel): x [N, C, H, W] from cols [N OH OW, C KH KW].
+    pub fn col2im(
+        &self,
+        gpu: &Gpu,
+        s: ConvShape,
+        cols: At,
+        bias: Option<At>,
+        x: At,
+    ) -> Result<Dispatch, GpuError> {
+        let lens = [s.cols_len(), 0, s.in_ch, s.input_len()];
+        let n = s.input_len();
+        self.bind(gpu, &self.col2im, s, [cols, cols], bias, x, lens, n)
+    }
+
+    /// [batch, channels, hw] to [batch hw, channels] (`back`: the inverse).
+    pub fn rows(
+        &self,
+        gpu: &Gpu,
+        back: bool,
+        [batch, channels, hw]: [usize; 3],
+        a: At,
+        out: At,
+    ) -> Result<Dispatch, GpuError> {
+        // A 1x1 convolution's shape carries the three sizes (hw as h x 1).
+        let s = ConvShape {
+            batch,
+            in_ch: channels,
+            out_ch: 1,
+            h: hw,
+            w: 1,
+            k_h: 1,
+            k_w: 1,
+            stride: 1,
+            pad: 0,
+        };
+        let n = batch * channels * hw;
+        let k = if back { &self.from_rows } else { &self.to_rows };
+        self.bind(gpu, k, s, [a, a], None, out, [n, 0, 0, n], n)
     }
 
     /// out[c] = sum over n and the `hw` positions of v[n, c, :] (v is [batch, channels, hw]).
