@@ -400,3 +400,30 @@ fn image_datasets_do_not_sample() {
             .is_empty());
     }
 }
+
+/// `--image-size` applies to every image source: the embedded digits (8 x 8) and stacked digits
+/// come out N x N, in range, one image per source image, and a uniform image stays uniform.
+#[test]
+fn image_size_resizes_digits_and_stacked_digits() {
+    let digits = Dataset::parse("digits").unwrap();
+    let big = digits.load_images(Some(28), 1, u64::MAX).unwrap();
+    let small = digits.load_images(None, 1, u64::MAX).unwrap();
+    assert_eq!((big.width, big.height, big.channels), (28, 28, 1));
+    assert_eq!(big.len(), small.len());
+    assert!(big.pixels.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // The resize keeps each image's brightness roughly (Lanczos preserves the mean).
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    for i in [0, 100, 1796] {
+        let (a, b) = (mean(small.image(i)), mean(big.image(i)));
+        assert!((a - b).abs() < 0.05, "image {i}: mean {a} vs {b}");
+    }
+    let stacked = Dataset::parse("stacked-digits:n=50").unwrap();
+    let s = stacked.load_images(Some(32), 1, u64::MAX).unwrap();
+    assert_eq!((s.width, s.height, s.channels, s.len()), (32, 32, 3, 50));
+    // Refused before allocating when the resized set would not fit.
+    let err = digits
+        .load_images(Some(64), 1, 1 << 20)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("64x64") && err.contains("limit"), "{err}");
+}

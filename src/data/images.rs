@@ -5,7 +5,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 
-use super::limit::read_stream_limited;
+use super::limit::{format_bytes, read_stream_limited};
 
 /// The UCI handwritten digits (see data/README.md for the attribution), compiled into the binary
 /// so `digits` works without a download.
@@ -59,6 +59,55 @@ impl ImageSet {
         );
         let d = self.dim();
         &self.pixels[i * d..(i + 1) * d]
+    }
+}
+
+impl ImageSet {
+    /// Every image resized to `side x side` (Lanczos3, as image folders are; values clamped to
+    /// [-1, 1]); refused before allocating when the result would exceed `max_bytes` as f32.
+    pub fn resized(self, side: u32, max_bytes: u64) -> Result<ImageSet> {
+        use image::{imageops, ImageBuffer, Luma, Rgb};
+        let s = side as usize;
+        if (s, s) == (self.width, self.height) {
+            return Ok(self);
+        }
+        let bytes = (self.len() as u64)
+            .saturating_mul((s * s * self.channels) as u64)
+            .saturating_mul(4);
+        ensure!(
+            bytes <= max_bytes,
+            "{}: {} images resized to {side}x{side} take {} as f32 values, more than the {} \
+             limit for a data set",
+            self.source,
+            self.len(),
+            format_bytes(bytes),
+            format_bytes(max_bytes)
+        );
+        let (w, h) = (self.width as u32, self.height as u32);
+        let filter = imageops::FilterType::Lanczos3;
+        let mut pixels = Vec::with_capacity(self.len() * s * s * self.channels);
+        for i in 0..self.len() {
+            // The image crate's f32 pixels live in [0, 1] (it clamps to that range).
+            let img: Vec<f32> = self.image(i).iter().map(|v| (v + 1.0) / 2.0).collect();
+            let out: Vec<f32> = match self.channels {
+                1 => {
+                    let b = ImageBuffer::<Luma<f32>, _>::from_raw(w, h, img).expect("sized");
+                    imageops::resize(&b, side, side, filter).into_raw()
+                }
+                3 => {
+                    let b = ImageBuffer::<Rgb<f32>, _>::from_raw(w, h, img).expect("sized");
+                    imageops::resize(&b, side, side, filter).into_raw()
+                }
+                c => anyhow::bail!("{}: cannot resize {c}-channel images", self.source),
+            };
+            pixels.extend(out.into_iter().map(|v| (2.0 * v - 1.0).clamp(-1.0, 1.0)));
+        }
+        Ok(ImageSet {
+            width: s,
+            height: s,
+            pixels,
+            ..self
+        })
     }
 }
 

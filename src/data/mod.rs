@@ -224,8 +224,9 @@ impl Dataset {
         )
     }
 
-    /// Loads an image data set. `image_size` and `channels` apply to `images:DIR` (see
-    /// [`load_folder`]); `digits` and `idx` keep their own size and need `channels == 1`.
+    /// Loads an image data set. `image_size` resizes every source to that many pixels square
+    /// (folders while they are read, see [`load_folder`]; the others after loading);
+    /// `channels` applies to `images:DIR`, and `digits` and `idx` need `channels == 1`.
     /// The set as f32 values must fit `max_bytes` (the device's largest storage buffer); the
     /// loaders check it before reading the pixels, so a huge file costs no more than the limit.
     pub fn load_images(
@@ -241,6 +242,10 @@ impl Dataset {
             );
             Ok(())
         };
+        let resize = |set: ImageSet| match image_size {
+            Some(side) => set.resized(side, max_bytes),
+            None => Ok(set),
+        };
         match self {
             Self::Digits => {
                 grayscale_only("digits")?;
@@ -254,17 +259,17 @@ impl Dataset {
                     format_bytes(bytes),
                     format_bytes(max_bytes)
                 );
-                Ok(set)
+                resize(set)
             }
             Self::Idx { path, .. } => {
                 grayscale_only(&format!("IDX file {}", path.display()))?;
-                load_idx(path, max_bytes)
+                resize(load_idx(path, max_bytes)?)
             }
             Self::Images { dir } => load_folder(dir, image_size, channels, max_bytes),
             // Always three channels, whatever `channels` says: that is what they are.
-            Self::StackedDigits { n } => Ok(stacked::stack(&digits()?, *n).0),
+            Self::StackedDigits { n } => resize(stacked::stack(&digits()?, *n).0),
             Self::StackedIdx { path, .. } => {
-                Ok(stacked::stack(&load_idx(path, max_bytes)?, stacked::STACKED_IMAGES).0)
+                resize(stacked::stack(&load_idx(path, max_bytes)?, stacked::STACKED_IMAGES).0)
             }
             _ => bail!(
                 "{} is a toy data set, not images; image data sets: digits, idx:PATH, images:DIR",

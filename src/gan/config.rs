@@ -95,8 +95,8 @@ pub struct TrainConfig {
     pub iters_per_submit: u64,
     /// Size of the device-resident sample drawn once from a parametric data set.
     pub data_size: usize,
-    /// Image data sets: images are resized to this many pixels square (folders only; default:
-    /// the size of the first image).
+    /// Image data sets: images are resized to this many pixels square (default: their own size;
+    /// a folder's first image's).
     pub image_size: Option<u32>,
     /// Image data sets: 1 (grayscale) or 3 (RGB).
     pub channels: u32,

@@ -12,8 +12,8 @@
 //!   backward:     cols = im2col(dy);  dW = t^T cols (t kept from the forward);  db = channel
 //!                 sums of dy;  t = cols W^T;  dx = from_rows(t)
 //! The weight gradient is computed before the input gradient, which reuses its scratch. Measured
-//! on lavapipe (`shadergan bench train --workload C`), these run the 28 x 28 DCGAN about
-//! 30 times as fast as the direct kernels, which read every operand from memory per output.
+//! on lavapipe (2 cores), the default digits DCGAN trains at 2.5-3.2 it/s this way and at 0.2 it/s
+//! with the direct kernels, which read every operand from memory per output and vectorise badly.
 
 use super::{Graph, Op, TensorId, View};
 use crate::ops::{Activation, ConvShape, Variant};
