@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     let data = Dataset::parse("ring")?.sample(256, &mut PhiloxNoise::new(cfg.seed, 1));
     let state = TrainState::fresh(&cfg, &cfg.g_network(2)?, &cfg.d_network(2)?)?;
     let inputs = GanInputs {
-        data: &data,
+        data: shadergan::gan::schedule::DataRef::F32(&data),
         dim: 2,
         state: &state,
         probe: &[],

@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use shadergan::gan::config::{Arch, TrainConfig};
 use shadergan::gan::dcgan;
-use shadergan::gan::schedule::{GanGraph, GanInputs, TrainState};
+use shadergan::gan::schedule::{DataRef, GanGraph, GanInputs, TrainState};
 use shadergan::graph::convnet::Block;
 use shadergan::graph::cpu::CpuPlan;
 use shadergan::graph::gpu::GpuPlan;
@@ -77,14 +77,18 @@ fn whole_dcgan_iterations_match_cpu_executor() {
         .unwrap()
         .load_images(None, 1, u64::MAX)
         .unwrap();
-    let data = &set.pixels[..200 * 64];
+    // As a training run holds images: bytes, expanded by the gather (gather_rows_u8).
+    let data: Vec<u8> = set.pixels[..200 * 64]
+        .iter()
+        .map(|v| ((v + 1.0) * 127.5).round() as u8)
+        .collect();
     let (gs, ds) = (cfg.g_network(64).unwrap(), cfg.d_network(64).unwrap());
     assert!(matches!(gs, NetworkSpec::Conv(_)) && matches!(ds, NetworkSpec::Conv(_)));
     let state = TrainState::fresh(&cfg, &gs, &ds).unwrap();
     let gan = GanGraph::build(
         &cfg,
         &GanInputs {
-            data,
+            data: DataRef::U8(&data),
             dim: 64,
             state: &state,
             probe: &[],

@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use shadergan::gan::config::{GLoss, TrainConfig};
-use shadergan::gan::schedule::{GanGraph, GanInputs, TrainState};
+use shadergan::gan::schedule::{DataRef, GanGraph, GanInputs, TrainState};
 use shadergan::graph::cpu::CpuPlan;
 use shadergan::graph::gpu::GpuPlan;
 use shadergan::graph::net::{Layer, NetSpec, NetTensors};
@@ -91,7 +91,7 @@ fn iterations_match(cfg: &TrainConfig, iters: usize) {
     let gan = GanGraph::build(
         cfg,
         &GanInputs {
-            data: &data,
+            data: DataRef::F32(&data),
             dim: 2,
             state: &state,
             probe: &[],

@@ -25,7 +25,7 @@ fn check(gather: &Gather, rows: usize, cols: usize, data_rows: usize, idx: &[u32
     let ib = g.buffer_from("idx", idx).unwrap();
     let ob = poisoned(g, "out", OUT_OFF + n + PAD);
     let d = gather
-        .bind(g, &db, &ib, &ob, OUT_OFF, rows, cols, data_rows)
+        .bind(g, false, &db, &ib, &ob, OUT_OFF, rows, cols, data_rows)
         .unwrap();
     g.run(&[d]).unwrap();
     let got: Vec<f32> = g.read(&ob).unwrap();
@@ -124,7 +124,7 @@ fn indices_drawn_and_gathered_in_one_pass_match_cpu() {
         rng.index(g, addr, &sb, &ib, 0, rows, data_rows as u32)
             .unwrap(),
         gather
-            .bind(g, &db, &ib, &ob, 0, rows, cols, data_rows)
+            .bind(g, false, &db, &ib, &ob, 0, rows, cols, data_rows)
             .unwrap(),
     ];
     g.run(&pass).unwrap();
@@ -146,21 +146,82 @@ fn gather_rejects_bad_shapes() {
     let data = g.buffer("data", 12).unwrap();
     let idx = g.buffer("idx", 3).unwrap();
     let out = g.buffer("out", 12).unwrap();
-    assert!(gather.bind(g, &data, &idx, &out, 0, 3, 4, 3).is_ok());
+    assert!(gather.bind(g, false, &data, &idx, &out, 0, 3, 4, 3).is_ok());
     assert!(
-        gather.bind(g, &data, &idx, &out, 1, 3, 4, 3).is_err(),
+        gather
+            .bind(g, false, &data, &idx, &out, 1, 3, 4, 3)
+            .is_err(),
         "out too short"
     );
     assert!(
-        gather.bind(g, &data, &idx, &out, 0, 4, 3, 4).is_err(),
+        gather
+            .bind(g, false, &data, &idx, &out, 0, 4, 3, 4)
+            .is_err(),
         "idx too short"
     );
     assert!(
-        gather.bind(g, &data, &idx, &out, 0, 3, 4, 4).is_err(),
+        gather
+            .bind(g, false, &data, &idx, &out, 0, 3, 4, 4)
+            .is_err(),
         "data too short"
     );
     assert!(
-        gather.bind(g, &data, &idx, &out, 0, 3, 4, 0).is_err(),
+        gather
+            .bind(g, false, &data, &idx, &out, 0, 3, 4, 0)
+            .is_err(),
         "no rows"
     );
+}
+
+/// gather_rows_u8: image bytes packed four to a word (rows of odd widths start mid-word), each
+/// expanded to [-1, 1]; GPU against the CPU twin (one multiply and one subtract: atol 1e-6
+/// allows a fused multiply-add), the padding untouched, 0 -> -1 and 255 -> 1.
+#[test]
+fn gather_u8_expands_packed_bytes_like_the_cpu_twin() {
+    let g = gpu();
+    let gather = Gather::new(g).unwrap();
+    assert_eq!(cpu::gather::expand_u8(0), -1.0);
+    assert!((cpu::gather::expand_u8(255) - 1.0).abs() <= 1.2e-7);
+    for (rows, cols, data_rows) in [(1, 1, 1), (3, 17, 5), (17, 3, 1031), (65, 257, 9)] {
+        let bytes: Vec<u8> = (0..data_rows * cols)
+            .map(|i| match i % 7 {
+                0 => 0,
+                1 => 255,
+                _ => ((i * 2654435761usize) >> 7) as u8,
+            })
+            .collect();
+        let words = cpu::gather::pack_u8(&bytes);
+        let idx: Vec<u32> = (0..rows as u32)
+            .map(|r| (r * 7 + 3) % data_rows as u32)
+            .collect();
+        let n = rows * cols;
+        let db = g.buffer_from("data", &words).unwrap();
+        let ib = g.buffer_from("idx", &idx).unwrap();
+        let ob = poisoned(g, "out", OUT_OFF + n + PAD);
+        let d = gather
+            .bind(g, true, &db, &ib, &ob, OUT_OFF, rows, cols, data_rows)
+            .unwrap();
+        g.run(&[d]).unwrap();
+        let got: Vec<f32> = g.read(&ob).unwrap();
+        assert!(got[..OUT_OFF]
+            .iter()
+            .chain(&got[OUT_OFF + n..])
+            .all(|v| v.is_nan()));
+        let mut want = vec![f32::NAN; n];
+        cpu::gather::gather_rows_u8(rows, cols, data_rows, &words, &idx, &mut want);
+        // The twin against the bytes themselves.
+        for r in 0..rows {
+            for c in 0..cols {
+                let b = bytes[idx[r] as usize * cols + c];
+                assert_eq!(want[r * cols + c], cpu::gather::expand_u8(b));
+            }
+        }
+        assert_close(
+            &format!("gather_rows_u8 {rows}x{cols}"),
+            &got[OUT_OFF..OUT_OFF + n],
+            &want,
+            0.0,
+            1e-6,
+        );
+    }
 }

@@ -128,7 +128,9 @@ fn a_data_set_larger_than_the_device_allows_is_refused_with_both_sizes() {
         .min(g.limits.max_buffer_size);
     let cfg = TrainConfig::defaults_for("digits");
     let rows = (max / 4 / 64 + 1) as usize;
-    let err = check_fits(g, &cfg, 64, rows * 64).unwrap_err().to_string();
+    let err = check_fits(g, &cfg, 64, rows as u64 * 64 * 4)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("data set"), "{err}");
     assert!(err.contains(&max.to_string()), "{err}");
     assert!(err.contains(&(rows as u64 * 64 * 4).to_string()), "{err}");
@@ -144,4 +146,36 @@ fn sample_grid_of_a_vector_checkpoint_is_a_clear_error() {
     assert!(!r.status.success());
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(err.contains("image checkpoint"), "{err}");
+}
+
+/// A full MNIST-sized set (60,000 x 28 x 28) trains on a device whose storage buffers hold 128
+/// MiB (lavapipe): the device keeps one byte per pixel (47 MB; 188 MB as f32 would not fit), and
+/// the gather expands them.
+#[test]
+fn sixty_thousand_28x28_images_fit_as_bytes() {
+    let dir = tmp_dir("mnist_sized");
+    let n = 60_000;
+    let pixels: Vec<u8> = (0..n * 784).map(|i| ((i * 31) % 251) as u8).collect();
+    let path = dir.join("images-idx3-ubyte.gz");
+    shadergan::data::write_idx(&path, n, 28, 28, &pixels, true).unwrap();
+    let out = dir.join("run");
+    let r = shadergan(&[
+        "train",
+        "--dataset",
+        &format!("idx:{}", path.display()),
+        "--iterations",
+        "2",
+        "--log-every",
+        "1",
+        "--batch",
+        "8",
+        "--g-channels",
+        "4",
+        "--d-channels",
+        "4",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(out.join("checkpoint.safetensors").is_file());
 }

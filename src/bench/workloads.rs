@@ -8,7 +8,7 @@
 //! CPU trainer), so it is timed over fewer iterations; the count is printed with each number.
 
 use crate::gan::config::{Arch, TrainConfig};
-use crate::gan::schedule::{GanGraph, GanInputs, TrainState};
+use crate::gan::schedule::{DataRef, GanGraph, GanInputs, TrainState};
 use crate::gpu::Gpu;
 use crate::graph::convnet::Block;
 use crate::graph::cpu::CpuPlan;
@@ -196,7 +196,7 @@ pub fn run(gpu: &Gpu, opts: Options) -> anyhow::Result<Report> {
         let gan = GanGraph::build(
             &wl.cfg,
             &GanInputs {
-                data: &wl.data,
+                data: DataRef::F32(&wl.data),
                 dim: wl.dim,
                 state: &state,
                 probe: &[],

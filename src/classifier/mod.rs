@@ -191,6 +191,7 @@ impl ClassifierGraph {
                 n_rows: n,
             },
             Op::Gather {
+                packed_u8: false,
                 data,
                 idx,
                 out: x.into(),
@@ -199,6 +200,7 @@ impl ClassifierGraph {
                 data_rows: n,
             },
             Op::Gather {
+                packed_u8: false,
                 data: labels,
                 idx,
                 out: y.into(),

@@ -133,10 +133,31 @@ pub struct GanGraph {
     pub dim: usize,
 }
 
+/// A data set's values as the device holds them, row-major [rows, dim].
+#[derive(Clone, Copy, Debug)]
+pub enum DataRef<'a> {
+    F32(&'a [f32]),
+    /// Image bytes (0 -> -1, 255 -> 1), a quarter of the memory; the gather expands them.
+    U8(&'a [u8]),
+}
+
+impl DataRef<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            DataRef::F32(v) => v.len(),
+            DataRef::U8(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Everything the graph needs that is not in the config.
 pub struct GanInputs<'a> {
-    /// The data set, row-major [rows, dim].
-    pub data: &'a [f32],
+    /// The data set.
+    pub data: DataRef<'a>,
     pub dim: usize,
     pub state: &'a TrainState,
     /// Points at which to evaluate D for pictures (row-major [.., dim]); may be empty.
@@ -165,7 +186,10 @@ impl GanGraph {
         let mut gr = Graph::default();
         let state = gr.u32_from("state", &s.counters);
         let metrics = gr.f32("metrics", METRICS_LEN);
-        let data = gr.f32_from("data", inp.data);
+        let (data, packed_u8) = match inp.data {
+            DataRef::F32(v) => (gr.f32_from("data", v), false),
+            DataRef::U8(v) => (gr.u32_from("data", &crate::cpu::gather::pack_u8(v)), true),
+        };
         let idx = gr.u32_from("minibatch_index", &vec![0; m]);
         let z = gr.f32("z", m * cfg.z_dim);
         let xd = gr.f32("d_input", 2 * m * dim);
@@ -216,6 +240,7 @@ impl GanGraph {
                 n_rows: data_rows,
             });
             ops.push(Op::Gather {
+                packed_u8,
                 data,
                 idx,
                 out: xd.into(),

@@ -4,7 +4,7 @@
 
 use super::config::{Arch, TrainConfig};
 use super::metrics::MetricsRow;
-use super::schedule::{self, GanGraph, GanInputs, TrainState};
+use super::schedule::{self, DataRef, GanGraph, GanInputs, TrainState};
 use crate::data::Dataset;
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuPlan;
@@ -20,28 +20,47 @@ pub const GRID_IMAGES: usize = 64;
 
 /// The rows a run trains on.
 pub struct TrainData {
-    /// Row-major [n, dim].
+    /// Toy data sets: row-major [n, dim] (empty for images).
     pub rows: Vec<f32>,
+    /// Image data sets: row-major [n, dim] bytes, 0 -> -1 and 255 -> 1 (the 8 bits an image
+    /// has; the device keeps them so and the gather expands them).
+    pub bytes: Vec<u8>,
     pub dim: usize,
     /// Image data: width, height, channels.
     pub image: Option<[usize; 3]>,
 }
 
-/// Loads an image data set (at most `max_bytes` as f32), or draws `data_size` points from a
-/// parametric one (seeded).
+impl TrainData {
+    /// The values as the device holds them.
+    pub fn device(&self) -> DataRef<'_> {
+        match self.image {
+            Some(_) => DataRef::U8(&self.bytes),
+            None => DataRef::F32(&self.rows),
+        }
+    }
+}
+
+/// Loads an image data set (at most `max_bytes` on the device: one byte a value), or draws
+/// `data_size` points from a parametric one (seeded).
 pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Result<TrainData> {
     if ds.is_image() {
-        let set = ds.load_images(cfg.image_size, cfg.channels, max_bytes)?;
+        // The loaders' limit counts f32 values; the device holds bytes.
+        let set = ds.load_images(cfg.image_size, cfg.channels, max_bytes.saturating_mul(4))?;
         let (image, dim) = ([set.width, set.height, set.channels], set.dim());
         // Convolutions read NCHW rows; the data sets and pictures keep HWC.
         let rows = match cfg.arch {
             Arch::Dcgan => super::dcgan::hwc_to_chw(&set.pixels, image),
             Arch::Mlp => set.pixels,
         };
+        let bytes = rows
+            .iter()
+            .map(|v| ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8)
+            .collect();
         return Ok(TrainData {
             dim,
             image: Some(image),
-            rows,
+            rows: Vec::new(),
+            bytes,
         });
     }
     let rows = ds.sample(
@@ -50,6 +69,7 @@ pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Res
     );
     Ok(TrainData {
         rows,
+        bytes: Vec::new(),
         dim: ds.dim(),
         image: None,
     })
@@ -74,8 +94,9 @@ fn probe_points(ds: &Dataset) -> Vec<f32> {
 }
 
 /// Fails before anything is allocated when a network's parameters, a layer's activations or
-/// the data set would not fit one storage buffer of the device (both sizes in the message).
-pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_len: usize) -> anyhow::Result<()> {
+/// the data set (`data_bytes` on the device) would not fit one storage buffer of the device
+/// (both sizes in the message).
+pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_bytes: u64) -> anyhow::Result<()> {
     let rows = (2 * cfg.batch).max(EVAL_ROWS).max(HEAT_N * HEAT_N);
     for (name, spec) in [("G", cfg.g_network(dim)?), ("D", cfg.d_network(dim)?)] {
         gpu.check_size(
@@ -89,7 +110,7 @@ pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_len: usize) -> 
             )?;
         }
     }
-    gpu.check_size("data set", data_len as u64 * 4)?;
+    gpu.check_size("data set", data_bytes)?;
     Ok(())
 }
 
@@ -122,12 +143,13 @@ impl<'g> Trainer<'g> {
         // Toy sets are checked before they are drawn, so an impossible size fails fast; image
         // sets only know their size once loaded.
         if !dataset.is_image() {
-            check_fits(gpu, cfg, dataset.dim(), cfg.data_size * dataset.dim())?;
+            let bytes = (cfg.data_size as u64).saturating_mul(dataset.dim() as u64 * 4);
+            check_fits(gpu, cfg, dataset.dim(), bytes)?;
         }
         let data = load_data(cfg, &dataset, gpu.max_storage_bytes())?;
         let dim = data.dim;
         if dataset.is_image() {
-            check_fits(gpu, cfg, dim, data.rows.len())?;
+            check_fits(gpu, cfg, dim, data.bytes.len() as u64)?;
         }
         let state = match state {
             Some(s) => s,
@@ -137,7 +159,7 @@ impl<'g> Trainer<'g> {
         let gan = GanGraph::build(
             cfg,
             &GanInputs {
-                data: &data.rows,
+                data: data.device(),
                 dim,
                 state: &state,
                 probe: &probe,

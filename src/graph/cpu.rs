@@ -258,6 +258,7 @@ impl CpuPlan {
                 self.put(out, o);
             }
             Op::Gather {
+                packed_u8,
                 data,
                 idx,
                 out,
@@ -266,14 +267,14 @@ impl CpuPlan {
                 data_rows,
             } => {
                 let mut o = self.take(out.t);
-                cpu::gather::gather_rows(
-                    rows,
-                    cols,
-                    data_rows,
-                    self.tensors[data].f32(),
-                    self.tensors[idx].u32(),
-                    &mut o.f32_mut()[out.off..],
-                );
+                let (idx, out_rows) = (self.tensors[idx].u32(), &mut o.f32_mut()[out.off..]);
+                if packed_u8 {
+                    let data = self.tensors[data].u32();
+                    cpu::gather::gather_rows_u8(rows, cols, data_rows, data, idx, out_rows);
+                } else {
+                    let data = self.tensors[data].f32();
+                    cpu::gather::gather_rows(rows, cols, data_rows, data, idx, out_rows);
+                }
                 self.put(out.t, o);
             }
             Op::ActForward { .. }

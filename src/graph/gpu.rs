@@ -187,6 +187,7 @@ impl GpuPlan {
                 n_rows as u32,
             )?,
             Op::Gather {
+                packed_u8,
                 data,
                 idx,
                 out,
@@ -195,6 +196,7 @@ impl GpuPlan {
                 data_rows,
             } => k.gather.bind(
                 gpu,
+                packed_u8,
                 self.b(data),
                 self.b(idx),
                 self.b(out.t),

@@ -156,8 +156,10 @@ pub enum Op {
         n: usize,
         n_rows: usize,
     },
-    /// out[r, :] = data[idx[r], :] for r < rows.
+    /// out[r, :] = data[idx[r], :] for r < rows; with `packed_u8`, `data` (u32) holds image bytes
+    /// four to a word, each expanded to [-1, 1].
     Gather {
+        packed_u8: bool,
         data: TensorId,
         idx: TensorId,
         out: View,

@@ -19,6 +19,7 @@ pub const PARAMS: super::ParamsLayout =
 /// Minibatch gathering: rows of a data set picked by a u32 index buffer.
 pub struct Gather {
     rows: Kernel,
+    rows_u8: Kernel,
 }
 
 impl Gather {
@@ -26,14 +27,18 @@ impl Gather {
         let fam = ShaderFamily::new(gpu, "gather.wgsl", super::shader("gather.wgsl"))?;
         Ok(Gather {
             rows: fam.kernel(gpu, "gather_rows")?,
+            rows_u8: fam.kernel(gpu, "gather_rows_u8")?,
         })
     }
 
-    /// out[out_off + r * cols + c] = data[min(idx[r], data_rows - 1) * cols + c] for r < rows.
+    /// out[out_off + r * cols + c] = data[min(idx[r], data_rows - 1) * cols + c] for r < rows;
+    /// with `packed_u8`, `data` holds the set's bytes four to a u32 word and each is expanded to
+    /// [-1, 1] (gather_rows_u8).
     #[allow(clippy::too_many_arguments)]
     pub fn bind(
         &self,
         gpu: &Gpu,
+        packed_u8: bool,
         data: &wgpu::Buffer,
         idx: &wgpu::Buffer,
         out: &wgpu::Buffer,
@@ -53,7 +58,12 @@ impl Gather {
                 "gather_rows: {rows} x {cols} from {data_rows} rows does not fit 32-bit indices"
             )));
         }
-        gpu.expect_len("gather_rows data", data, data_rows * cols)?;
+        let data_len = if packed_u8 {
+            (data_rows * cols).div_ceil(4)
+        } else {
+            data_rows * cols
+        };
+        gpu.expect_len("gather_rows data", data, data_len)?;
         gpu.expect_len("gather_rows idx", idx, rows)?;
         gpu.expect_len("gather_rows out", out, out_off + n)?;
         let p = gpu.uniform(
@@ -65,9 +75,14 @@ impl Gather {
                 out_off: out_off as u32,
             },
         );
-        self.rows.bind(
+        let (kernel, data_name) = if packed_u8 {
+            (&self.rows_u8, "data_u8")
+        } else {
+            (&self.rows, "data")
+        };
+        kernel.bind(
             gpu,
-            &[("p", &p), ("data", data), ("idx", idx), ("out", out)],
+            &[("p", &p), (data_name, data), ("idx", idx), ("out", out)],
             grid_1d(n, 256),
         )
     }
