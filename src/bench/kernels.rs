@@ -196,15 +196,17 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         bytes / t * 1e-9
     );
 
+    conv_rows(gpu, &timer, w, &mut rows, &mm)?;
+
     let xent = crate::kernels::softmax_xent::SoftmaxXent::new(gpu)?;
-    let (rows, classes) = (4096, 10);
-    let logits = gpu.buffer_from("bench logits", &pattern(rows * classes))?;
-    let labels: Vec<f32> = (0..rows).map(|r| (r % classes) as f32).collect();
+    let (n_rows, classes) = (4096, 10);
+    let logits = gpu.buffer_from("bench logits", &pattern(n_rows * classes))?;
+    let labels: Vec<f32> = (0..n_rows).map(|r| (r % classes) as f32).collect();
     let labels = gpu.buffer_from("bench labels", &labels)?;
-    let logp = gpu.buffer("bench logp", rows * classes)?;
+    let logp = gpu.buffer("bench logp", n_rows * classes)?;
     let metrics = gpu.buffer("bench metrics", 2)?;
     let spec = crate::ops::XentSpec {
-        rows,
+        rows: n_rows,
         classes,
         scale: 1.0,
         metrics_off: 0,
@@ -212,16 +214,117 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
     };
     let d = xent.loss(gpu, spec, &logits, &labels, &logp, &metrics)?;
     let (t, runs) = timer.medians(gpu, &[(&d, None)])?[0];
-    let bytes = ((8 * classes + 4) * rows) as f64;
+    let bytes = ((8 * classes + 4) * n_rows) as f64;
     let _ = writeln!(
         w,
-        "loss {} {rows} x {classes}: {:.3} ms, {:.2} GB/s (one workgroup; median of {runs})",
+        "loss {} {n_rows} x {classes}: {:.3} ms, {:.2} GB/s (one workgroup; median of {runs})",
         d.name,
         t * 1e3,
         bytes / t * 1e-9
     );
     let json = json!({"timing": timer.describe(), "rows": rows});
     Ok(Report::new(gpu, "kernels", out, json))
+}
+
+/// The convolutions of workload C (benches/WORKLOADS.md) at batch 64, forward: the direct kernel
+/// (one output per lane, conv.wgsl) against the matmul form the executor uses (graph/conv_gemm.rs:
+/// im2col or a copy to one row per pixel, the tiled matmul, then the copy back or col2im), whose
+/// time is the sum of its three dispatches' medians. GFLOP/s = 2 * multiply-adds / s.
+fn conv_rows(
+    gpu: &Gpu,
+    timer: &Timer,
+    w: &mut String,
+    rows: &mut Vec<serde_json::Value>,
+    mm: &Matmul,
+) -> Result<(), GpuError> {
+    use crate::kernels::conv::Conv;
+    use crate::kernels::At;
+    use crate::ops::ConvShape;
+    let conv = Conv::new(gpu)?;
+    let shape = |in_ch, out_ch, side| ConvShape {
+        batch: 64,
+        in_ch,
+        out_ch,
+        h: side,
+        w: side,
+        k_h: 4,
+        k_w: 4,
+        stride: 2,
+        pad: 1,
+    };
+    // (layer, transposed, the Conv2d it is or is the adjoint of)
+    let layers = [
+        ("D Conv2d(1, 64) 28x28", false, shape(1, 64, 28)),
+        ("D Conv2d(64, 128) 14x14", false, shape(64, 128, 14)),
+        ("G ConvT2d(128, 64) 7x7", true, shape(64, 128, 14)),
+        ("G ConvT2d(64, 1) 14x14", true, shape(1, 64, 28)),
+    ];
+    let _ = writeln!(
+        w,
+        "convolutions of workload C, batch 64, forward, k4 s2 p1: direct kernel vs matmul form \
+         (im2col/col2im + tiled matmul; the sum of its dispatches' medians)"
+    );
+    for (name, transposed, s) in layers {
+        let (p, q) = (s.out_h() * s.out_w(), s.in_ch * s.k_h * s.k_w);
+        let (x_len, y_len) = if transposed {
+            (s.output_len(), s.input_len())
+        } else {
+            (s.input_len(), s.output_len())
+        };
+        let x = gpu.buffer_from("bench conv x", &pattern(x_len))?;
+        let wt = gpu.buffer_from("bench conv w", &pattern(s.weight_len()))?;
+        let y = gpu.buffer("bench conv y", y_len)?;
+        let cols = gpu.buffer("bench conv cols", s.cols_len())?;
+        let tr = gpu.buffer("bench conv rows", s.batch * p * s.out_ch)?;
+        let at = |b| At { buf: b, off: 0 };
+        let id = Activation::Identity;
+        let (direct, pieces) = if transposed {
+            let direct = conv.conv2d_input_grad(gpu, s, at(&x), at(&wt), None, at(&y))?;
+            let dims = [s.batch, s.out_ch, p];
+            let to = conv.rows(gpu, false, dims, at(&x), at(&tr))?;
+            let mmul = MatmulShape::new(s.batch * p, s.out_ch, q);
+            let m = mm.bind(gpu, Variant::AB, &tr, &wt, None, &cols, mmul, id)?;
+            let back = conv.col2im(gpu, s, at(&cols), None, at(&y))?;
+            (direct, [to, m, back])
+        } else {
+            let direct = conv.conv2d(gpu, s, at(&x), at(&wt), None, at(&y))?;
+            let i2c = conv.im2col(gpu, s, at(&x), at(&cols))?;
+            let mmul = MatmulShape::new(s.batch * p, q, s.out_ch);
+            let m = mm.bind(gpu, Variant::ABt, &cols, &wt, None, &tr, mmul, id)?;
+            let dims = [s.batch, s.out_ch, p];
+            let back = conv.rows(gpu, true, dims, at(&tr), at(&y))?;
+            (direct, [i2c, m, back])
+        };
+        let t = timer.medians(
+            gpu,
+            &[
+                (&direct, Some(BUDGET)),
+                (&pieces[0], None),
+                (&pieces[1], None),
+                (&pieces[2], None),
+            ],
+        )?;
+        let t_direct = t[0].0;
+        let t_gemm = t[1].0 + t[2].0 + t[3].0;
+        let flop = 2.0 * (s.output_len() * q) as f64;
+        rows.push(json!({
+            "kernel": "conv", "layer": name, "direct_ms": t_direct * 1e3, "gemm_ms": t_gemm * 1e3,
+            "direct_gflops": flop / t_direct * 1e-9, "gemm_gflops": flop / t_gemm * 1e-9,
+            "matmul_share": t[2].0 / t_gemm,
+        }));
+        let _ = writeln!(
+            w,
+            "{name:<24} direct {:>9.3} ms {:>6.2} GFLOP/s | matmul form {:>8.3} ms {:>6.2} \
+             GFLOP/s ({:.0}% in the matmul) | {:>5.1}x",
+            t_direct * 1e3,
+            flop / t_direct * 1e-9,
+            t_gemm * 1e3,
+            flop / t_gemm * 1e-9,
+            100.0 * t[2].0 / t_gemm,
+            t_direct / t_gemm
+        );
+    }
+    Ok(())
 }
 
 /// Inputs in [-0.5, 0.5): the values do not matter to the timing, only that they are normal.
