@@ -212,3 +212,27 @@ fn short_digits_run_learns_and_resumes_bit_for_bit() {
     };
     assert_eq!(bits(&ck.state), bits(&resumed.state), "resumed vs straight");
 }
+
+/// `sample` and `eval` run G in chunks of as many rows as its widest layer lets one storage
+/// buffer hold (at most 4096): a 28 x 28 DCGAN's 64 x 14 x 14 maps take 196 MiB for 4096 rows,
+/// more than lavapipe's 128 MiB.
+#[test]
+fn generator_chunks_to_what_a_storage_buffer_holds() {
+    use shadergan::gan::generate::{Generator, CHUNK};
+    let gpu = gpu();
+    let cfg = workload_c();
+    let (gs, ds) = (cfg.g_network(784).unwrap(), cfg.d_network(784).unwrap());
+    let widest = gs.layer_widths().unwrap().into_iter().max().unwrap() as u64 * 4;
+    let state = TrainState::fresh(&cfg, &gs, &ds).unwrap();
+    let g = Generator::new(gpu, &gs, &state.g_params, &state.g_running).unwrap();
+    let (chunk, max) = (g.chunk() as u64, gpu.max_storage_bytes());
+    assert!(chunk * widest <= max, "{chunk} rows of {widest} bytes");
+    assert!(
+        chunk == CHUNK as u64 || (chunk + 1) * widest > max,
+        "{chunk} rows: too few"
+    );
+    let z = fixed_noise(1, 3 * cfg.z_dim);
+    let x = g.run(&z).unwrap();
+    assert_eq!(x.len(), 3 * 784);
+    assert!(x.iter().all(|v| v.is_finite() && v.abs() <= 1.0));
+}

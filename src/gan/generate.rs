@@ -10,12 +10,15 @@ use crate::graph::{Graph, TensorId};
 use crate::kernels::Dispatch;
 use crate::noise::{Noise, PhiloxNoise};
 
-/// Rows generated per dispatch list; the plan is built once for this many and reused.
+/// Rows generated per dispatch list at most; the plan is built once for a chunk and reused.
 pub const CHUNK: usize = 4096;
 
-/// G bound to the device for chunks of up to [`CHUNK`] rows.
+/// G bound to the device for chunks of up to [`CHUNK`] rows (fewer where a layer's activations
+/// for that many would not fit one storage buffer, e.g. a 28 x 28 DCGAN on lavapipe).
 pub struct Generator<'g> {
     gpu: &'g Gpu,
+    /// Rows per chunk.
+    chunk: usize,
     z_dim: usize,
     dim: usize,
     param_count: usize,
@@ -37,12 +40,22 @@ impl<'g> Generator<'g> {
     ) -> anyhow::Result<Self> {
         let mut g = Graph::default();
         let z_dim = spec.input_len();
-        let z = g.f32("z", CHUNK * z_dim);
-        let net = spec.tensors(&mut g, "g", params, running, CHUNK)?;
+        let widest = (spec.layer_widths()?.into_iter())
+            .chain([z_dim])
+            .max()
+            .unwrap_or(1);
+        let fit = gpu.max_storage_bytes() / (widest as u64 * 4);
+        let chunk = (fit as usize).clamp(1, CHUNK);
+        let z = g.f32("z", chunk * z_dim);
+        // The weights with a forward-only workspace (no gradients; bounded convolution scratch).
+        let net = spec
+            .tensors(&mut g, "g", params, running, 1)?
+            .with_workspace(&mut g, "g_eval", chunk);
         let plan = GpuPlan::new(gpu, &g)?;
-        let full = plan.compile(gpu, &net.forward(z.into(), CHUNK, None, false))?;
+        let full = plan.compile(gpu, &net.forward(z.into(), chunk, None, false))?;
         Ok(Generator {
             gpu,
+            chunk,
             z_dim,
             dim: spec.output_len()?,
             param_count: params.len(),
@@ -68,13 +81,19 @@ impl<'g> Generator<'g> {
         }
     }
 
-    /// G(z) for `z` of at most [`CHUNK`] rows (row-major [rows, z_dim]).
+    /// Rows per call of [`Self::run`] at most.
+    pub fn chunk(&self) -> usize {
+        self.chunk
+    }
+
+    /// G(z) for `z` of at most [`Self::chunk`] rows (row-major [rows, z_dim]).
     pub fn run(&self, z: &[f32]) -> anyhow::Result<Vec<f32>> {
         let rows = z.len() / self.z_dim;
-        assert!(rows <= CHUNK, "Generator::run takes at most {CHUNK} rows");
+        let chunk = self.chunk;
+        assert!(rows <= chunk, "Generator::run takes at most {chunk} rows");
         // A shorter last chunk is bound once more (rare: once per call of `generate`).
         let tail;
-        let dispatches = if rows == CHUNK {
+        let dispatches = if rows == chunk {
             &self.full
         } else {
             tail = self.plan.compile(
@@ -100,9 +119,9 @@ impl<'g> Generator<'g> {
     ) -> anyhow::Result<()> {
         let mut noise = PhiloxNoise::new(seed, streams::EVAL_NOISE);
         let mut done = 0;
-        let mut z = Vec::with_capacity(CHUNK * self.z_dim);
+        let mut z = Vec::with_capacity(self.chunk * self.z_dim);
         while done < n {
-            let rows = (n - done).min(CHUNK);
+            let rows = (n - done).min(self.chunk);
             z.clear();
             z.extend((0..rows * self.z_dim).map(|_| noise.normal()));
             let x = self.run(&z)?;
@@ -124,7 +143,7 @@ pub fn generate(
 ) -> anyhow::Result<Vec<f32>> {
     let g = Generator::new(gpu, spec, params, running)?;
     let mut out = Vec::with_capacity(z.len() / g.z_dim * g.dim);
-    for chunk in z.chunks(CHUNK * g.z_dim) {
+    for chunk in z.chunks(g.chunk * g.z_dim) {
         out.extend(g.run(chunk)?);
     }
     Ok(out)

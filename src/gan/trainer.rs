@@ -97,7 +97,14 @@ fn probe_points(ds: &Dataset) -> Vec<f32> {
 /// the data set (`data_bytes` on the device) would not fit one storage buffer of the device
 /// (both sizes in the message).
 pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_bytes: u64) -> anyhow::Result<()> {
-    let rows = (2 * cfg.batch).max(EVAL_ROWS).max(HEAT_N * HEAT_N);
+    // The rows of the largest workspace: D's batch, the evaluation noise, the heat-map probe;
+    // for images the 64-image grid (sample and eval chunk to what fits, see Generator).
+    let is_image = crate::data::Dataset::parse(&cfg.dataset).is_ok_and(|d| d.is_image());
+    let rows = if is_image {
+        (2 * cfg.batch).max(GRID_IMAGES)
+    } else {
+        (2 * cfg.batch).max(EVAL_ROWS).max(HEAT_N * HEAT_N)
+    };
     for (name, spec) in [("G", cfg.g_network(dim)?), ("D", cfg.d_network(dim)?)] {
         gpu.check_size(
             &format!("{name} parameters"),
