@@ -1,7 +1,7 @@
 //! GPU vs CPU for every batchnorm.wgsl entry point on odd shapes (channels 1/3/17, hw 1 for
 //! BatchNorm1d and odd image sizes for BatchNorm2d, counts past one workgroup's 256 lanes), every
-//! operand at an offset, outputs poisoned with NaN. The GPU reduces with trees and the CPU twin
-//! serially, so sums of up to ~10^4 terms agree to rtol 1e-4 / atol 1e-4; elementwise results
+//! operand at an offset, outputs poisoned with NaN. The GPU reduces with trees (or, for at most
+//! 256 values a channel, serially one lane per channel) and the CPU twin serially, so sums of up to ~10^4 terms agree to rtol 1e-4 / atol 1e-4; elementwise results
 //! follow at the same tolerance.
 mod common;
 use common::*;
@@ -42,6 +42,10 @@ fn batchnorm_entry_points_match_cpu() {
         BatchNormSpec::new(3, 3, 63),
         BatchNormSpec::new(5, 17, 49),
         BatchNormSpec::new(65, 3, 257),
+        // Past one workgroup of channels with few values each (the one-lane-per-channel
+        // reductions, n <= 256), and just past that bound (the trees).
+        BatchNormSpec::new(4, 600, 1),
+        BatchNormSpec::new(3, 17, 86),
     ]
     .into_iter()
     .enumerate()

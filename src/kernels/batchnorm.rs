@@ -48,8 +48,10 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
 /// The pipelines of batchnorm.wgsl, built once.
 pub struct BatchNorm {
     stats: Kernel,
+    stats_wide: Kernel,
     forward: Kernel,
     backward_params: Kernel,
+    backward_params_wide: Kernel,
     backward_input: Kernel,
 }
 
@@ -70,8 +72,10 @@ impl BatchNorm {
         let fam = ShaderFamily::new(gpu, "batchnorm.wgsl", super::shader("batchnorm.wgsl"))?;
         Ok(BatchNorm {
             stats: fam.kernel(gpu, "batchnorm_stats")?,
+            stats_wide: fam.kernel(gpu, "batchnorm_stats_wide")?,
             forward: fam.kernel(gpu, "batchnorm_forward")?,
             backward_params: fam.kernel(gpu, "batchnorm_backward_params")?,
+            backward_params_wide: fam.kernel(gpu, "batchnorm_backward_params_wide")?,
             backward_input: fam.kernel(gpu, "batchnorm_backward_input")?,
         })
     }
@@ -93,7 +97,19 @@ impl BatchNorm {
             running: Some(running),
             ..Default::default()
         };
-        self.bind(gpu, &self.stats, s, update_running as u32, ops, true)
+        let k = if wide(&s) {
+            &self.stats_wide
+        } else {
+            &self.stats
+        };
+        self.bind(
+            gpu,
+            k,
+            s,
+            update_running as u32,
+            ops,
+            Grid::Reduce(wide(&s)),
+        )
     }
 
     /// y = normalised x, from the batch `stats` (training) or, with `use_running`, from the
@@ -118,7 +134,14 @@ impl BatchNorm {
             out: Some(y),
             ..Default::default()
         };
-        self.bind(gpu, &self.forward, s, use_running as u32, ops, false)
+        self.bind(
+            gpu,
+            &self.forward,
+            s,
+            use_running as u32,
+            ops,
+            Grid::Elements,
+        )
     }
 
     /// daffine = [sum dy xhat, sum dy] per channel.
@@ -138,7 +161,12 @@ impl BatchNorm {
             daffine: Some(daffine),
             ..Default::default()
         };
-        self.bind(gpu, &self.backward_params, s, 0, ops, true)
+        let k = if wide(&s) {
+            &self.backward_params_wide
+        } else {
+            &self.backward_params
+        };
+        self.bind(gpu, k, s, 0, ops, Grid::Reduce(wide(&s)))
     }
 
     /// dx through the batch statistics, from the gradients `backward_params` wrote.
@@ -163,7 +191,7 @@ impl BatchNorm {
             out: Some(dx),
             ..Default::default()
         };
-        self.bind(gpu, &self.backward_input, s, 0, ops, false)
+        self.bind(gpu, &self.backward_input, s, 0, ops, Grid::Elements)
     }
 
     fn bind(
@@ -173,7 +201,7 @@ impl BatchNorm {
         s: BatchNormSpec,
         mode: u32,
         ops: BnOperands,
-        per_channel: bool,
+        grid: Grid,
     ) -> Result<Dispatch, GpuError> {
         let name = k.name;
         if s.count() < 2 || s.channels == 0 || s.channels > 65535 {
@@ -220,11 +248,25 @@ impl BatchNorm {
         };
         let pb = gpu.uniform(name, &p);
         bindings.push(("p", &pb));
-        let grid = if per_channel {
-            [s.channels as u32, 1, 1]
-        } else {
-            grid_1d(n, 256)
+        let grid = match grid {
+            Grid::Reduce(false) => [s.channels as u32, 1, 1],
+            Grid::Reduce(true) => grid_1d(s.channels, 256),
+            Grid::Elements => grid_1d(n, 256),
         };
         k.bind(gpu, &bindings, grid)
     }
+}
+
+/// How a batchnorm.wgsl entry point is dispatched: a reduction (one workgroup per channel, or
+/// with `true` one lane per channel) or one lane per element.
+#[derive(Clone, Copy)]
+enum Grid {
+    Reduce(bool),
+    Elements,
+}
+
+/// Channels of at most 256 values each are reduced one lane per channel (the `_wide` entry
+/// points), not one workgroup per channel.
+fn wide(s: &BatchNormSpec) -> bool {
+    s.count() <= 256
 }
