@@ -231,17 +231,21 @@ fn col2im(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) 
     if (p.has_bias != 0u) {
         acc = bias[p.bias_off + c];
     }
-    for (var ki = 0u; ki < p.k_h; ki++) {
-        let oh = untap(y, ki, p.out_h);
-        if (oh < 0) {
+    // Only the taps with (y + pad - ki) a multiple of the stride land here: step through those
+    // (increasing ki, then kj, as the CPU twin visits them) instead of testing all k_h k_w.
+    let ty = y + p.pad;
+    let tx = x + p.pad;
+    for (var ki = ty % p.stride; ki < p.k_h && ki <= ty; ki += p.stride) {
+        let oh = (ty - ki) / p.stride;
+        if (oh >= p.out_h) {
             continue;
         }
-        for (var kj = 0u; kj < p.k_w; kj++) {
-            let ow = untap(x, kj, p.out_w);
-            if (ow < 0) {
+        for (var kj = tx % p.stride; kj < p.k_w && kj <= tx; kj += p.stride) {
+            let ow = (tx - kj) / p.stride;
+            if (ow >= p.out_w) {
                 continue;
             }
-            let row = (n * p.out_h + u32(oh)) * p.out_w + u32(ow);
+            let row = (n * p.out_h + oh) * p.out_w + ow;
             acc += a[p.a_off + row * taps + (c * p.k_h + ki) * p.k_w + kj];
         }
     }
