@@ -105,6 +105,10 @@ pub struct ConfigFlags {
     /// Target for real samples in D's loss; 0.9 is one-sided label smoothing.
     #[arg(long)]
     pub real_label: Option<f32>,
+    /// Decay of an exponential moving average of G's weights, used for pictures, eval and
+    /// sampling and saved as g_ema.* in the checkpoint (0: off; e.g. 0.999).
+    #[arg(long, value_name = "DECAY")]
+    pub g_ema: Option<f32>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Iterations between metric read-backs, sample pictures and progress lines.

@@ -83,6 +83,9 @@ pub struct TrainConfig {
     pub lr_final_frac: f32,
     /// Target for real samples in D's loss (1 = none; 0.9 = one-sided label smoothing).
     pub real_label: f32,
+    /// Decay of an exponential moving average of G's weights, updated after every G step and
+    /// used for pictures, evaluation and sampling (0: off, G's own weights are used).
+    pub g_ema: f32,
     pub seed: u64,
     /// Iterations between metric read-backs, sample pictures and progress updates.
     pub log_every: u64,
@@ -128,6 +131,7 @@ impl Default for TrainConfig {
             lr_decay_iters: 8000,
             lr_final_frac: 0.01,
             real_label: 1.0,
+            g_ema: 0.0,
             seed: 1,
             log_every: 200,
             checkpoint_every: 2000,
@@ -310,6 +314,13 @@ impl TrainConfig {
         }
         if !(self.real_label > 0.0 && self.real_label <= 1.0) {
             bail!("real_label must be in (0, 1], got {}", self.real_label);
+        }
+        if !(0.0..1.0).contains(&self.g_ema) {
+            bail!(
+                "g_ema must be in [0, 1) (0: off; e.g. 0.999 averages about the last 1,000 G \
+                 steps), got {}",
+                self.g_ema
+            );
         }
         if !(self.lr_final_frac > 0.0 && self.lr_final_frac <= 1.0) {
             bail!(

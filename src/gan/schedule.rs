@@ -73,6 +73,9 @@ pub struct TrainState {
     /// Batch norms' running statistics (empty for MLPs).
     pub g_running: Vec<f32>,
     pub d_running: Vec<f32>,
+    /// The moving average of G's weights (`g_ema` > 0), laid out like `g_params`; empty when
+    /// off, or when it has not started yet (it then starts from `g_params`).
+    pub g_ema: Vec<f32>,
 }
 
 impl TrainState {
@@ -101,11 +104,21 @@ impl TrainState {
             g_params: gp,
             d_params: dp,
             counters: vec![0; STATE_LEN],
+            g_ema: Vec::new(),
         })
     }
 
     pub fn iteration(&self) -> u64 {
         self.counters[SLOT_ITERATION] as u64 | (self.counters[SLOT_ITERATION + 1] as u64) << 32
+    }
+
+    /// The weights G samples with: the moving average when there is one, else G's own.
+    pub fn g_sampling(&self) -> &[f32] {
+        if self.g_ema.is_empty() {
+            &self.g_params
+        } else {
+            &self.g_ema
+        }
     }
 }
 
@@ -118,6 +131,8 @@ pub struct GanGraph {
     pub metrics: TensorId,
     /// D's input, [2m, dim]: real rows then generated rows.
     pub xd: TensorId,
+    /// The moving average of G's weights (`g_ema` > 0).
+    pub g_ema: Option<TensorId>,
     /// Fixed noise for pictures and evaluation, its generator workspace and output.
     pub eval_z: TensorId,
     pub eval_g: Network,
@@ -158,7 +173,8 @@ impl GanGraph {
             s.g_params.len() == g_spec.param_count()?
                 && s.d_params.len() == d_spec.param_count()?
                 && s.g_running.len() == g_spec.buffer_count()?
-                && s.d_running.len() == d_spec.buffer_count()?,
+                && s.d_running.len() == d_spec.buffer_count()?
+                && (s.g_ema.is_empty() || s.g_ema.len() == s.g_params.len()),
             "the saved weights do not fit the configured architecture"
         );
 
@@ -321,16 +337,36 @@ impl GanGraph {
             v: g.adam_v(),
             n: g_spec.param_count()?,
         });
+        // G's moving average, after G's step (Yazici et al. 2019): it starts from G's weights.
+        let g_ema = (cfg.g_ema > 0.0).then(|| {
+            let start = if s.g_ema.is_empty() {
+                &s.g_params
+            } else {
+                &s.g_ema
+            };
+            gr.f32_from("g_ema.params", start)
+        });
+        if let Some(avg) = g_ema {
+            ops.push(Op::Ema {
+                decay: cfg.g_ema,
+                w: g.params(),
+                avg,
+                n: g_spec.param_count()?,
+            });
+        }
         ops.push(Op::Tick {
             state,
             slot: SLOT_ITERATION,
         });
 
-        // Pictures and evaluation: G on fixed noise, D on probe points, sharing the weights.
+        // Pictures and evaluation: G (or its moving average) on fixed noise, D on probe points.
         let eval_rows = inp.eval_rows.max(1);
         let ez = fixed_noise(cfg.seed, eval_rows * cfg.z_dim);
         let eval_z = gr.f32_from("eval_z", &ez);
-        let eval_g = g.with_workspace(&mut gr, "g_eval", eval_rows);
+        let mut eval_g = g.with_workspace(&mut gr, "g_eval", eval_rows);
+        if let Some(avg) = g_ema {
+            eval_g = eval_g.with_params(avg);
+        }
         let probe_rows = (inp.probe.len() / dim).max(1);
         let probe_x = if inp.probe.is_empty() {
             gr.f32("probe_x", dim)
@@ -348,6 +384,7 @@ impl GanGraph {
             state,
             metrics,
             xd,
+            g_ema,
             eval_z,
             eval_g,
             eval_rows,
