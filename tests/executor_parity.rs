@@ -167,6 +167,16 @@ fn whole_iterations_match_with_k2_minimax_and_label_smoothing() {
 }
 
 #[test]
+fn whole_iterations_match_with_pack_3() {
+    // batch 33 = 11 packs of 3: D's input rows are 6 values wide.
+    let cfg = TrainConfig {
+        pack: 3,
+        ..small_config()
+    };
+    iterations_match(&cfg, 5);
+}
+
+#[test]
 fn whole_iterations_match_with_g_ema() {
     let cfg = TrainConfig {
         g_ema: 0.9,

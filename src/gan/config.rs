@@ -83,6 +83,9 @@ pub struct TrainConfig {
     pub lr_final_frac: f32,
     /// Target for real samples in D's loss (1 = none; 0.9 = one-sided label smoothing).
     pub real_label: f32,
+    /// PacGAN (Lin et al. 2018): D judges packs of this many samples of the same kind, each row
+    /// of D's input `pack` consecutive samples side by side (1: plain GAN). Divides `batch`.
+    pub pack: usize,
     /// Decay of an exponential moving average of G's weights, updated after every G step and
     /// used for pictures, evaluation and sampling (0: off, G's own weights are used).
     pub g_ema: f32,
@@ -131,6 +134,7 @@ impl Default for TrainConfig {
             lr_decay_iters: 8000,
             lr_final_frac: 0.01,
             real_label: 1.0,
+            pack: 1,
             g_ema: 0.0,
             seed: 1,
             log_every: 200,
@@ -315,6 +319,17 @@ impl TrainConfig {
         if !(self.real_label > 0.0 && self.real_label <= 1.0) {
             bail!("real_label must be in (0, 1], got {}", self.real_label);
         }
+        if self.pack == 0 || self.pack > 64 || !self.batch.is_multiple_of(self.pack) {
+            bail!(
+                "pack must be between 1 and 64 and divide batch ({}), got {} (D judges packs of \
+                 `pack` samples, so a batch holds batch / pack of them)",
+                self.batch,
+                self.pack
+            );
+        }
+        if self.pack > 1 && self.arch != Arch::Mlp {
+            bail!("pack (PacGAN) packs rows side by side for an MLP discriminator; use --arch mlp");
+        }
         if !(0.0..1.0).contains(&self.g_ema) {
             bail!(
                 "g_ema must be in [0, 1) (0: off; e.g. 0.999 averages about the last 1,000 G \
@@ -397,10 +412,11 @@ impl TrainConfig {
         })
     }
 
+    /// D as an MLP: its input is `pack` data rows side by side.
     pub fn d_spec(&self, data_dim: usize) -> anyhow::Result<NetSpec> {
         let a = self.leaky_alpha;
         Ok(mlp(
-            data_dim,
+            data_dim * self.pack,
             &self.d_hidden,
             Activation::parse(&self.d_act, a)?,
             1,

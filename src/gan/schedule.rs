@@ -14,6 +14,9 @@
 //! advance the iteration counter
 //! ```
 //!
+//! With `pack` M > 1 (PacGAN, Lin et al. 2018) D reads each half of its input as m / M rows of M
+//! samples side by side (row-major, so no copy), and every loss above is over packs.
+//!
 //! Every random number is addressed by (seed, stream, iteration counter held on the GPU), so the
 //! whole list is recorded once and replayed with no CPU write between iterations.
 
@@ -164,6 +167,9 @@ impl GanGraph {
     pub fn build(cfg: &TrainConfig, inp: &GanInputs) -> anyhow::Result<GanGraph> {
         cfg.validate()?;
         let (m, dim, k) = (cfg.batch, inp.dim, cfg.d_steps);
+        // PacGAN: D's rows are packs of `pack` consecutive samples (a free reshape of the
+        // row-major [m, dim] halves into [m / pack, pack * dim]); mp packs per half.
+        let mp = m / cfg.pack;
         let data_rows = inp.data.len() / dim;
         anyhow::ensure!(data_rows > 0, "the data set is empty");
         let g_spec = cfg.g_network(dim)?;
@@ -185,19 +191,19 @@ impl GanGraph {
         let idx = gr.u32_from("minibatch_index", &vec![0; m]);
         let z = gr.f32("z", m * cfg.z_dim);
         let xd = gr.f32("d_input", 2 * m * dim);
-        let dlogits = gr.f32("d_logit_grad", 2 * m);
+        let dlogits = gr.f32("d_logit_grad", 2 * mp);
         let dx_fake = gr.f32("d_input_grad", m * dim);
-        let mut t_d = vec![cfg.real_label; m];
-        t_d.extend(std::iter::repeat_n(0.0, m));
+        let mut t_d = vec![cfg.real_label; mp];
+        t_d.extend(std::iter::repeat_n(0.0, mp));
         let targets_d = gr.f32_from("d_targets", &t_d);
         let g_target = match cfg.g_loss {
             GLoss::Ns => 1.0,
             GLoss::Minimax => 0.0,
         };
-        let targets_g = gr.f32_from("g_targets", &vec![g_target; m]);
+        let targets_g = gr.f32_from("g_targets", &vec![g_target; mp]);
 
         let g = g_spec.tensors(&mut gr, "g", &s.g_params, &s.g_running, m)?;
-        let d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * m)?;
+        let d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * mp)?;
         for (t, v) in [
             (g.adam_m(), &s.g_adam_m),
             (g.adam_v(), &s.g_adam_v),
@@ -242,10 +248,10 @@ impl GanGraph {
                 std: 1.0,
             });
             ops.extend(g.forward(z.into(), m, Some(fake), true));
-            ops.extend(d.forward(xd.into(), 2 * m, None, true));
+            ops.extend(d.forward(xd.into(), 2 * mp, None, true));
             let spec = BceSpec {
-                n: 2 * m,
-                split: m,
+                n: 2 * mp,
+                split: mp,
                 scale: 2.0,
                 metrics_off: M_D_LOSS,
                 accumulate: true,
@@ -274,7 +280,7 @@ impl GanGraph {
                 y: targets_d,
                 grad: dlogits,
             });
-            ops.extend(d.backward(xd.into(), 2 * m, None, dlogits, true, None));
+            ops.extend(d.backward(xd.into(), 2 * mp, None, dlogits, true, None));
             ops.push(Op::Tick {
                 state,
                 slot: SLOT_D_STEP,
@@ -298,10 +304,10 @@ impl GanGraph {
             std: 1.0,
         });
         ops.extend(g.forward(z.into(), m, Some(fake), true));
-        ops.extend(d.forward(fake, m, None, true));
+        ops.extend(d.forward(fake, mp, None, true));
         let spec = BceSpec {
-            n: m,
-            split: m,
+            n: mp,
+            split: mp,
             scale: match cfg.g_loss {
                 GLoss::Ns => 1.0,
                 GLoss::Minimax => -1.0,
@@ -321,7 +327,7 @@ impl GanGraph {
             y: targets_g,
             grad: dlogits,
         });
-        ops.extend(d.backward(fake, m, None, dlogits, false, Some(dx_fake)));
+        ops.extend(d.backward(fake, mp, None, dlogits, false, Some(dx_fake)));
         ops.extend(g.backward(z.into(), m, Some(fake), dx_fake, true, None));
         ops.push(Op::Tick {
             state,
@@ -367,11 +373,17 @@ impl GanGraph {
         if let Some(avg) = g_ema {
             eval_g = eval_g.with_params(avg);
         }
+        // With packing, D judges a probe point x as the pack (x, x, ..., x).
         let probe_rows = (inp.probe.len() / dim).max(1);
         let probe_x = if inp.probe.is_empty() {
-            gr.f32("probe_x", dim)
+            gr.f32("probe_x", dim * cfg.pack)
         } else {
-            gr.f32_from("probe_x", inp.probe)
+            let packed: Vec<f32> = inp
+                .probe
+                .chunks_exact(dim)
+                .flat_map(|x| x.repeat(cfg.pack))
+                .collect();
+            gr.f32_from("probe_x", &packed)
         };
         let probe_d = d.with_workspace(&mut gr, "d_probe", probe_rows);
         let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None, false);
