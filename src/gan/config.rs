@@ -162,7 +162,7 @@ fn mlp(
 
 impl TrainConfig {
     /// The defaults for a data set: the toy-data defaults above (tuned so `shadergan train` learns
-    /// the ring in about three minutes on lavapipe), or, for images, common practice for MLP GANs
+    /// the ring in about three minutes on lavapipe), the grid's recipe for `grid`, or, for images, common practice for MLP GANs
     /// (LeakyReLU 0.2, tanh output, Adam lr 2e-4, betas (0.5, 0.999)).
     pub fn defaults_for(dataset: &str) -> TrainConfig {
         let base = TrainConfig {
@@ -196,8 +196,15 @@ impl TrainConfig {
     /// ring's defaults learn the grid as a closed loop through its 16 outer modes, missing the 9
     /// inner ones (17/25); noise of 2 dimensions instead of 8 removes the loop. In 8 dimensions
     /// N(0, I) lies near a sphere of radius sqrt(8), a shell that G maps onto a loop most easily.
+    /// 12,000 iterations (the learning rates decaying over all of them) sharpen the modes: 85.4%
+    /// high quality after 8,000, 89.9% after 12,000, 89.0% after 16,000 (seed 1).
     fn grid_recipe(base: TrainConfig) -> TrainConfig {
-        TrainConfig { z_dim: 2, ..base }
+        TrainConfig {
+            z_dim: 2,
+            iterations: 12_000,
+            lr_decay_iters: 12_000,
+            ..base
+        }
     }
 
     /// Loads a TOML file over the defaults of the data set it names; unknown keys are errors (a
