@@ -7,11 +7,13 @@
 //     final_frac * lr over decay_steps steps, then constant; decay_steps = 0: constant lr)
 //   sgd_momentum (as torch.optim.SGD with momentum, dampening 0):
 //     m = mu m + g;  p -= lr m
+//   ema (an exponential moving average of the weights, e.g. G's for sampling; Yazici et al. 2019):
+//     avg = decay avg + (1 - decay) w   (decay in `beta1`; w is only read)
 // The step count t is read from the GPU state buffer at `step_slot` (the schedule advances it
 // with rng.wgsl's `tick` before the update), so consecutive steps inside one submit need no CPU
 // write.
 // Bindings: 0 params, 1 state (u32), 2 params buffer w, 3 grads, 4 m (first moment / momentum),
-// 5 v (second moment). Workgroup: 256 lanes, one parameter each.
+// 5 v (second moment), 6 avg (the moving average). Workgroup: 256 lanes, one parameter each.
 
 struct Params {
     n: u32,
@@ -30,6 +32,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> grad: array<f32>;
 @group(0) @binding(4) var<storage, read_write> m: array<f32>;
 @group(0) @binding(5) var<storage, read_write> v: array<f32>;
+@group(0) @binding(6) var<storage, read_write> avg: array<f32>;
 
 @compute @workgroup_size(256)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -63,4 +66,14 @@ fn sgd_momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let mi = p.beta1 * m[i] + grad[i];
     m[i] = mi;
     w[i] -= p.lr * mi;
+}
+
+@compute @workgroup_size(256)
+fn ema(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg, 256u);
+    if (i >= p.n) {
+        return;
+    }
+    // beta1 holds the decay.
+    avg[i] = p.beta1 * avg[i] + (1.0 - p.beta1) * w[i];
 }

@@ -35,7 +35,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 29,
+        flags, 31,
         "a flag was added or removed: update this test's command line too"
     );
 
@@ -84,6 +84,11 @@ fn every_train_flag_is_a_config_key() {
         "0.2",
         "--real-label",
         "0.9",
+        // pack > 1 needs an MLP discriminator; 1 still goes through the flag.
+        "--pack",
+        "1",
+        "--g-ema",
+        "0.5",
         "--seed",
         "42",
         "--log-every",
@@ -123,6 +128,8 @@ fn every_train_flag_is_a_config_key() {
         beta1: 0.1,
         beta2: 0.2,
         real_label: 0.9,
+        pack: 1,
+        g_ema: 0.5,
         seed: 42,
         log_every: 13,
         checkpoint_every: 14,
@@ -184,4 +191,42 @@ fn a_config_file_key_with_no_field_is_an_error_naming_the_file() {
         .unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.contains("lr_dd") && msg.contains("typo.toml"), "{msg}");
+}
+
+#[test]
+fn grid_gets_its_recipe_and_flags_still_override_it() {
+    let grid = train_args(&["--dataset", "grid"]).resolve(None).unwrap();
+    assert_eq!((grid.z_dim, grid.iterations), (2, 12_000));
+    assert_eq!(grid.lr_decay_iters, 12_000);
+    let variant = train_args(&["--dataset", "grid:n=4,spacing=3"])
+        .resolve(None)
+        .unwrap();
+    assert_eq!(variant.z_dim, 2, "every grid:... gets the grid's recipe");
+    let ring = train_args(&[]).resolve(None).unwrap();
+    assert_eq!(ring, TrainConfig::default(), "the ring keeps the defaults");
+    let over = train_args(&["--dataset", "grid", "--z-dim", "8", "--iterations", "100"])
+        .resolve(None)
+        .unwrap();
+    assert_eq!((over.z_dim, over.iterations), (8, 100));
+}
+
+#[test]
+fn pack_and_g_ema_are_checked() {
+    for (flags, says) in [
+        (&["--pack", "3"][..], "divide batch"),
+        (&["--pack", "0"][..], "pack must be"),
+        (&["--g-ema", "1"][..], "g_ema must be in [0, 1)"),
+        (&["--g-ema", "-0.5"][..], "g_ema must be in [0, 1)"),
+        (
+            &["--dataset", "digits", "--arch", "dcgan", "--pack", "2"][..],
+            "MLP discriminator",
+        ),
+    ] {
+        let e = train_args(flags).resolve(None).unwrap_err();
+        assert!(format!("{e:#}").contains(says), "{flags:?}: {e:#}");
+    }
+    let ok = train_args(&["--pack", "4", "--g-ema", "0.999"])
+        .resolve(None)
+        .unwrap();
+    assert_eq!((ok.pack, ok.g_ema), (4, 0.999));
 }

@@ -128,6 +128,13 @@ fn iterations_match(cfg: &TrainConfig, iters: usize) {
             1e-5,
         );
     }
+    if let Some(t) = gan.g_ema {
+        let (gpu_avg, cpu_avg) = (plan.read_f32(g, t).unwrap(), cpu.tensors[t].f32().to_vec());
+        assert_close("G moving average", &gpu_avg, &cpu_avg, 1e-3, 1e-5);
+        // The average moved, and lags G's weights.
+        assert!(cpu_avg != state.g_params);
+        assert!(cpu_avg.as_slice() != cpu.tensors[gan.g.params()].f32());
+    }
     assert_eq!(
         plan.read_u32(g, gan.state).unwrap(),
         cpu.tensors[gan.state].u32(),
@@ -154,6 +161,25 @@ fn whole_iterations_match_with_k2_minimax_and_label_smoothing() {
         g_loss: GLoss::Minimax,
         real_label: 0.9,
         g_out: "tanh".into(),
+        ..small_config()
+    };
+    iterations_match(&cfg, 5);
+}
+
+#[test]
+fn whole_iterations_match_with_pack_3() {
+    // batch 33 = 11 packs of 3: D's input rows are 6 values wide.
+    let cfg = TrainConfig {
+        pack: 3,
+        ..small_config()
+    };
+    iterations_match(&cfg, 5);
+}
+
+#[test]
+fn whole_iterations_match_with_g_ema() {
+    let cfg = TrainConfig {
+        g_ema: 0.9,
         ..small_config()
     };
     iterations_match(&cfg, 5);

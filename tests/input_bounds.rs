@@ -423,7 +423,8 @@ fn checkpoint_tensor_shapes_are_checked() {
     // Networks larger than the device's buffers are refused from the stored config.
     let msg = err_text(checkpoint::load(&path, 16), "tiny limit");
     assert_mentions(&msg, &["G 58 parameters (232 bytes)", "16 bytes"]);
-    // A file larger than six such buffers plus a header is refused from its size.
+    // A file larger than seven such buffers (G, D, their Adam moments, G's average) plus a
+    // header is refused from its size.
     let mut big = std::fs::read(&path).unwrap();
     big.resize(3 << 20, b' ');
     std::fs::write(&path, big).unwrap();

@@ -210,6 +210,40 @@ fn adam_and_sgd_match_cpu_over_several_steps() {
 }
 
 #[test]
+fn ema_matches_cpu_over_several_steps() {
+    // The average is read and written in place, so it cannot start as NaN; it starts from
+    // values unlike every result instead, so an element the kernel skips fails the check.
+    let g = gpu();
+    let opt = Optim::new(g).unwrap();
+    for (i, &n) in ODD_SIZES.iter().enumerate() {
+        let avg0 = inputs(70 + i as u64, n, 10.0, 20.0);
+        let ws: Vec<Vec<f32>> = (0..3)
+            .map(|s| inputs(80 + s + i as u64, n, -1.0, 1.0))
+            .collect();
+        let (w, avg) = (
+            g.buffer("w", n).unwrap(),
+            g.buffer_from("avg", &avg0).unwrap(),
+        );
+        let mut cavg = avg0.clone();
+        let d = opt.ema(g, 0.5, &w, &avg, n).unwrap();
+        for wt in &ws {
+            g.write(&w, wt);
+            g.run(std::slice::from_ref(&d)).unwrap();
+            copt::ema(0.5, wt, &mut cavg);
+        }
+        // Three steps of decay 0.5 leave at most 1/8 of the start (below 3.5 here).
+        assert!(cavg.iter().all(|&a| a < 10.0), "every element moved");
+        assert_close(
+            &format!("ema avg n={n}"),
+            &g.read(&avg).unwrap(),
+            &cavg,
+            1e-5,
+            1e-7,
+        );
+    }
+}
+
+#[test]
 fn adam_first_step_moves_each_weight_by_lr() {
     // With bias correction the first Adam step is lr * g / (|g| + eps'): about lr in size.
     let mut w = vec![0.0f32; 3];

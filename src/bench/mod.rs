@@ -4,6 +4,7 @@
 pub mod kernels;
 pub mod peak;
 pub mod profile;
+pub mod quality;
 pub mod workloads;
 
 use crate::gpu::Gpu;

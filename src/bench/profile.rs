@@ -43,6 +43,8 @@ pub fn cost(op: &Op, entry: &str) -> OpCost {
             (format!("{entry} n={}", spec.n), 0.0, f(3 * spec.n))
         }
         Op::Adam { n, .. } => (format!("{entry} n={n}"), 0.0, f(7 * n)),
+        // Reads w and avg, writes avg; two flops a weight, bound by memory.
+        Op::Ema { n, .. } => (format!("{entry} n={n}"), 2.0 * n as f64, f(3 * n)),
         Op::Tick { .. } => (entry.to_string(), 0.0, f(2)),
         Op::RngNormal { n, .. } | Op::RngIndex { n, .. } => (format!("{entry} n={n}"), 0.0, f(n)),
         Op::Gather { rows, cols, .. } => (

@@ -43,12 +43,30 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Mode coverage with each data set's defaults: trains ring and grid for seeds 1..=N and
+    /// prints modes and high-quality share (mean, min), wall time and it/s, beside PacGAN's
+    /// published numbers.
+    Quality {
+        /// Seeds per data set (default 5; 1 with --quick).
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// One seed, a few hundred iterations: checks that it runs, measures nothing.
+        #[arg(long)]
+        quick: bool,
+        /// Print one JSON record instead of the text report.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run_bench(gpu: &Gpu, what: BenchWhat) -> anyhow::Result<()> {
     let (report, json) = match what {
         BenchWhat::Kernels { quick, json } => (crate::bench::kernels::run(gpu, quick)?, json),
         BenchWhat::Peak { json } => (crate::bench::peak::run(gpu)?, json),
+        BenchWhat::Quality { seeds, quick, json } => {
+            let seeds = seeds.unwrap_or(if quick { 1 } else { 5 });
+            (crate::bench::quality::run(gpu, seeds, quick)?, json)
+        }
         BenchWhat::Train {
             quick,
             profile,

@@ -25,7 +25,7 @@ pub fn run_eval(gpu: &Gpu, target: &Path, samples: usize) -> anyhow::Result<()> 
     let g = Generator::new(
         gpu,
         &ck.config.g_network(ck.data_dim)?,
-        &ck.state.g_params,
+        ck.state.g_sampling(),
         &ck.state.g_running,
     )?;
     let mut x = Vec::with_capacity(EVAL_ROWS * ck.data_dim);
@@ -79,7 +79,7 @@ fn eval_images(
     let g = Generator::new(
         gpu,
         &ck.config.g_network(ck.data_dim)?,
-        &ck.state.g_params,
+        ck.state.g_sampling(),
         &ck.state.g_running,
     )?;
     let mut x = Vec::with_capacity(samples * ck.data_dim);

@@ -74,7 +74,7 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
     };
     let spec = ck.config.g_network(ck.data_dim)?;
     let z_dim = spec.input_len();
-    let g = Generator::new(gpu, &spec, &ck.state.g_params, &ck.state.g_running)?;
+    let g = Generator::new(gpu, &spec, ck.state.g_sampling(), &ck.state.g_running)?;
     let seed = a.seed.unwrap_or(ck.config.seed);
     let bar = progress(a.n);
     let mut grid: Vec<Vec<f32>> = Vec::new();

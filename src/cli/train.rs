@@ -105,6 +105,14 @@ pub struct ConfigFlags {
     /// Target for real samples in D's loss; 0.9 is one-sided label smoothing.
     #[arg(long)]
     pub real_label: Option<f32>,
+    /// PacGAN: D judges packs of M samples of the same kind side by side (1: off); divides
+    /// --batch.
+    #[arg(long, value_name = "M")]
+    pub pack: Option<usize>,
+    /// Decay of an exponential moving average of G's weights, used for pictures, eval and
+    /// sampling and saved as g_ema.* in the checkpoint (0: off; e.g. 0.999).
+    #[arg(long, value_name = "DECAY")]
+    pub g_ema: Option<f32>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Iterations between metric read-backs, sample pictures and progress lines.
@@ -174,12 +182,19 @@ fn timestamp() -> String {
         .unwrap_or_else(|_| "run".to_string())
 }
 
-/// What `--resume` may change: anything but the data set, seed, batch, architecture and image
-/// shape (the checkpoint's tensors and the run's random streams depend on those).
+/// What `--resume` may change: anything but the data set, seed, batch, pack, architecture and
+/// image shape (the checkpoint's tensors and the run's random streams depend on those).
 fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
     let key = |c: &TrainConfig| {
         (
-            (c.dataset.clone(), c.z_dim, c.batch, c.seed, c.data_size),
+            (
+                c.dataset.clone(),
+                c.z_dim,
+                c.batch,
+                c.seed,
+                c.data_size,
+                c.pack,
+            ),
             (c.g_hidden.clone(), c.d_hidden.clone()),
             (c.arch, c.g_channels, c.d_channels),
             (

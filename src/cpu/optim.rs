@@ -25,3 +25,10 @@ pub fn sgd_momentum(lr: f32, mu: f32, w: &mut [f32], grad: &[f32], m: &mut [f32]
         w[i] -= lr * m[i];
     }
 }
+
+/// One step of an exponential moving average of the weights: avg = decay avg + (1 - decay) w.
+pub fn ema(decay: f32, w: &[f32], avg: &mut [f32]) {
+    for i in 0..w.len() {
+        avg[i] = decay * avg[i] + (1.0 - decay) * w[i];
+    }
+}

@@ -1,7 +1,8 @@
 //! Checkpoints in safetensors: G and D laid out as PyTorch `nn.Sequential` state_dicts (names,
 //! shapes and the architecture string from graph/state_dict.rs: `g.0.weight` [out, in],
 //! `g.0.bias`, ... for MLPs; Conv2d, ConvTranspose2d and BatchNorm tensors with their running
-//! statistics for DCGANs), the Adam moments, the GPU counters (iteration, step counts; they
+//! statistics for DCGANs), G's moving average as `g_ema.*` (same names after the prefix) when
+//! the run keeps one, the Adam moments, the GPU counters (iteration, step counts; they
 //! address every random number) and the configuration in the metadata. Written to a temporary
 //! name and renamed, so a crash never leaves a corrupt or half-written checkpoint.
 
@@ -48,10 +49,20 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
         batches_tracked(cfg, s.iteration(), "d").to_le_bytes(),
     ];
     let mut raw: Vec<(String, Dtype, Vec<usize>, &[u8])> = Vec::new();
-    for (prefix, spec, params, running, tracked) in [
+    let mut nets = vec![
         ("g", &gs, &s.g_params, &s.g_running, &tracked[0]),
         ("d", &ds, &s.d_params, &s.d_running, &tracked[1]),
-    ] {
+    ];
+    if cfg.g_ema > 0.0 {
+        // A run that has not stepped yet has no average: it starts from G's weights.
+        let ema = if s.g_ema.is_empty() {
+            &s.g_params
+        } else {
+            &s.g_ema
+        };
+        nets.push(("g_ema", &gs, ema, &s.g_running, &tracked[0]));
+    }
+    for (prefix, spec, params, running, tracked) in nets {
         for e in state_dict::entries(spec)? {
             let name = format!("{prefix}.{}", e.name);
             match e.source {
@@ -112,9 +123,14 @@ const HEADER_MAX: u64 = 1 << 20;
 fn expected_tensors(
     gs: &NetworkSpec,
     ds: &NetworkSpec,
+    g_ema: bool,
 ) -> anyhow::Result<Vec<(String, Dtype, Vec<usize>)>> {
     let mut out = Vec::new();
-    for (prefix, spec) in [("g", gs), ("d", ds)] {
+    let mut nets = vec![("g", gs), ("d", ds)];
+    if g_ema {
+        nets.push(("g_ema", gs));
+    }
+    for (prefix, spec) in nets {
         for e in state_dict::entries(spec)? {
             let dtype = match e.source {
                 Source::BatchesTracked => Dtype::I64,
@@ -157,8 +173,9 @@ fn param_count_wide(spec: &NetworkSpec) -> anyhow::Result<u128> {
 /// shape is checked against the architecture the config implies before any is copied.
 pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
     let shown = path.display();
-    // G and D with two Adam moments each: six tensors of at most one storage buffer.
-    let file_max = max_bytes.saturating_mul(6).saturating_add(HEADER_MAX);
+    // G and D with two Adam moments each, and G's moving average: seven tensors of at most one
+    // storage buffer.
+    let file_max = max_bytes.saturating_mul(7).saturating_add(HEADER_MAX);
     let bytes = read_limited(path, "checkpoint", file_max)?;
     let (_, meta) = SafeTensors::read_metadata(&bytes)
         .with_context(|| format!("{shown} is not a safetensors file"))?;
@@ -213,7 +230,7 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         }
     };
     let st = SafeTensors::deserialize(&bytes).with_context(|| format!("{shown} is corrupt"))?;
-    let expected = expected_tensors(&gs, &ds)?;
+    let expected = expected_tensors(&gs, &ds, config.g_ema > 0.0)?;
     for (name, dtype, shape) in &expected {
         let t = st
             .tensor(name)
@@ -256,6 +273,11 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         Ok((params, running))
     };
     let ((gp, g_running), (dp, d_running)) = (net("g", &gs)?, net("d", &ds)?);
+    let g_ema = if config.g_ema > 0.0 {
+        net("g_ema", &gs)?.0
+    } else {
+        Vec::new()
+    };
     let counters = {
         let t = st.tensor("state.counters").expect("checked above");
         bytemuck::pod_collect_to_vec::<u8, u32>(t.data())
@@ -270,6 +292,7 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         counters,
         g_running,
         d_running,
+        g_ema,
     };
     Ok(Checkpoint {
         config,

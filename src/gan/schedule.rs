@@ -14,6 +14,9 @@
 //! advance the iteration counter
 //! ```
 //!
+//! With `pack` M > 1 (PacGAN, Lin et al. 2018) D reads each half of its input as m / M rows of M
+//! samples side by side (row-major, so no copy), and every loss above is over packs.
+//!
 //! Every random number is addressed by (seed, stream, iteration counter held on the GPU), so the
 //! whole list is recorded once and replayed with no CPU write between iterations.
 
@@ -73,6 +76,9 @@ pub struct TrainState {
     /// Batch norms' running statistics (empty for MLPs).
     pub g_running: Vec<f32>,
     pub d_running: Vec<f32>,
+    /// The moving average of G's weights (`g_ema` > 0), laid out like `g_params`; empty when
+    /// off, or when it has not started yet (it then starts from `g_params`).
+    pub g_ema: Vec<f32>,
 }
 
 impl TrainState {
@@ -101,11 +107,21 @@ impl TrainState {
             g_params: gp,
             d_params: dp,
             counters: vec![0; STATE_LEN],
+            g_ema: Vec::new(),
         })
     }
 
     pub fn iteration(&self) -> u64 {
         self.counters[SLOT_ITERATION] as u64 | (self.counters[SLOT_ITERATION + 1] as u64) << 32
+    }
+
+    /// The weights G samples with: the moving average when there is one, else G's own.
+    pub fn g_sampling(&self) -> &[f32] {
+        if self.g_ema.is_empty() {
+            &self.g_params
+        } else {
+            &self.g_ema
+        }
     }
 }
 
@@ -118,6 +134,8 @@ pub struct GanGraph {
     pub metrics: TensorId,
     /// D's input, [2m, dim]: real rows then generated rows.
     pub xd: TensorId,
+    /// The moving average of G's weights (`g_ema` > 0).
+    pub g_ema: Option<TensorId>,
     /// Fixed noise for pictures and evaluation, its generator workspace and output.
     pub eval_z: TensorId,
     pub eval_g: Network,
@@ -170,6 +188,9 @@ impl GanGraph {
     pub fn build(cfg: &TrainConfig, inp: &GanInputs) -> anyhow::Result<GanGraph> {
         cfg.validate()?;
         let (m, dim, k) = (cfg.batch, inp.dim, cfg.d_steps);
+        // PacGAN: D's rows are packs of `pack` consecutive samples (a free reshape of the
+        // row-major [m, dim] halves into [m / pack, pack * dim]); mp packs per half.
+        let mp = m / cfg.pack;
         let data_rows = inp.data.len() / dim;
         anyhow::ensure!(data_rows > 0, "the data set is empty");
         let g_spec = cfg.g_network(dim)?;
@@ -179,7 +200,8 @@ impl GanGraph {
             s.g_params.len() == g_spec.param_count()?
                 && s.d_params.len() == d_spec.param_count()?
                 && s.g_running.len() == g_spec.buffer_count()?
-                && s.d_running.len() == d_spec.buffer_count()?,
+                && s.d_running.len() == d_spec.buffer_count()?
+                && (s.g_ema.is_empty() || s.g_ema.len() == s.g_params.len()),
             "the saved weights do not fit the configured architecture"
         );
 
@@ -193,24 +215,24 @@ impl GanGraph {
         let idx = gr.u32_from("minibatch_index", &vec![0; m]);
         let z = gr.f32("z", m * cfg.z_dim);
         let xd = gr.f32("d_input", 2 * m * dim);
-        let dlogits = gr.f32("d_logit_grad", 2 * m);
+        let dlogits = gr.f32("d_logit_grad", 2 * mp);
         let dx_fake = gr.f32("d_input_grad", m * dim);
-        let mut t_d = vec![cfg.real_label; m];
-        t_d.extend(std::iter::repeat_n(0.0, m));
+        let mut t_d = vec![cfg.real_label; mp];
+        t_d.extend(std::iter::repeat_n(0.0, mp));
         let targets_d = gr.f32_from("d_targets", &t_d);
         let g_target = match cfg.g_loss {
             GLoss::Ns => 1.0,
             GLoss::Minimax => 0.0,
         };
-        let targets_g = gr.f32_from("g_targets", &vec![g_target; m]);
+        let targets_g = gr.f32_from("g_targets", &vec![g_target; mp]);
 
         let g = g_spec.tensors(&mut gr, "g", &s.g_params, &s.g_running, m)?;
-        let mut d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * m)?;
+        let mut d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * mp)?;
         // D's batch norms normalise the real and the generated half of its input separately, as
         // the PyTorch DCGAN example's two D calls do: statistics over a mixed batch would let D
         // score a sample by the company it keeps, and the G step (generated rows only) would
         // see another D than the D step trained.
-        d.split_batch_norm(m);
+        d.split_batch_norm(mp);
         for (t, v) in [
             (g.adam_m(), &s.g_adam_m),
             (g.adam_v(), &s.g_adam_v),
@@ -256,10 +278,10 @@ impl GanGraph {
                 std: 1.0,
             });
             ops.extend(g.forward(z.into(), m, Some(fake), true));
-            ops.extend(d.forward(xd.into(), 2 * m, None, true));
+            ops.extend(d.forward(xd.into(), 2 * mp, None, true));
             let spec = BceSpec {
-                n: 2 * m,
-                split: m,
+                n: 2 * mp,
+                split: mp,
                 scale: 2.0,
                 metrics_off: M_D_LOSS,
                 accumulate: true,
@@ -288,7 +310,7 @@ impl GanGraph {
                 y: targets_d,
                 grad: dlogits,
             });
-            ops.extend(d.backward(xd.into(), 2 * m, None, dlogits, true, None));
+            ops.extend(d.backward(xd.into(), 2 * mp, None, dlogits, true, None));
             ops.push(Op::Tick {
                 state,
                 slot: SLOT_D_STEP,
@@ -312,10 +334,10 @@ impl GanGraph {
             std: 1.0,
         });
         ops.extend(g.forward(z.into(), m, Some(fake), true));
-        ops.extend(d.forward(fake, m, None, true));
+        ops.extend(d.forward(fake, mp, None, true));
         let spec = BceSpec {
-            n: m,
-            split: m,
+            n: mp,
+            split: mp,
             scale: match cfg.g_loss {
                 GLoss::Ns => 1.0,
                 GLoss::Minimax => -1.0,
@@ -335,7 +357,7 @@ impl GanGraph {
             y: targets_g,
             grad: dlogits,
         });
-        ops.extend(d.backward(fake, m, None, dlogits, false, Some(dx_fake)));
+        ops.extend(d.backward(fake, mp, None, dlogits, false, Some(dx_fake)));
         ops.extend(g.backward(z.into(), m, Some(fake), dx_fake, true, None));
         ops.push(Op::Tick {
             state,
@@ -351,21 +373,47 @@ impl GanGraph {
             v: g.adam_v(),
             n: g_spec.param_count()?,
         });
+        // G's moving average, after G's step (Yazici et al. 2019): it starts from G's weights.
+        let g_ema = (cfg.g_ema > 0.0).then(|| {
+            let start = if s.g_ema.is_empty() {
+                &s.g_params
+            } else {
+                &s.g_ema
+            };
+            gr.f32_from("g_ema.params", start)
+        });
+        if let Some(avg) = g_ema {
+            ops.push(Op::Ema {
+                decay: cfg.g_ema,
+                w: g.params(),
+                avg,
+                n: g_spec.param_count()?,
+            });
+        }
         ops.push(Op::Tick {
             state,
             slot: SLOT_ITERATION,
         });
 
-        // Pictures and evaluation: G on fixed noise, D on probe points, sharing the weights.
+        // Pictures and evaluation: G (or its moving average) on fixed noise, D on probe points.
         let eval_rows = inp.eval_rows.max(1);
         let ez = fixed_noise(cfg.seed, eval_rows * cfg.z_dim);
         let eval_z = gr.f32_from("eval_z", &ez);
-        let eval_g = g.with_workspace(&mut gr, "g_eval", eval_rows);
+        let mut eval_g = g.with_workspace(&mut gr, "g_eval", eval_rows);
+        if let Some(avg) = g_ema {
+            eval_g = eval_g.with_params(avg);
+        }
+        // With packing, D judges a probe point x as the pack (x, x, ..., x).
         let probe_rows = (inp.probe.len() / dim).max(1);
         let probe_x = if inp.probe.is_empty() {
-            gr.f32("probe_x", dim)
+            gr.f32("probe_x", dim * cfg.pack)
         } else {
-            gr.f32_from("probe_x", inp.probe)
+            let packed: Vec<f32> = inp
+                .probe
+                .chunks_exact(dim)
+                .flat_map(|x| x.repeat(cfg.pack))
+                .collect();
+            gr.f32_from("probe_x", &packed)
         };
         let probe_d = d.with_workspace(&mut gr, "d_probe", probe_rows);
         let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None, false);
@@ -378,6 +426,7 @@ impl GanGraph {
             state,
             metrics,
             xd,
+            g_ema,
             eval_z,
             eval_g,
             eval_rows,

@@ -243,6 +243,10 @@ impl<'g> Trainer<'g> {
             counters: p.read_u32(g, self.gan.state)?,
             g_running: running(gn)?,
             d_running: running(dn)?,
+            g_ema: match self.gan.g_ema {
+                Some(t) => p.read_f32(g, t)?,
+                None => Vec::new(),
+            },
         })
     }
 

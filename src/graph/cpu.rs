@@ -222,6 +222,11 @@ impl CpuPlan {
                 self.put(m, mt);
                 self.put(v, vt);
             }
+            Op::Ema { decay, w, avg, n } => {
+                let mut at = self.take(avg);
+                cpu::optim::ema(decay, &self.tensors[w].f32()[..n], &mut at.f32_mut()[..n]);
+                self.put(avg, at);
+            }
             Op::Tick { state, slot } => {
                 cpu::rng::tick(slot, self.tensors[state].u32_mut());
             }

@@ -155,6 +155,7 @@ impl GpuPlan {
                 },
                 n,
             )?,
+            Op::Ema { decay, w, avg, n } => k.optim.ema(gpu, decay, self.b(w), self.b(avg), n)?,
             Op::Tick { state, slot } => k.rng.tick(gpu, self.b(state), slot)?,
             Op::RngNormal {
                 src,

@@ -139,6 +139,13 @@ pub enum Op {
         v: TensorId,
         n: usize,
     },
+    /// avg[..n] = decay avg + (1 - decay) w: an exponential moving average of weights.
+    Ema {
+        decay: f32,
+        w: TensorId,
+        avg: TensorId,
+        n: usize,
+    },
     /// Adds one to the 64-bit counter at state[slot], state[slot + 1].
     Tick { state: TensorId, slot: usize },
     /// out[..n] = mean + std * N(0, 1).

@@ -186,6 +186,21 @@ impl Network {
         }
     }
 
+    /// The same network reading its weights from `params` (of the same length) instead, e.g. a
+    /// moving average of them; batch norms keep their running statistics.
+    pub fn with_params(&self, params: TensorId) -> Network {
+        match self {
+            Network::Mlp(n) => Network::Mlp(NetTensors {
+                params,
+                ..n.clone()
+            }),
+            Network::Conv(n) => Network::Conv(ConvNetTensors {
+                params,
+                ..n.clone()
+            }),
+        }
+    }
+
     /// The same weights with a forward-only workspace of its own for `rows` rows.
     pub fn with_workspace(&self, g: &mut Graph, name: &str, rows: usize) -> Network {
         match self {

@@ -61,6 +61,7 @@ impl<'a> OptimBuffers<'a> {
 pub struct Optim {
     adam: Kernel,
     sgd: Kernel,
+    ema: Kernel,
 }
 
 impl Optim {
@@ -69,6 +70,7 @@ impl Optim {
         Ok(Optim {
             adam: fam.kernel(gpu, "adam")?,
             sgd: fam.kernel(gpu, "sgd_momentum")?,
+            ema: fam.kernel(gpu, "ema")?,
         })
     }
 
@@ -132,5 +134,33 @@ impl Optim {
             },
         );
         self.sgd.bind(gpu, &b.named(None, &p), grid_1d(n, 256))
+    }
+
+    /// avg = decay avg + (1 - decay) w over `n` weights (an exponential moving average).
+    pub fn ema(
+        &self,
+        gpu: &Gpu,
+        decay: f32,
+        w: &wgpu::Buffer,
+        avg: &wgpu::Buffer,
+        n: usize,
+    ) -> Result<Dispatch, GpuError> {
+        gpu.expect_len("ema weights", w, n)?;
+        gpu.expect_len("ema average", avg, n)?;
+        let p = gpu.uniform(
+            "ema params",
+            &Params {
+                n: n as u32,
+                lr: 0.0,
+                beta1: decay,
+                beta2: 0.0,
+                eps: 0.0,
+                step_slot: 0,
+                decay_steps: 0,
+                final_frac: 1.0,
+            },
+        );
+        self.ema
+            .bind(gpu, &[("p", &p), ("w", w), ("avg", avg)], grid_1d(n, 256))
     }
 }

@@ -199,7 +199,7 @@ impl<'g> QualityProbe<'g> {
         let g = crate::gan::generate::Generator::new(
             gpu,
             &t.cfg.g_network(t.gan.dim)?,
-            &state.g_params,
+            state.g_sampling(),
             &state.g_running,
         )?;
         Ok(QualityProbe {
@@ -211,7 +211,7 @@ impl<'g> QualityProbe<'g> {
     }
 
     fn evaluate(&self, state: &TrainState) -> anyhow::Result<crate::quality::ImageReport> {
-        self.g.set_weights(&state.g_params, &state.g_running);
+        self.g.set_weights(state.g_sampling(), &state.g_running);
         let mut x = Vec::new();
         self.g
             .sample_stream(self.seed, crate::quality::SAMPLES, |_, chunk| {
@@ -243,6 +243,7 @@ fn is_finite(s: &TrainState) -> bool {
         &s.d_adam_v,
         &s.g_running,
         &s.d_running,
+        &s.g_ema,
     ]
     .iter()
     .all(|v| v.iter().all(|x| x.is_finite()))

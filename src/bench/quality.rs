@@ -1,0 +1,205 @@
+//! `shadergan bench quality`: does each built-in 2-D mixture learn all its modes with its
+//! defaults? Trains `ring` and `grid` with `TrainConfig::defaults_for` for seeds 1..=N, scores
+//! 2,500 samples of each run with the evaluation of `shadergan eval` (a sample is high quality
+//! within 3 std of its nearest centre; a mode is captured when it has one; `crate::eval`), and
+//! prints modes and high-quality share (mean and minimum over seeds), wall time and it/s, next
+//! to the published numbers of PacGAN (Lin et al. 2018) on the same protocol.
+//!
+//! A run here is `shadergan train` without its files: the same trainer, schedule and submits,
+//! the final snapshot of G (or of its moving average) on the fixed evaluation noise, but no
+//! pictures, metrics or checkpoints. Wall time is from the start of the trainer (pipelines,
+//! data) to the evaluation's end.
+
+use super::Report;
+use crate::gan::config::TrainConfig;
+use crate::gan::trainer::Trainer;
+use crate::gpu::Gpu;
+use serde::Serialize;
+use std::fmt::Write;
+use std::time::Instant;
+
+/// The mixtures whose modes can be counted, in table order.
+pub const DATASETS: &[&str] = &["ring", "grid"];
+/// `--quick`: iterations per run (a check that everything runs, not a measurement).
+pub const QUICK_ITERATIONS: u64 = 200;
+
+/// The published reference rows (2,500 samples, 3 std, as in `crate::eval`) from PacGAN (Lin et
+/// al. 2018, "PacGAN: The power of two samples in generative adversarial networks", the 2-D grid
+/// and ring experiments): (data set, method, modes, high quality %).
+pub const PUBLISHED: &[(&str, &str, f64, f64)] = &[
+    ("ring", "PacGAN2 (Lin et al. 2018)", 7.9, 95.6),
+    ("grid", "PacGAN4 (Lin et al. 2018)", 24.8, 93.6),
+];
+
+/// One training run's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub modes: usize,
+    pub modes_total: usize,
+    pub high_quality: f64,
+    pub seconds: f64,
+    pub iterations: u64,
+}
+
+/// One data set over all seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct DatasetResult {
+    pub dataset: String,
+    pub modes_mean: f64,
+    pub modes_min: usize,
+    pub modes_total: usize,
+    /// Percent.
+    pub high_quality_mean: f64,
+    pub high_quality_min: f64,
+    /// Mean seconds per run.
+    pub seconds_mean: f64,
+    pub iters_per_sec: f64,
+    /// The configuration every seed ran with (the seed aside), as config.toml would show it.
+    pub config: String,
+    pub runs: Vec<SeedResult>,
+}
+
+/// Trains `cfg` to its end and scores the fixed evaluation noise.
+pub fn run_one(gpu: &Gpu, cfg: &TrainConfig) -> anyhow::Result<SeedResult> {
+    let t0 = Instant::now();
+    let t = Trainer::new(gpu, cfg, None)?;
+    let mut it = 0;
+    while it < cfg.iterations {
+        let n = cfg.iters_per_submit.min(cfg.iterations - it);
+        t.submit(n)?;
+        it += n;
+        if it % cfg.log_every == 0 {
+            // As `train` does: the metric sums are read and zeroed once per logging interval.
+            gpu.wait()?;
+            t.take_metrics(it, cfg.log_every, 0.0)?;
+        }
+    }
+    gpu.wait()?;
+    // A diverged run's samples are NaN: never high quality, so it scores 0.
+    let r = crate::eval::evaluate(&t.dataset, &t.snapshot()?.samples)?;
+    Ok(SeedResult {
+        seed: cfg.seed,
+        modes: r.modes_captured,
+        modes_total: r.modes_total,
+        high_quality: 100.0 * r.high_quality_fraction as f64,
+        seconds: t0.elapsed().as_secs_f64(),
+        iterations: cfg.iterations,
+    })
+}
+
+/// Every data set of [`DATASETS`] for seeds 1..=`seeds` (`quick`: [`QUICK_ITERATIONS`] each).
+pub fn measure(
+    gpu: &Gpu,
+    seeds: u64,
+    quick: bool,
+    mut progress: impl FnMut(&str, &SeedResult),
+) -> anyhow::Result<Vec<DatasetResult>> {
+    anyhow::ensure!(seeds >= 1, "bench quality needs at least one seed");
+    let mut out = Vec::new();
+    for &ds in DATASETS {
+        let mut base = TrainConfig::defaults_for(ds);
+        if quick {
+            base.iterations = QUICK_ITERATIONS;
+            base.log_every = base.log_every.min(QUICK_ITERATIONS);
+        }
+        let mut runs = Vec::new();
+        for seed in 1..=seeds {
+            let cfg = TrainConfig {
+                seed,
+                ..base.clone()
+            };
+            let r = run_one(gpu, &cfg)?;
+            progress(ds, &r);
+            runs.push(r);
+        }
+        let n = runs.len() as f64;
+        let secs: f64 = runs.iter().map(|r| r.seconds).sum();
+        let iters: u64 = runs.iter().map(|r| r.iterations).sum();
+        out.push(DatasetResult {
+            dataset: ds.to_string(),
+            modes_mean: runs.iter().map(|r| r.modes as f64).sum::<f64>() / n,
+            modes_min: runs.iter().map(|r| r.modes).min().unwrap_or(0),
+            modes_total: runs[0].modes_total,
+            high_quality_mean: runs.iter().map(|r| r.high_quality).sum::<f64>() / n,
+            high_quality_min: runs.iter().map(|r| r.high_quality).fold(f64::MAX, f64::min),
+            seconds_mean: secs / n,
+            iters_per_sec: iters as f64 / secs.max(1e-9),
+            config: base.to_toml(),
+            runs,
+        });
+    }
+    Ok(out)
+}
+
+/// Measures and reports; progress lines go to stderr.
+pub fn run(gpu: &Gpu, seeds: u64, quick: bool) -> anyhow::Result<Report> {
+    let results = measure(gpu, seeds, quick, |ds, r| {
+        eprintln!(
+            "bench quality: {ds} seed {}: {}/{} modes, {:.1}% high quality, {:.1} s",
+            r.seed, r.modes, r.modes_total, r.high_quality, r.seconds
+        )
+    })?;
+    let text = describe(gpu, &results, seeds, quick);
+    let published: Vec<_> = PUBLISHED
+        .iter()
+        .map(|(ds, method, modes, hq)| {
+            serde_json::json!({"dataset": ds, "method": method, "modes": modes,
+                               "high_quality": hq})
+        })
+        .collect();
+    let json = serde_json::json!({
+        "seeds": seeds,
+        "quick": quick,
+        "datasets": results,
+        "published": published,
+    });
+    Ok(Report::new(gpu, "quality", text, json))
+}
+
+/// The table: one row per data set, then the published rows.
+pub fn describe(gpu: &Gpu, results: &[DatasetResult], seeds: u64, quick: bool) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "quality on {} ({:?}, {}): defaults of each data set, seeds 1..={seeds}{}, 2,500 samples, \
+         high quality = within 3 std of a centre",
+        gpu.info.name,
+        gpu.info.backend,
+        gpu.info.driver_info,
+        if quick {
+            format!(", --quick ({QUICK_ITERATIONS} iterations)")
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(
+        w,
+        "{:<6} {:<28} {:>11} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "data", "method", "modes mean", "modes min", "HQ% mean", "HQ% min", "wall s", "it/s"
+    );
+    for r in results {
+        let _ = writeln!(
+            w,
+            "{:<6} {:<28} {:>6.1} / {:<2} {:>9} {:>9.1} {:>8.1} {:>8.1} {:>7.1}",
+            r.dataset,
+            "shadergan defaults",
+            r.modes_mean,
+            r.modes_total,
+            r.modes_min,
+            r.high_quality_mean,
+            r.high_quality_min,
+            r.seconds_mean,
+            r.iters_per_sec
+        );
+    }
+    for (ds, method, modes, hq) in PUBLISHED {
+        let _ = writeln!(
+            w,
+            "{ds:<6} {method:<28} {modes:>11.1} {:>9} {hq:>9.1} {:>8} {:>8} {:>7}",
+            "-", "-", "-", "-"
+        );
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! `shadergan bench quality --quick`: the table has one row per mixture and the published
+//! reference rows, and `--json` the same numbers; a few hundred iterations, so it checks that the
+//! command runs, not the quality (that is tests/modes.rs and the README's table).
+mod common;
+use common::*;
+
+#[test]
+fn bench_quality_quick_prints_one_row_per_mixture_and_the_published_rows() {
+    let out = shadergan(&["bench", "quality", "--quick"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench quality --quick failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("quality on "), "{stdout}");
+    let header: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(header[..2], ["data", "method"], "{stdout}");
+    let ours: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains("shadergan defaults"))
+        .collect();
+    assert_eq!(
+        ours.len(),
+        2,
+        "one row for ring and one for grid:\n{stdout}"
+    );
+    for (row, (ds, total)) in ours.iter().zip([("ring", "8"), ("grid", "25")]) {
+        let f: Vec<&str> = row.split_whitespace().collect();
+        // data, "shadergan", "defaults", mean, "/", total, min, HQ mean, HQ min, wall s, it/s
+        assert_eq!(f.len(), 11, "{row}");
+        assert_eq!((f[0], f[5]), (ds, total), "{row}");
+        let nums: Vec<f64> = [3, 6, 7, 8, 9, 10]
+            .iter()
+            .map(|&i| {
+                f[i].parse()
+                    .unwrap_or_else(|_| panic!("{row}: {} is no number", f[i]))
+            })
+            .collect();
+        assert!(
+            nums.iter().all(|&x| x >= 0.0) && nums[4] > 0.0 && nums[5] > 0.0,
+            "{row}"
+        );
+    }
+    assert!(stdout.contains("PacGAN4 (Lin et al. 2018)"), "{stdout}");
+    assert!(stdout.contains("PacGAN2 (Lin et al. 2018)"), "{stdout}");
+}
+
+#[test]
+fn bench_quality_quick_json_has_both_mixtures() {
+    let out = shadergan(&["bench", "quality", "--quick", "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("bench quality --json is not JSON ({e}):\n{stdout}"));
+    assert_eq!(v["bench"], "quality");
+    assert_eq!(v["results"]["seeds"], 1);
+    let ds = v["results"]["datasets"].as_array().expect("datasets");
+    let names: Vec<&str> = ds.iter().map(|d| d["dataset"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ring", "grid"]);
+    for d in ds {
+        assert_eq!(d["runs"].as_array().map(|r| r.len()), Some(1));
+        assert!(d["config"].as_str().unwrap().contains("iterations = 200"));
+    }
+    assert_eq!(
+        v["results"]["published"].as_array().map(|p| p.len()),
+        Some(2)
+    );
+}

@@ -1,0 +1,90 @@
+//! Checkpoints of runs with `g_ema` and `pack` (no GPU needed): the moving average is saved as
+//! `g_ema.*` beside `g.*` with the same names and shapes and read back; a packed D's first layer
+//! takes `pack` rows side by side; `g_sampling` picks the average when there is one.
+mod common;
+use common::tmp_dir;
+use safetensors::SafeTensors;
+use shadergan::gan::checkpoint::{self, Checkpoint};
+use shadergan::gan::config::TrainConfig;
+use shadergan::gan::schedule::TrainState;
+
+fn config() -> TrainConfig {
+    TrainConfig {
+        z_dim: 4,
+        g_hidden: vec![8],
+        d_hidden: vec![8],
+        batch: 12,
+        pack: 3,
+        g_ema: 0.99,
+        ..TrainConfig::default()
+    }
+}
+
+#[test]
+fn g_ema_and_pack_round_trip_through_a_checkpoint() {
+    let cfg = config();
+    let (g, d) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
+    let mut state = TrainState::fresh(&cfg, &g, &d).unwrap();
+    assert!(
+        state.g_ema.is_empty(),
+        "a fresh run's average starts from G's weights"
+    );
+    assert_eq!(state.g_sampling(), state.g_params.as_slice());
+    state.g_ema = state.g_params.iter().map(|w| 0.5 * w + 0.25).collect();
+    assert_eq!(state.g_sampling(), state.g_ema.as_slice());
+    let path = tmp_dir("checkpoint_ema").join("checkpoint.safetensors");
+    checkpoint::save(
+        &path,
+        &Checkpoint {
+            config: cfg.clone(),
+            state: state.clone(),
+            data_dim: 2,
+            image: None,
+        },
+    )
+    .unwrap();
+
+    let bytes = std::fs::read(&path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    for name in ["g.0.weight", "g.2.bias", "d.0.weight"] {
+        let ema = name.replacen("g.", "g_ema.", 1);
+        if name.starts_with("g.") {
+            assert_eq!(
+                st.tensor(name).unwrap().shape(),
+                st.tensor(&ema).unwrap().shape(),
+                "{ema}"
+            );
+        }
+    }
+    // D's first layer: 3 samples of 2 values side by side.
+    assert_eq!(st.tensor("d.0.weight").unwrap().shape(), [8, 6]);
+
+    let back = checkpoint::load(&path, 1 << 30).unwrap();
+    assert_eq!(back.config, cfg);
+    assert_eq!(back.state, state);
+}
+
+#[test]
+fn a_run_without_g_ema_saves_no_average() {
+    let cfg = TrainConfig {
+        g_ema: 0.0,
+        ..config()
+    };
+    let (g, d) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
+    let state = TrainState::fresh(&cfg, &g, &d).unwrap();
+    let path = tmp_dir("checkpoint_no_ema").join("checkpoint.safetensors");
+    checkpoint::save(
+        &path,
+        &Checkpoint {
+            config: cfg,
+            state: state.clone(),
+            data_dim: 2,
+            image: None,
+        },
+    )
+    .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    assert!(st.names().iter().all(|n| !n.starts_with("g_ema.")));
+    assert_eq!(checkpoint::load(&path, 1 << 30).unwrap().state, state);
+}
