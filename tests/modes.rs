@@ -39,13 +39,16 @@ fn run(cfg: &TrainConfig) -> SeedResult {
 fn ring_recipe_covers_the_ring_in_2000_iterations() {
     let r = run(&short("ring", 2000));
     assert_eq!(r.modes, 8, "{r:?}");
-    assert!(r.high_quality >= 70.0, "{r:?}");
+    // Measured 73.5%; the bound leaves room for another CPU's lavapipe (a broken trainer scores
+    // far below it).
+    assert!(r.high_quality >= 60.0, "{r:?}");
 }
 
 #[test]
 fn grid_recipe_spreads_over_the_grid_in_2000_iterations() {
     let r = run(&short("grid", 2000));
-    assert!(r.modes >= 20, "{r:?}");
+    // Measured 21; the bound leaves room for another CPU's lavapipe.
+    assert!(r.modes >= 18, "{r:?}");
 }
 
 /// The grid's recipe, and the same with the ring's 8-D noise (the recipe's change switched off,
