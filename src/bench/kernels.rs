@@ -436,20 +436,7 @@ fn wall(gpu: &Gpu, d: &Dispatch, reps: usize) -> Result<f64, GpuError> {
 /// timestamps written at the start and end of the pass.
 fn timestamped(gpu: &Gpu, order: &[&Dispatch]) -> Result<Vec<f64>, GpuError> {
     let count = 2 * order.len() as u32;
-    let (queries, resolved) = gpu.checked("timestamp queries", || {
-        let queries = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("bench timestamps"),
-            ty: wgpu::QueryType::Timestamp,
-            count,
-        });
-        let resolved = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("bench timestamps resolved"),
-            size: count as u64 * 8,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        (queries, resolved)
-    })?;
+    let (queries, resolved) = super::timestamp_queries(gpu, "bench timestamps", count)?;
     for (r, d) in (0u32..).zip(order) {
         let mut enc = gpu.device.create_command_encoder(&Default::default());
         {

@@ -39,3 +39,25 @@ impl Report {
         Report { text, json }
     }
 }
+
+/// A timestamp query set of `count` queries and the buffer they resolve into (8 bytes each).
+pub(crate) fn timestamp_queries(
+    gpu: &crate::gpu::Gpu,
+    label: &str,
+    count: u32,
+) -> Result<(wgpu::QuerySet, wgpu::Buffer), crate::gpu::GpuError> {
+    gpu.checked(label, || {
+        let queries = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some(label),
+            ty: wgpu::QueryType::Timestamp,
+            count,
+        });
+        let resolved = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: count as u64 * 8,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        (queries, resolved)
+    })
+}

@@ -148,20 +148,7 @@ pub struct Profile {
 /// pass with a timestamp before the first dispatch and after every dispatch.
 pub fn dispatch_times(gpu: &Gpu, list: &[Dispatch], iters: usize) -> Result<Vec<f64>, GpuError> {
     let count = list.len() as u32 + 1;
-    let (queries, resolved) = gpu.checked("profile timestamps", || {
-        let queries = gpu.device.create_query_set(&wgpu::QuerySetDescriptor {
-            label: Some("profile timestamps"),
-            ty: wgpu::QueryType::Timestamp,
-            count,
-        });
-        let resolved = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("profile timestamps resolved"),
-            size: count as u64 * 8,
-            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        (queries, resolved)
-    })?;
+    let (queries, resolved) = super::timestamp_queries(gpu, "profile timestamps", count)?;
     let ns_per_tick = gpu.queue.get_timestamp_period() as f64;
     let mut sums = vec![0.0; list.len()];
     for _ in 0..iters {

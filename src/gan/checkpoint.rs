@@ -31,11 +31,9 @@ pub struct Checkpoint {
 /// A batch norm's `num_batches_tracked` after `iteration` iterations of `cfg`, as PyTorch counts
 /// it (one per training-mode call): per iteration G runs k + 1 times (k D steps, one G step), D
 /// 2k + 1 times (the real and the generated half of each D step separately, then the G step).
-fn batches_tracked(cfg: &TrainConfig, iteration: u64, net: &str) -> i64 {
-    let per = match net {
-        "g" => cfg.d_steps as u64 + 1,
-        _ => 2 * cfg.d_steps as u64 + 1,
-    };
+fn batches_tracked(cfg: &TrainConfig, iteration: u64, generator: bool) -> i64 {
+    let k = cfg.d_steps as u64;
+    let per = if generator { k + 1 } else { 2 * k + 1 };
     iteration.saturating_mul(per).min(i64::MAX as u64) as i64
 }
 
@@ -45,8 +43,8 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     let (gs, ds) = (cfg.g_network(data_dim)?, cfg.d_network(data_dim)?);
     let s = &ck.state;
     let tracked = [
-        batches_tracked(cfg, s.iteration(), "g").to_le_bytes(),
-        batches_tracked(cfg, s.iteration(), "d").to_le_bytes(),
+        batches_tracked(cfg, s.iteration(), true).to_le_bytes(),
+        batches_tracked(cfg, s.iteration(), false).to_le_bytes(),
     ];
     let mut raw: Vec<(String, Dtype, Vec<usize>, &[u8])> = Vec::new();
     let mut nets = vec![
