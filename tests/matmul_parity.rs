@@ -3,7 +3,11 @@
 //! tile or its 32-deep k slice, with and without bias, with every activation, once with nonzero
 //! offsets, and with the output poisoned (NaN) so an unwritten element fails. The vec4 kernels
 //! run on shapes whose row lengths and offsets are multiples of 4 (the only ones they accept) and
-//! must give the same bits as the scalar ones.
+//! must give the same bits as the scalar ones. The subgroup form (matmul_sg.wgsl, built on CPU
+//! adapters with 8-lane subgroups: lavapipe) runs on shapes past its 32 x 32 block and its 4-deep
+//! k step, for each variant the shapes it accepts, and must match the CPU twin to the same
+//! tolerance and, on lavapipe, the tiled kernel bit for bit (both add the products in k order,
+//! unfused).
 //!
 //! Tolerance: rtol 1e-4, atol 1e-5. Both sides add the products in k order in f32, but a GPU may
 //! fuse each multiply-add (one rounding instead of two), and with K up to 257 those differences
@@ -15,7 +19,7 @@ mod common;
 use common::*;
 use shadergan::cpu;
 use shadergan::gpu::{Gpu, GpuError};
-use shadergan::kernels::matmul::{Loads, Matmul, MatmulShape};
+use shadergan::kernels::matmul::{Form, Loads, Matmul, MatmulShape};
 use shadergan::ops::{Activation, Variant};
 
 const RTOL: f32 = 1e-4;
@@ -64,6 +68,7 @@ fn cpu_twin(variant: Variant) -> CpuMatmul {
 #[derive(Clone, Copy, Debug)]
 enum Which {
     Tiled(Variant, Loads),
+    Subgroup(Variant),
     Naive,
 }
 
@@ -111,6 +116,10 @@ fn check(mm: &Matmul, case: &Case) -> Vec<f32> {
     let (d, variant) = match case.which {
         Which::Tiled(v, loads) => (
             mm.bind_loads(g, v, loads, &ab, &bb, bias_buf, &cb, s, case.act),
+            v,
+        ),
+        Which::Subgroup(v) => (
+            mm.bind_form(g, v, Form::Subgroup, &ab, &bb, bias_buf, &cb, s, case.act),
             v,
         ),
         Which::Naive => (
@@ -260,6 +269,107 @@ fn vec4_loads_match_cpu_and_scalar_loads_bit_for_bit() {
                 "{variant:?} {shape:?}: vec4 and scalar loads differ"
             );
         }
+    }
+}
+
+/// Shapes for the subgroup form, per variant: each accepts only vec4 loads (AB: K and N multiples
+/// of 4; A^T B: M and N, any K; A B^T: K, any M and N), and these are not multiples of its 32 x 32
+/// block, and for A^T B not of its 4-deep k step.
+type Shape = (usize, usize, usize);
+const SG_SHAPES: [(Variant, [Shape; 4]); 3] = [
+    (
+        Variant::AB,
+        [(1, 4, 4), (37, 20, 44), (70, 132, 36), (33, 260, 68)],
+    ),
+    (
+        Variant::AtB,
+        [(4, 1, 4), (36, 37, 44), (68, 130, 36), (36, 257, 68)],
+    ),
+    (
+        Variant::ABt,
+        [(1, 4, 1), (37, 20, 45), (70, 132, 33), (33, 260, 67)],
+    ),
+];
+
+/// The subgroup form against the CPU twin, with and without bias, every activation and offsets,
+/// and against the tiled kernel (vec4 loads) bit for bit. Where the adapter is a CPU one (every CI
+/// run: lavapipe), `Matmul` must have built the form; on a GPU it is not built and the test says so.
+#[test]
+fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
+    let g = gpu();
+    let mm = Matmul::new(g).unwrap();
+    if !mm.has_subgroup_form() {
+        assert_ne!(
+            g.info.device_type,
+            wgpu::DeviceType::Cpu,
+            "a CPU adapter ({}) without the subgroup matmul form: subgroups {}, sizes {}..{}",
+            g.info.name,
+            g.subgroups,
+            g.info.subgroup_min_size,
+            g.info.subgroup_max_size
+        );
+        eprintln!(
+            "subgroup matmul form not built on {}: not tested",
+            g.info.name
+        );
+        return;
+    }
+    let mut cases = Vec::new();
+    for (vi, (variant, shapes)) in SG_SHAPES.into_iter().enumerate() {
+        for (si, (m, k, n)) in shapes.into_iter().enumerate() {
+            for bias in [false, true] {
+                let seed = 7000 + (vi * 100 + si * 10 + bias as usize) as u64;
+                let act = Activation::Identity;
+                cases.push((variant, MatmulShape::new(m, k, n), bias, act, seed));
+            }
+        }
+        for (ai, act) in ACTS.into_iter().enumerate() {
+            let seed = 8000 + (vi * 100 + ai) as u64;
+            cases.push((
+                variant,
+                MatmulShape::new(shapes[2].0, shapes[2].1, shapes[2].2),
+                true,
+                act,
+                seed,
+            ));
+        }
+        let offsets = MatmulShape {
+            a_off: 8,
+            b_off: 132,
+            c_off: 65,
+            bias_off: 3,
+            ..MatmulShape::new(shapes[1].0, shapes[1].1, shapes[1].2)
+        };
+        cases.push((
+            variant,
+            offsets,
+            true,
+            Activation::LeakyRelu(0.2),
+            9000 + vi as u64,
+        ));
+    }
+    for (variant, shape, bias, act, seed) in cases {
+        assert!(shape.allows_vec4(variant), "{shape:?} {variant:?}");
+        assert_eq!(
+            mm.choice(variant, &shape),
+            Form::Subgroup,
+            "bind picks the form"
+        );
+        let case = |which| Case {
+            which,
+            shape,
+            bias,
+            act,
+            seed,
+        };
+        let sg = check(&mm, &case(Which::Subgroup(variant)));
+        let tiled = check(&mm, &case(Which::Tiled(variant, Loads::Vec4)));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        assert_eq!(
+            bits(&sg[shape.c_off..]),
+            bits(&tiled[shape.c_off..]),
+            "{variant:?} {shape:?}: subgroup form and tiled kernel differ"
+        );
     }
 }
 

@@ -44,6 +44,9 @@ struct EntryPoint {
     info: ModuleInfo,
     buffers: Vec<Buffer>,
     uses_num_workgroups: bool,
+    /// Subgroup operations (matmul_sg.wgsl): wgpu grants `SUBGROUP` only on Vulkan 1.1+ (SPIR-V
+    /// 1.3+) and on DX12 with shader model 6.0+, so those entry points skip SPIR-V 1.0 and HLSL 5.1.
+    uses_subgroups: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -106,6 +109,12 @@ fn entry_points() -> Vec<EntryPoint> {
                 })
                 .collect();
             buffers.sort_by_key(|b| (b.binding.group, b.binding.binding));
+            let uses_subgroups = m.entry_points[index].function.arguments.iter().any(|a| {
+                matches!(
+                    a.binding,
+                    Some(naga::Binding::BuiltIn(BuiltIn::SubgroupInvocationId))
+                )
+            });
             let uses_num_workgroups = m.entry_points[index].function.arguments.iter().any(|a| {
                 matches!(
                     a.binding,
@@ -119,6 +128,7 @@ fn entry_points() -> Vec<EntryPoint> {
                 info: i,
                 buffers,
                 uses_num_workgroups,
+                uses_subgroups,
             });
         }
     }
@@ -197,6 +207,9 @@ fn every_entry_point_translates_to_spirv_and_validates() {
     let (mut checked, mut failures) = (0, Vec::new());
     for ep in entry_points() {
         for (version, env) in SPV_TARGETS {
+            if ep.uses_subgroups && version < (1, 3) {
+                continue;
+            }
             checked += 1;
             let what = format!("{} (SPIR-V {}.{})", ep.label(), version.0, version.1);
             let binding_map = ep
@@ -330,6 +343,9 @@ fn every_entry_point_translates_to_hlsl() {
             ..Default::default()
         });
         for model in HLSL_MODELS {
+            if ep.uses_subgroups && model < hlsl::ShaderModel::V6_0 {
+                continue;
+            }
             checked += 1;
             let what = format!("{} (HLSL {})", ep.label(), model.to_str());
             let options = hlsl::Options {

@@ -1,7 +1,8 @@
-//! Kernel benchmark (benches/WORKLOADS.md, K): the tiled `matmul` (vec4 loads wherever the shape allows,
-//! as `Matmul::bind` picks) against the same kernel with scalar loads and against the naive
-//! one-output-per-invocation baseline on the reference shapes; vec4 against scalar loads for
-//! each tiled variant; and an elementwise kernel in GB/s.
+//! Kernel benchmark (benches/WORKLOADS.md, K): the matmul `Matmul::bind` chooses for this adapter
+//! (the subgroup form on CPU adapters, the tiled kernel with vec4 loads elsewhere; the report
+//! names the choice) against the tiled kernel and the naive one-output-per-invocation baseline on
+//! the reference shapes; every form of each variant side by side; and an elementwise kernel in
+//! GB/s.
 //!
 //! Timing: median of 20 runs after 3 warm-ups. With `TIMESTAMP_QUERY` each run is one compute
 //! pass bracketed by GPU timestamps; without it each sample is the wall clock around one submit of
@@ -32,7 +33,7 @@
 use super::Report;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::activation::Activations;
-use crate::kernels::matmul::{Loads, Matmul, MatmulShape};
+use crate::kernels::matmul::{Form, Loads, Matmul, MatmulShape};
 use crate::kernels::Dispatch;
 use crate::ops::{Activation, Variant};
 use serde_json::json;
@@ -80,23 +81,29 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         "matmul C[M,N] = A[M,K] B[K,N], f32 row-major; median of {RUNS} runs after {WARMUPS} \
          warm-ups unless noted; GFLOP/s = 2*M*N*K / s"
     );
+    let mm = Matmul::new(gpu)?;
     let _ = writeln!(
         w,
-        "{:>5} {:>5} {:>5} | {:>9} {:>8} | {:>9} {:>8} {:>6} | {:>9} {:>8} {:>4} | {:>7}",
+        "matmul kernel choice on this adapter: {}",
+        mm.describe_choice()
+    );
+    let _ = writeln!(
+        w,
+        "{:>5} {:>5} {:>5} | {:<11} {:>9} {:>8} | {:>9} {:>8} {:>7} | {:>9} {:>8} {:>4} | {:>7}",
         "M",
         "K",
         "N",
+        "chosen",
+        "ms",
+        "GFLOP/s",
         "tiled ms",
         "GFLOP/s",
-        "scalar ms",
-        "GFLOP/s",
-        "vec4 x",
+        "chosen",
         "naive ms",
         "GFLOP/s",
         "runs",
         "speedup"
     );
-    let mm = Matmul::new(gpu)?;
     let mut shapes: Vec<(usize, usize, usize)> = SQUARE
         .iter()
         .filter(|&&s| !(quick && s > 1024))
@@ -110,34 +117,36 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         let c = gpu.buffer("bench c", m * n)?;
         let shape = MatmulShape::new(m, k, n);
         let id = Activation::Identity;
-        let tiled = mm.bind(gpu, Variant::AB, &a, &b, None, &c, shape, id)?;
-        let scalar = mm.bind_loads(gpu, Variant::AB, Loads::Scalar, &a, &b, None, &c, shape, id)?;
+        let chosen = mm.bind(gpu, Variant::AB, &a, &b, None, &c, shape, id)?;
+        let tiled_form = Form::Tiled(Loads::Vec4);
+        let tiled = mm.bind_form(gpu, Variant::AB, tiled_form, &a, &b, None, &c, shape, id)?;
         let naive = mm.bind_naive(gpu, &a, &b, None, &c, shape, id)?;
         let t = timer.medians(
             gpu,
-            &[(&tiled, None), (&scalar, None), (&naive, Some(BUDGET))],
+            &[(&chosen, None), (&tiled, None), (&naive, Some(BUDGET))],
         )?;
-        let [(t_tiled, _), (t_scalar, _), (t_naive, naive_runs)] = [t[0], t[1], t[2]];
+        let [(t_chosen, _), (t_tiled, _), (t_naive, naive_runs)] = [t[0], t[1], t[2]];
         fewer_runs |= naive_runs < RUNS;
         let flop = 2.0 * (m * n * k) as f64;
         rows.push(json!({
-            "kernel": tiled.name, "m": m, "k": k, "n": n,
-            "ms": t_tiled * 1e3, "gflops": flop / t_tiled * 1e-9,
-            "scalar_ms": t_scalar * 1e3, "naive_ms": t_naive * 1e3, "naive_runs": naive_runs,
+            "kernel": chosen.name, "m": m, "k": k, "n": n,
+            "ms": t_chosen * 1e3, "gflops": flop / t_chosen * 1e-9,
+            "tiled_ms": t_tiled * 1e3, "naive_ms": t_naive * 1e3, "naive_runs": naive_runs,
         }));
         let _ = writeln!(
             w,
-            "{m:>5} {k:>5} {n:>5} | {:>9.3} {:>8.2} | {:>9.3} {:>8.2} {:>5.2}x | {:>9.3} {:>8.2} \
-             {:>4} | {:>6.1}x",
+            "{m:>5} {k:>5} {n:>5} | {:<11} {:>9.3} {:>8.2} | {:>9.3} {:>8.2} {:>6.2}x | {:>9.3} \
+             {:>8.2} {:>4} | {:>6.1}x",
+            chosen.name,
+            t_chosen * 1e3,
+            flop / t_chosen * 1e-9,
             t_tiled * 1e3,
             flop / t_tiled * 1e-9,
-            t_scalar * 1e3,
-            flop / t_scalar * 1e-9,
-            t_scalar / t_tiled,
+            t_tiled / t_chosen,
             t_naive * 1e3,
             flop / t_naive * 1e-9,
             naive_runs,
-            t_naive / t_tiled
+            t_naive / t_chosen
         );
     }
     if fewer_runs {
@@ -149,33 +158,42 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         );
     }
 
-    // The backward passes use the transposed variants: their loads, scalar against vec4.
+    // The backward passes use the transposed variants: every form of each, side by side.
     let (m, k, n) = VARIANTS_SHAPE;
     let a = gpu.buffer_from("bench a", &pattern(m * k))?;
     let b = gpu.buffer_from("bench b", &pattern(k * n))?;
     let c = gpu.buffer("bench c", m * n)?;
     let shape = MatmulShape::new(m, k, n);
     let flop = 2.0 * (m * n * k) as f64;
+    let mut forms = vec![Form::Tiled(Loads::Vec4), Form::Tiled(Loads::Scalar)];
+    if mm.has_subgroup_form() {
+        forms.insert(0, Form::Subgroup);
+    }
     for variant in [Variant::AB, Variant::AtB, Variant::ABt] {
         let id = Activation::Identity;
-        let bind = |loads| mm.bind_loads(gpu, variant, loads, &a, &b, None, &c, shape, id);
-        let (scalar, vec4) = (bind(Loads::Scalar)?, bind(Loads::Vec4)?);
-        let t = timer.medians(gpu, &[(&vec4, None), (&scalar, None)])?;
-        rows.push(json!({
-            "kernel": vec4.name, "m": m, "k": k, "n": n,
-            "ms": t[0].0 * 1e3, "gflops": flop / t[0].0 * 1e-9, "scalar_ms": t[1].0 * 1e3,
-        }));
-        let _ = writeln!(
-            w,
-            "{:<16} ({m},{k},{n}): vec4 loads {:.3} ms {:.2} GFLOP/s, scalar {:.3} ms {:.2} \
-             GFLOP/s, {:.2}x",
-            vec4.name,
-            t[0].0 * 1e3,
-            flop / t[0].0 * 1e-9,
-            t[1].0 * 1e3,
-            flop / t[1].0 * 1e-9,
-            t[1].0 / t[0].0
-        );
+        let bind = |form| mm.bind_form(gpu, variant, form, &a, &b, None, &c, shape, id);
+        let ds = forms
+            .iter()
+            .map(|&f| bind(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        let order: Vec<(&Dispatch, Option<Duration>)> = ds.iter().map(|d| (d, None)).collect();
+        let t = timer.medians(gpu, &order)?;
+        let mut line = format!("{variant:?} ({m},{k},{n}):");
+        for (d, (secs, _)) in ds.iter().zip(&t) {
+            rows.push(json!({
+                "kernel": d.name, "m": m, "k": k, "n": n,
+                "ms": secs * 1e3, "gflops": flop / secs * 1e-9,
+            }));
+            let _ = write!(
+                line,
+                " {} {:.3} ms {:.2} GFLOP/s;",
+                d.name,
+                secs * 1e3,
+                flop / secs * 1e-9
+            );
+        }
+        let chosen = mm.choice(variant, &shape);
+        let _ = writeln!(w, "{line} chosen: {chosen:?}");
     }
 
     let acts = Activations::new(gpu)?;
@@ -228,7 +246,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
 
 /// The convolutions of workload C (benches/WORKLOADS.md) at batch 64, forward: the direct kernel
 /// (one output per lane, conv.wgsl) against the matmul form the executor uses (graph/conv_gemm.rs:
-/// im2col or a copy to one row per pixel, the tiled matmul, then the copy back or col2im), whose
+/// im2col or a copy to one row per pixel, the matmul `Matmul::bind` chooses, then the copy back or col2im), whose
 /// time is the sum of its three dispatches' medians. GFLOP/s = 2 * multiply-adds / s.
 fn conv_rows(
     gpu: &Gpu,
@@ -262,7 +280,7 @@ fn conv_rows(
     let _ = writeln!(
         w,
         "convolutions of workload C, batch 64, forward, k4 s2 p1: direct kernel vs matmul form \
-         (im2col/col2im + tiled matmul; the sum of its dispatches' medians)"
+         (im2col/col2im + the chosen matmul; the sum of its dispatches' medians)"
     );
     for (name, transposed, s) in layers {
         let (p, q) = (s.out_h() * s.out_w(), s.in_ch * s.k_h * s.k_w);

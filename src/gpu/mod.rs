@@ -23,6 +23,8 @@ pub struct Gpu {
     /// Whether `TIMESTAMP_QUERY_INSIDE_PASSES` was granted too (`bench train --profile` then times
     /// every dispatch of an iteration inside its one pass).
     pub timestamps_inside_passes: bool,
+    /// Whether `SUBGROUP` was granted (the subgroup matmul kernels may then be chosen).
+    pub subgroups: bool,
 }
 
 /// Usages every storage buffer gets: kernels read and write it, tests fill and read it back.
@@ -48,6 +50,10 @@ impl Gpu {
         if timestamps_inside_passes {
             required_features |= inside;
         }
+        let subgroups = adapter.features().contains(wgpu::Features::SUBGROUP);
+        if subgroups {
+            required_features |= wgpu::Features::SUBGROUP;
+        }
         let desc = wgpu::DeviceDescriptor {
             label: Some("shadergan"),
             required_features,
@@ -69,6 +75,7 @@ impl Gpu {
             limits,
             timestamps,
             timestamps_inside_passes,
+            subgroups,
         })
     }
 

@@ -1,6 +1,14 @@
 //! Launcher for shaders/matmul.wgsl: the three tiled products (with fused bias and activation),
 //! each with scalar or vec4 loads of A and B, the naive baseline the benchmark compares against,
-//! and the bias gradient.
+//! and the bias gradient; and for shaders/matmul_sg.wgsl, the same three products in the form that
+//! suits CPU adapters (one subgroup of 8 lanes per 32 x 32 block, no workgroup memory).
+//!
+//! Which form a product gets is decided once, when the plan binds it ([`Matmul::bind`]): the
+//! subgroup form on a CPU adapter whose subgroups are exactly 8 lanes and that granted `SUBGROUP`
+//! (lavapipe on x86 with 256-bit vectors), for shapes that allow vec4 loads; the tiled kernel
+//! everywhere else, and on every GPU (it was chosen on GPU-like hardware, and nothing here has
+//! measured the subgroup form on one). [`FORM_ENV`] overrides the choice; [`Matmul::choice`] says
+//! which form a product gets, and `bench kernels` prints it.
 
 use super::{grid_1d, groups, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
@@ -9,6 +17,10 @@ use wgpu::Buffer;
 
 /// Side of the block of C one tiled workgroup computes (BM = BN in matmul.wgsl).
 const TILE: usize = 64;
+/// Side of the block of C one subgroup-form workgroup computes (matmul_sg.wgsl).
+const SG_TILE: usize = 32;
+/// The subgroup width matmul_sg.wgsl is written for (its broadcasts name lanes 0..7).
+const SG_LANES: u32 = 8;
 /// Side of the naive kernel's workgroup (one output per invocation).
 const NAIVE_WG: usize = 16;
 
@@ -20,6 +32,14 @@ pub enum Loads {
     Scalar,
     /// Four consecutive f32 of a stored row at a time.
     Vec4,
+}
+
+/// The formulation of a product: the tiled kernel of matmul.wgsl with vec4 or scalar loads, or
+/// the subgroup form of matmul_sg.wgsl (vec4 loads only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Tiled(Loads),
+    Subgroup,
 }
 
 /// The sizes of one product C[m,n] = op(A) op(B), and where each operand starts in its buffer
@@ -92,6 +112,22 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
     bias_off
 );
 
+/// matmul_sg.wgsl declares the same `Params` (one struct, one layout per family file).
+pub const PARAMS_SG: super::ParamsLayout = params_layout!(
+    "matmul_sg.wgsl",
+    Params,
+    m,
+    k,
+    n,
+    act,
+    alpha,
+    has_bias,
+    a_off,
+    b_off,
+    c_off,
+    bias_off
+);
+
 /// The pipelines of matmul.wgsl, built once.
 pub struct Matmul {
     ab: Kernel,
@@ -102,11 +138,50 @@ pub struct Matmul {
     a_bt_vec4: Kernel,
     naive: Kernel,
     bias_grad: Kernel,
+    /// matmul_sg.wgsl's three products, where this adapter gets them (see the module doc).
+    subgroup: Option<[Kernel; 3]>,
+}
+
+/// The environment variable that overrides the choice: `tiled` (never the subgroup form),
+/// `subgroup` (wherever the adapter can run it, GPUs included: for trying it on a GPU with 8-lane
+/// subgroups), or `auto` (the default).
+pub const FORM_ENV: &str = "SHADERGAN_MATMUL";
+
+/// Whether an adapter gets the subgroup form: by default a CPU device with `SUBGROUP` granted and
+/// a fixed subgroup of [`SG_LANES`] lanes; [`FORM_ENV`] overrides.
+pub fn prefers_subgroup_form(gpu: &Gpu) -> Result<bool, GpuError> {
+    let can = gpu.subgroups
+        && gpu.info.subgroup_min_size == SG_LANES
+        && gpu.info.subgroup_max_size == SG_LANES;
+    let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
+    match std::env::var(FORM_ENV).as_deref() {
+        Err(_) | Ok("" | "auto") => Ok(can && cpu),
+        Ok("tiled") => Ok(false),
+        Ok("subgroup") if can => Ok(true),
+        Ok("subgroup") => Err(GpuError::Device(format!(
+            "{FORM_ENV}=subgroup: {} has no fixed {SG_LANES}-lane subgroups (subgroups {}, sizes \
+             {}..{})",
+            gpu.info.name, gpu.subgroups, gpu.info.subgroup_min_size, gpu.info.subgroup_max_size
+        ))),
+        Ok(other) => Err(GpuError::Device(format!(
+            "{FORM_ENV}={other:?}: expected auto, tiled or subgroup"
+        ))),
+    }
 }
 
 impl Matmul {
     pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let fam = ShaderFamily::new(gpu, "matmul.wgsl", super::shader("matmul.wgsl"))?;
+        let subgroup = if prefers_subgroup_form(gpu)? {
+            let sg = ShaderFamily::new(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?;
+            Some([
+                sg.kernel(gpu, "matmul_sg")?,
+                sg.kernel(gpu, "matmul_at_b_sg")?,
+                sg.kernel(gpu, "matmul_a_bt_sg")?,
+            ])
+        } else {
+            None
+        };
         Ok(Matmul {
             ab: fam.kernel(gpu, "matmul")?,
             at_b: fam.kernel(gpu, "matmul_at_b")?,
@@ -116,7 +191,33 @@ impl Matmul {
             a_bt_vec4: fam.kernel(gpu, "matmul_a_bt_vec4")?,
             naive: fam.kernel(gpu, "matmul_naive")?,
             bias_grad: fam.kernel(gpu, "bias_grad")?,
+            subgroup,
         })
+    }
+
+    /// Whether the subgroup form was built for this adapter.
+    pub fn has_subgroup_form(&self) -> bool {
+        self.subgroup.is_some()
+    }
+
+    /// The form [`Matmul::bind`] gives `variant` on `shape`.
+    pub fn choice(&self, variant: Variant, shape: &MatmulShape) -> Form {
+        match (shape.allows_vec4(variant), self.has_subgroup_form()) {
+            (true, true) => Form::Subgroup,
+            (true, false) => Form::Tiled(Loads::Vec4),
+            (false, _) => Form::Tiled(Loads::Scalar),
+        }
+    }
+
+    /// One line for reports: which form each product gets on this adapter, and why.
+    pub fn describe_choice(&self) -> &'static str {
+        if self.has_subgroup_form() {
+            "subgroup form (matmul_sg.wgsl: CPU adapter, 8-lane subgroups) where rows and offsets \
+             are multiples of 4, tiled scalar loads elsewhere"
+        } else {
+            "tiled (matmul.wgsl): vec4 loads where rows and offsets are multiples of 4, scalar \
+             elsewhere"
+        }
     }
 
     /// C = act(op(A) op(B) + bias) with the tiled kernel of `variant`, vec4 loads where the shape
@@ -133,12 +234,47 @@ impl Matmul {
         shape: MatmulShape,
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
-        let loads = if shape.allows_vec4(variant) {
-            Loads::Vec4
-        } else {
-            Loads::Scalar
+        let form = self.choice(variant, &shape);
+        self.bind_form(gpu, variant, form, a, b, bias, c, shape, act)
+    }
+
+    /// As [`Matmul::bind`] in the given form (tests and benchmarks compare them). The subgroup
+    /// form where this adapter lacks it, or vec4 loads on a shape that does not allow them, is
+    /// an error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_form(
+        &self,
+        gpu: &Gpu,
+        variant: Variant,
+        form: Form,
+        a: &Buffer,
+        b: &Buffer,
+        bias: Option<&Buffer>,
+        c: &Buffer,
+        shape: MatmulShape,
+        act: Activation,
+    ) -> Result<Dispatch, GpuError> {
+        let loads = match form {
+            Form::Tiled(loads) => {
+                return self.bind_loads(gpu, variant, loads, a, b, bias, c, shape, act)
+            }
+            Form::Subgroup => Loads::Vec4,
         };
-        self.bind_loads(gpu, variant, loads, a, b, bias, c, shape, act)
+        let Some(kernels) = &self.subgroup else {
+            return Err(GpuError::Shape(format!(
+                "the subgroup matmul form is not built on {} (it needs a CPU adapter with \
+                 {SG_LANES}-lane subgroups)",
+                gpu.info.name
+            )));
+        };
+        let kernel = &kernels[match variant {
+            Variant::AB => 0,
+            Variant::AtB => 1,
+            Variant::ABt => 2,
+        }];
+        check_vec4(kernel.name, loads, variant, &shape)?;
+        let grid = [groups(shape.n, SG_TILE), groups(shape.m, SG_TILE), 1];
+        self.bind_kernel(gpu, kernel, a, b, bias, c, shape, act, grid)
     }
 
     /// As [`Matmul::bind`] with the given loads (tests and benchmarks compare the two); `Vec4`
@@ -164,12 +300,7 @@ impl Matmul {
             (Loads::Vec4, Variant::AtB) => &self.at_b_vec4,
             (Loads::Vec4, Variant::ABt) => &self.a_bt_vec4,
         };
-        if loads == Loads::Vec4 && !shape.allows_vec4(variant) {
-            return Err(GpuError::Shape(format!(
-                "{}: vec4 loads need row lengths and offsets that are multiples of 4, got {shape:?}",
-                kernel.name
-            )));
-        }
+        check_vec4(kernel.name, loads, variant, &shape)?;
         let grid = [groups(shape.n, TILE), groups(shape.m, TILE), 1];
         self.bind_kernel(gpu, kernel, a, b, bias, c, shape, act, grid)
     }
@@ -268,6 +399,20 @@ impl Matmul {
         ];
         kernel.bind(gpu, &bindings, grid)
     }
+}
+
+fn check_vec4(
+    name: &str,
+    loads: Loads,
+    variant: Variant,
+    shape: &MatmulShape,
+) -> Result<(), GpuError> {
+    if loads == Loads::Vec4 && !shape.allows_vec4(variant) {
+        return Err(GpuError::Shape(format!(
+            "{name}: vec4 loads need row lengths and offsets that are multiples of 4, got {shape:?}"
+        )));
+    }
+    Ok(())
 }
 
 fn check_dims(name: &str, dims: &[usize]) -> Result<(), GpuError> {

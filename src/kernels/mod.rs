@@ -80,6 +80,7 @@ pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     conv::PARAMS,
     gather::PARAMS,
     matmul::PARAMS,
+    matmul::PARAMS_SG,
     optim::PARAMS,
     peak::PARAMS,
     rng::PARAMS,
@@ -103,6 +104,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ("conv.wgsl", include_str!("../../shaders/conv.wgsl")),
     ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
+    (
+        "matmul_sg.wgsl",
+        include_str!("../../shaders/matmul_sg.wgsl"),
+    ),
     ("optim.wgsl", include_str!("../../shaders/optim.wgsl")),
     ("peak.wgsl", include_str!("../../shaders/peak.wgsl")),
     ("rng.wgsl", include_str!("../../shaders/rng.wgsl")),
@@ -134,12 +139,18 @@ pub fn validate_wgsl(
 ) -> Result<(naga::Module, naga::valid::ModuleInfo), String> {
     let module = naga::front::wgsl::parse_str(source)
         .map_err(|e| format!("{name}: {}", e.emit_to_string(source)))?;
-    let info = naga::valid::Validator::new(
+    // Subgroup operations are allowed here; a family that uses them is only built where the
+    // device granted `SUBGROUP` (wgpu validates again against the device's own features).
+    let mut validator = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::empty(),
-    )
-    .validate(&module)
-    .map_err(|e| format!("{name}: {}", e.emit_to_string(source)))?;
+        naga::valid::Capabilities::SUBGROUP,
+    );
+    validator
+        .subgroup_stages(naga::valid::ShaderStages::COMPUTE)
+        .subgroup_operations(naga::valid::SubgroupOperationSet::all());
+    let info = validator
+        .validate(&module)
+        .map_err(|e| format!("{name}: {}", e.emit_to_string(source)))?;
     Ok((module, info))
 }
 

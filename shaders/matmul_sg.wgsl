@@ -1,0 +1,198 @@
+// matmul_sg.wgsl: the products of matmul.wgsl for CPU adapters (lavapipe and other SIMD drivers
+// whose subgroup is a vector register of 8 lanes), with the same bias and activation epilogue:
+//   matmul_sg:      C[M,N] = act(A[M,K] * B[K,N] + bias)
+//   matmul_at_b_sg: C[M,N] = act(A^T * B + bias), A stored [K,M]
+//   matmul_a_bt_sg: C[M,N] = act(A * B^T + bias), B stored [N,K]
+// Bindings as matmul.wgsl (0 params, 1 a, 2 b, 3 bias, 4 c, 5 a4, 6 b4; the same launcher binds
+// both families), of which these read A and B only as vec4s: the launcher picks them where
+// `MatmulShape::allows_vec4` holds and the subgroup is exactly 8 lanes.
+//
+// Why a second formulation. A CPU driver runs a workgroup as a loop over SIMD batches of 8
+// invocations and, inside a loop, fetches every storage or workgroup-memory value lane by lane
+// (extract the address, test the lane's mask and the buffer's bounds, load, insert), while an
+// arithmetic op costs one vector instruction for all 8 lanes. Measured on lavapipe (Mesa 25.0.7,
+// LLVM 15): in the tiled kernel of matmul.wgsl the reads of workgroup memory and the staging
+// cost about 3x the multiply-adds, and its 16 accumulators per lane live in the coroutine frame
+// that every workgroupBarrier needs, so each multiply-add also loads and stores. Here there is no
+// workgroup memory and no barrier: one workgroup is one subgroup of 8 lanes computing a 32 x 32
+// block of C. Per 4 steps of k, lane l loads four vec4s of op(A) (rows 8q + l for AB, rows 4l..4l+3
+// for A^T B) and one vec4 of op(B) for each of the 4 steps (its columns 4l..4l+3); every value of
+// op(A) then reaches all 8 lanes by subgroupBroadcast, a register shuffle, and feeds 4
+// multiply-adds per lane. So 8 vec4 loads per lane buy 512 multiply-adds per lane, against 16
+// scalar loads of workgroup memory per 64 multiply-adds in the tiled kernel.
+// On lavapipe, 512^3: 2.9x the tiled kernel per core-second (`bench kernels` prints both). Blocks of
+// 16 x 64, 24 x 32 and 32 x 64 were within 10% of this one; 8 x 32 was 25% slower, and
+// workgroups of 8 subgroups were 1.7x slower than one (each lane's 128 accumulators then spill).
+// Each output is summed in k order by one lane, as in matmul.wgsl, but products are grouped in
+// steps of 4, so results match it to rounding, not bit for bit.
+
+struct Params {
+    m: u32,
+    k: u32,
+    n: u32,
+    act: u32,
+    alpha: f32,
+    has_bias: u32,
+    a_off: u32,
+    b_off: u32,
+    c_off: u32,
+    bias_off: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>; // unused: A is read through a4
+@group(0) @binding(2) var<storage, read> b: array<f32>; // unused: B is read through b4
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>;
+
+const AB: u32 = 0u;
+const AT_B: u32 = 1u;
+const A_BT: u32 = 2u;
+
+// acc[r] += op(A)[row0 + r, k] * (4 columns of op(B) at k) for the 8 rows r = base + stride * i,
+// i < 8, whose op(A) value at k lane i holds in v. Called with constant base and stride, so after
+// inlining every index is a constant and acc stays in registers.
+fn rank1_8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, stride: u32, v: f32, b: vec4<f32>) {
+    (*acc)[base] = fma(vec4(subgroupBroadcast(v, 0u)), b, (*acc)[base]);
+    (*acc)[base + stride] = fma(vec4(subgroupBroadcast(v, 1u)), b, (*acc)[base + stride]);
+    (*acc)[base + 2u * stride] = fma(vec4(subgroupBroadcast(v, 2u)), b, (*acc)[base + 2u * stride]);
+    (*acc)[base + 3u * stride] = fma(vec4(subgroupBroadcast(v, 3u)), b, (*acc)[base + 3u * stride]);
+    (*acc)[base + 4u * stride] = fma(vec4(subgroupBroadcast(v, 4u)), b, (*acc)[base + 4u * stride]);
+    (*acc)[base + 5u * stride] = fma(vec4(subgroupBroadcast(v, 5u)), b, (*acc)[base + 5u * stride]);
+    (*acc)[base + 6u * stride] = fma(vec4(subgroupBroadcast(v, 6u)), b, (*acc)[base + 6u * stride]);
+    (*acc)[base + 7u * stride] = fma(vec4(subgroupBroadcast(v, 7u)), b, (*acc)[base + 7u * stride]);
+}
+
+// op(A) for k0..k0+3 as this lane holds it: AB and A_BT, a[q] = A[row0 + 8q + lane, k0..k0+3]
+// (rows past m repeat the last row; their outputs are not written); AT_B, a[t] = A[k0 + t,
+// row0 + 4 lane..+3] (steps past k read as 0).
+fn load_a(variant: u32, row0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
+    var a: array<vec4<f32>, 4>;
+    if (variant == AT_B) {
+        let quad = min(row0 / 4u + lane, p.m / 4u - 1u);
+        for (var t = 0u; t < 4u; t++) {
+            let v = a4[p.a_off / 4u + min(k0 + t, p.k - 1u) * (p.m / 4u) + quad];
+            a[t] = select(vec4(0.0), v, k0 + t < p.k);
+        }
+    } else {
+        for (var q = 0u; q < 4u; q++) {
+            let row = min(row0 + 8u * q + lane, p.m - 1u);
+            a[q] = a4[p.a_off / 4u + row * (p.k / 4u) + k0 / 4u];
+        }
+    }
+    return a;
+}
+
+// op(B)[k0 + t, col0 + 4 lane..+3] for t < 4 (columns past n repeat the last quad; steps past k
+// read as 0).
+fn load_b(variant: u32, col0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
+    var b: array<vec4<f32>, 4>;
+    let quad = min(col0 / 4u + lane, (p.n + 3u) / 4u - 1u);
+    if (variant == A_BT) { // B stored [N,K]: a vec4 along k for each of the lane's 4 columns
+        let kq = p.k / 4u;
+        let c0 = a_bt_col(4u * quad, kq, k0);
+        let c1 = a_bt_col(4u * quad + 1u, kq, k0);
+        let c2 = a_bt_col(4u * quad + 2u, kq, k0);
+        let c3 = a_bt_col(4u * quad + 3u, kq, k0);
+        b[0] = vec4(c0.x, c1.x, c2.x, c3.x);
+        b[1] = vec4(c0.y, c1.y, c2.y, c3.y);
+        b[2] = vec4(c0.z, c1.z, c2.z, c3.z);
+        b[3] = vec4(c0.w, c1.w, c2.w, c3.w);
+    } else {
+        for (var t = 0u; t < 4u; t++) {
+            let v = b4[p.b_off / 4u + min(k0 + t, p.k - 1u) * (p.n / 4u) + quad];
+            b[t] = select(vec4(0.0), v, k0 + t < p.k);
+        }
+    }
+    return b;
+}
+
+// B^T's column `col` (a stored row of B) at k0..k0+3; columns past n repeat the last one.
+fn a_bt_col(col: u32, kq: u32, k0: u32) -> vec4<f32> {
+    return b4[p.b_off / 4u + min(col, p.n - 1u) * kq + k0 / 4u];
+}
+
+fn product(variant: u32, wg: vec3<u32>, lane: u32) {
+    let row0 = wg.y * 32u;
+    let col0 = wg.x * 32u;
+    var acc: array<vec4<f32>, 32>;
+    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+        let a = load_a(variant, row0, lane, k0);
+        let b = load_b(variant, col0, lane, k0);
+        if (variant == AT_B) { // a[t][j] is row 4i + j at k0 + t, held by lane i
+            rank1_8(&acc, 0u, 4u, a[0].x, b[0]); rank1_8(&acc, 1u, 4u, a[0].y, b[0]);
+            rank1_8(&acc, 2u, 4u, a[0].z, b[0]); rank1_8(&acc, 3u, 4u, a[0].w, b[0]);
+            rank1_8(&acc, 0u, 4u, a[1].x, b[1]); rank1_8(&acc, 1u, 4u, a[1].y, b[1]);
+            rank1_8(&acc, 2u, 4u, a[1].z, b[1]); rank1_8(&acc, 3u, 4u, a[1].w, b[1]);
+            rank1_8(&acc, 0u, 4u, a[2].x, b[2]); rank1_8(&acc, 1u, 4u, a[2].y, b[2]);
+            rank1_8(&acc, 2u, 4u, a[2].z, b[2]); rank1_8(&acc, 3u, 4u, a[2].w, b[2]);
+            rank1_8(&acc, 0u, 4u, a[3].x, b[3]); rank1_8(&acc, 1u, 4u, a[3].y, b[3]);
+            rank1_8(&acc, 2u, 4u, a[3].z, b[3]); rank1_8(&acc, 3u, 4u, a[3].w, b[3]);
+        } else { // a[q][t] is row 8q + i at k0 + t, held by lane i
+            rank1_8(&acc, 0u, 1u, a[0].x, b[0]); rank1_8(&acc, 8u, 1u, a[1].x, b[0]);
+            rank1_8(&acc, 16u, 1u, a[2].x, b[0]); rank1_8(&acc, 24u, 1u, a[3].x, b[0]);
+            rank1_8(&acc, 0u, 1u, a[0].y, b[1]); rank1_8(&acc, 8u, 1u, a[1].y, b[1]);
+            rank1_8(&acc, 16u, 1u, a[2].y, b[1]); rank1_8(&acc, 24u, 1u, a[3].y, b[1]);
+            rank1_8(&acc, 0u, 1u, a[0].z, b[2]); rank1_8(&acc, 8u, 1u, a[1].z, b[2]);
+            rank1_8(&acc, 16u, 1u, a[2].z, b[2]); rank1_8(&acc, 24u, 1u, a[3].z, b[2]);
+            rank1_8(&acc, 0u, 1u, a[0].w, b[3]); rank1_8(&acc, 8u, 1u, a[1].w, b[3]);
+            rank1_8(&acc, 16u, 1u, a[2].w, b[3]); rank1_8(&acc, 24u, 1u, a[3].w, b[3]);
+        }
+    }
+    let col = col0 + 4u * lane;
+    store8(&acc, 0u, row0, col);
+    store8(&acc, 8u, row0, col);
+    store8(&acc, 16u, row0, col);
+    store8(&acc, 24u, row0, col);
+}
+
+// Writes rows row0 + base..+7 of the block (those below m), with the lane's 4 columns from col.
+// Constant indices again (a loop over the 32 rows would move acc out of registers: 2x slower).
+fn store8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, row0: u32, col: u32) {
+    store4(row0 + base, col, (*acc)[base]);
+    store4(row0 + base + 1u, col, (*acc)[base + 1u]);
+    store4(row0 + base + 2u, col, (*acc)[base + 2u]);
+    store4(row0 + base + 3u, col, (*acc)[base + 3u]);
+    store4(row0 + base + 4u, col, (*acc)[base + 4u]);
+    store4(row0 + base + 5u, col, (*acc)[base + 5u]);
+    store4(row0 + base + 6u, col, (*acc)[base + 6u]);
+    store4(row0 + base + 7u, col, (*acc)[base + 7u]);
+}
+
+fn store4(row: u32, col: u32, v: vec4<f32>) {
+    if (row < p.m) {
+        finish(row, col, v.x);
+        finish(row, col + 1u, v.y);
+        finish(row, col + 2u, v.z);
+        finish(row, col + 3u, v.w);
+    }
+}
+
+fn finish(row: u32, col: u32, acc: f32) {
+    if (col < p.n) {
+        var v = acc;
+        if (p.has_bias != 0u) {
+            v += bias[p.bias_off + col];
+        }
+        c[p.c_off + row * p.n + col] = act_apply(p.act, p.alpha, v);
+    }
+}
+
+@compute @workgroup_size(8)
+fn matmul_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    product(AB, wg, lane);
+}
+
+@compute @workgroup_size(8)
+fn matmul_at_b_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    product(AT_B, wg, lane);
+}
+
+@compute @workgroup_size(8)
+fn matmul_a_bt_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    product(A_BT, wg, lane);
+}
