@@ -3,9 +3,11 @@
 //   matmul_sg:      C[M,N] = act(A[M,K] * B[K,N] + bias)
 //   matmul_at_b_sg: C[M,N] = act(A^T * B + bias), A stored [K,M]
 //   matmul_a_bt_sg: C[M,N] = act(A * B^T + bias), B stored [N,K]
+//   ..._scalar:     the same for any shape, reading A and B one f32 at a time (the skinny
+//                   products of a GAN's first and last layers, where K, M or N is 1 or 2)
 // Bindings as matmul.wgsl (0 params, 1 a, 2 b, 3 bias, 4 c, 5 a4, 6 b4; the same launcher binds
-// both families), of which these read A and B only as vec4s: the launcher picks them where
-// `MatmulShape::allows_vec4` holds and the subgroup is exactly 8 lanes.
+// both families). The vec4 entry points need `MatmulShape::allows_vec4`; all need a subgroup of
+// exactly 8 lanes.
 //
 // Why a second formulation. A CPU driver runs a workgroup as a loop over SIMD batches of 8
 // invocations and, inside a loop, fetches every storage or workgroup-memory value lane by lane
@@ -42,8 +44,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>; // unused: A is read through a4
-@group(0) @binding(2) var<storage, read> b: array<f32>; // unused: B is read through b4
+@group(0) @binding(1) var<storage, read> a: array<f32>; // for the _scalar entry points
+@group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 @group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>;
@@ -69,42 +71,74 @@ fn rank1_8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, stride: u32, v: 
 
 // op(A) for k0..k0+3 as this lane holds it: AB and A_BT, a[q] = A[row0 + 8q + lane, k0..k0+3]
 // (rows past m repeat the last row; their outputs are not written); AT_B, a[t] = A[k0 + t,
-// row0 + 4 lane..+3] (steps past k read as 0).
-fn load_a(variant: u32, row0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
+// row0 + 4 lane..+3]. Steps past k read as 0 (only where k need not be a multiple of 4).
+fn load_a(variant: u32, vec4_loads: bool, row0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
     var a: array<vec4<f32>, 4>;
     if (variant == AT_B) {
-        let quad = min(row0 / 4u + lane, p.m / 4u - 1u);
+        let row = row0 + 4u * lane;
         for (var t = 0u; t < 4u; t++) {
-            let v = a4[p.a_off / 4u + min(k0 + t, p.k - 1u) * (p.m / 4u) + quad];
+            let kk = min(k0 + t, p.k - 1u);
+            var v: vec4<f32>;
+            if (vec4_loads) {
+                v = a4[p.a_off / 4u + kk * (p.m / 4u) + min(row / 4u, p.m / 4u - 1u)];
+            } else {
+                v = quad(p.a_off + kk * p.m, row, p.m - 1u, true);
+            }
             a[t] = select(vec4(0.0), v, k0 + t < p.k);
         }
     } else {
         for (var q = 0u; q < 4u; q++) {
             let row = min(row0 + 8u * q + lane, p.m - 1u);
-            a[q] = a4[p.a_off / 4u + row * (p.k / 4u) + k0 / 4u];
+            if (vec4_loads) {
+                a[q] = a4[p.a_off / 4u + row * (p.k / 4u) + k0 / 4u];
+            } else {
+                a[q] = quad(p.a_off + row * p.k, k0, p.k - 1u, true);
+            }
         }
     }
     return a;
 }
 
-// op(B)[k0 + t, col0 + 4 lane..+3] for t < 4 (columns past n repeat the last quad; steps past k
-// read as 0).
-fn load_b(variant: u32, col0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
+// x[base + min(i + j, last)] for j < 4, from a (from_a) or b; 0 where i + j > last.
+fn quad(base: u32, i: u32, last: u32, from_a: bool) -> vec4<f32> {
+    return vec4(one(base, i, last, from_a), one(base, i + 1u, last, from_a),
+                one(base, i + 2u, last, from_a), one(base, i + 3u, last, from_a));
+}
+
+fn one(base: u32, i: u32, last: u32, from_a: bool) -> f32 {
+    let at = base + min(i, last);
+    var x: f32;
+    if (from_a) {
+        x = a[at];
+    } else {
+        x = b[at];
+    }
+    return select(0.0, x, i <= last);
+}
+
+// op(B)[k0 + t, col0 + 4 lane..+3] for t < 4 (columns past n repeat the last quad or column;
+// steps past k read as 0).
+fn load_b(variant: u32, vec4_loads: bool, col0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
     var b: array<vec4<f32>, 4>;
-    let quad = min(col0 / 4u + lane, (p.n + 3u) / 4u - 1u);
-    if (variant == A_BT) { // B stored [N,K]: a vec4 along k for each of the lane's 4 columns
-        let kq = p.k / 4u;
-        let c0 = a_bt_col(4u * quad, kq, k0);
-        let c1 = a_bt_col(4u * quad + 1u, kq, k0);
-        let c2 = a_bt_col(4u * quad + 2u, kq, k0);
-        let c3 = a_bt_col(4u * quad + 3u, kq, k0);
+    let col = col0 + 4u * lane;
+    if (variant == A_BT) { // B stored [N,K]: 4 steps of k for each of the lane's 4 columns
+        let c0 = bt_col(vec4_loads, col, k0);
+        let c1 = bt_col(vec4_loads, col + 1u, k0);
+        let c2 = bt_col(vec4_loads, col + 2u, k0);
+        let c3 = bt_col(vec4_loads, col + 3u, k0);
         b[0] = vec4(c0.x, c1.x, c2.x, c3.x);
         b[1] = vec4(c0.y, c1.y, c2.y, c3.y);
         b[2] = vec4(c0.z, c1.z, c2.z, c3.z);
         b[3] = vec4(c0.w, c1.w, c2.w, c3.w);
     } else {
         for (var t = 0u; t < 4u; t++) {
-            let v = b4[p.b_off / 4u + min(k0 + t, p.k - 1u) * (p.n / 4u) + quad];
+            let kk = min(k0 + t, p.k - 1u);
+            var v: vec4<f32>;
+            if (vec4_loads) {
+                v = b4[p.b_off / 4u + kk * (p.n / 4u) + min(col / 4u, p.n / 4u - 1u)];
+            } else {
+                v = quad(p.b_off + kk * p.n, col, p.n - 1u, false);
+            }
             b[t] = select(vec4(0.0), v, k0 + t < p.k);
         }
     }
@@ -112,17 +146,21 @@ fn load_b(variant: u32, col0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
 }
 
 // B^T's column `col` (a stored row of B) at k0..k0+3; columns past n repeat the last one.
-fn a_bt_col(col: u32, kq: u32, k0: u32) -> vec4<f32> {
-    return b4[p.b_off / 4u + min(col, p.n - 1u) * kq + k0 / 4u];
+fn bt_col(vec4_loads: bool, col: u32, k0: u32) -> vec4<f32> {
+    let row = min(col, p.n - 1u);
+    if (vec4_loads) {
+        return b4[p.b_off / 4u + row * (p.k / 4u) + k0 / 4u];
+    }
+    return quad(p.b_off + row * p.k, k0, p.k - 1u, false);
 }
 
-fn product(variant: u32, wg: vec3<u32>, lane: u32) {
+fn product(variant: u32, vec4_loads: bool, wg: vec3<u32>, lane: u32) {
     let row0 = wg.y * 32u;
     let col0 = wg.x * 32u;
     var acc: array<vec4<f32>, 32>;
     for (var k0 = 0u; k0 < p.k; k0 += 4u) {
-        let a = load_a(variant, row0, lane, k0);
-        let b = load_b(variant, col0, lane, k0);
+        let a = load_a(variant, vec4_loads, row0, lane, k0);
+        let b = load_b(variant, vec4_loads, col0, lane, k0);
         if (variant == AT_B) { // a[t][j] is row 4i + j at k0 + t, held by lane i
             rank1_8(&acc, 0u, 4u, a[0].x, b[0]); rank1_8(&acc, 1u, 4u, a[0].y, b[0]);
             rank1_8(&acc, 2u, 4u, a[0].z, b[0]); rank1_8(&acc, 3u, 4u, a[0].w, b[0]);
@@ -143,32 +181,18 @@ fn product(variant: u32, wg: vec3<u32>, lane: u32) {
             rank1_8(&acc, 16u, 1u, a[2].w, b[3]); rank1_8(&acc, 24u, 1u, a[3].w, b[3]);
         }
     }
+    // The epilogue reads a copy, so that its loop may index by a variable while acc itself is
+    // only ever indexed by constants and stays in registers; and the activation's code (exp,
+    // tanh) is compiled once, not once per output, which kept LLVM busy for ~20 s a kernel.
+    let out = acc;
     let col = col0 + 4u * lane;
-    store8(&acc, 0u, row0, col);
-    store8(&acc, 8u, row0, col);
-    store8(&acc, 16u, row0, col);
-    store8(&acc, 24u, row0, col);
-}
-
-// Writes rows row0 + base..+7 of the block (those below m), with the lane's 4 columns from col.
-// Constant indices again (a loop over the 32 rows would move acc out of registers: 2x slower).
-fn store8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, row0: u32, col: u32) {
-    store4(row0 + base, col, (*acc)[base]);
-    store4(row0 + base + 1u, col, (*acc)[base + 1u]);
-    store4(row0 + base + 2u, col, (*acc)[base + 2u]);
-    store4(row0 + base + 3u, col, (*acc)[base + 3u]);
-    store4(row0 + base + 4u, col, (*acc)[base + 4u]);
-    store4(row0 + base + 5u, col, (*acc)[base + 5u]);
-    store4(row0 + base + 6u, col, (*acc)[base + 6u]);
-    store4(row0 + base + 7u, col, (*acc)[base + 7u]);
-}
-
-fn store4(row: u32, col: u32, v: vec4<f32>) {
-    if (row < p.m) {
-        finish(row, col, v.x);
-        finish(row, col + 1u, v.y);
-        finish(row, col + 2u, v.z);
-        finish(row, col + 3u, v.w);
+    for (var r = 0u; r < 32u; r++) {
+        let row = row0 + r;
+        if (row < p.m) {
+            for (var j = 0u; j < 4u; j++) {
+                finish(row, col + j, out[r][j]);
+            }
+        }
     }
 }
 
@@ -184,15 +208,30 @@ fn finish(row: u32, col: u32, acc: f32) {
 
 @compute @workgroup_size(8)
 fn matmul_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(AB, wg, lane);
+    product(AB, true, wg, lane);
+}
+
+@compute @workgroup_size(8)
+fn matmul_sg_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    product(AB, false, wg, lane);
 }
 
 @compute @workgroup_size(8)
 fn matmul_at_b_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(AT_B, wg, lane);
+    product(AT_B, true, wg, lane);
+}
+
+@compute @workgroup_size(8)
+fn matmul_at_b_sg_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    product(AT_B, false, wg, lane);
 }
 
 @compute @workgroup_size(8)
 fn matmul_a_bt_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(A_BT, wg, lane);
+    product(A_BT, true, wg, lane);
+}
+
+@compute @workgroup_size(8)
+fn matmul_a_bt_sg_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    product(A_BT, false, wg, lane);
 }

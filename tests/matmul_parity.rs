@@ -68,7 +68,7 @@ fn cpu_twin(variant: Variant) -> CpuMatmul {
 #[derive(Clone, Copy, Debug)]
 enum Which {
     Tiled(Variant, Loads),
-    Subgroup(Variant),
+    Subgroup(Variant, Loads),
     Naive,
 }
 
@@ -118,8 +118,18 @@ fn check(mm: &Matmul, case: &Case) -> Vec<f32> {
             mm.bind_loads(g, v, loads, &ab, &bb, bias_buf, &cb, s, case.act),
             v,
         ),
-        Which::Subgroup(v) => (
-            mm.bind_form(g, v, Form::Subgroup, &ab, &bb, bias_buf, &cb, s, case.act),
+        Which::Subgroup(v, loads) => (
+            mm.bind_form(
+                g,
+                v,
+                Form::Subgroup(loads),
+                &ab,
+                &bb,
+                bias_buf,
+                &cb,
+                s,
+                case.act,
+            ),
             v,
         ),
         Which::Naive => (
@@ -292,7 +302,8 @@ const SG_SHAPES: [(Variant, [Shape; 4]); 3] = [
 ];
 
 /// The subgroup form against the CPU twin, with and without bias, every activation and offsets,
-/// and against the tiled kernel (vec4 loads) bit for bit. Where the adapter is a CPU one (every CI
+/// and against the tiled kernel bit for bit: vec4 loads on the shapes above, scalar loads on the
+/// odd shapes of the tiled test. Where the adapter is a CPU one (every CI
 /// run: lavapipe), `Matmul` must have built the form; on a GPU it is not built and the test says so.
 #[test]
 fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
@@ -352,25 +363,73 @@ fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
         assert!(shape.allows_vec4(variant), "{shape:?} {variant:?}");
         assert_eq!(
             mm.choice(variant, &shape),
-            Form::Subgroup,
+            Form::Subgroup(Loads::Vec4),
             "bind picks the form"
         );
-        let case = |which| Case {
-            which,
-            shape,
-            bias,
-            act,
-            seed,
+        same_bits_as_tiled(&mm, variant, Loads::Vec4, shape, bias, act, seed);
+    }
+    // Scalar loads: any shape, the odd ones of the tiled test, every variant, with offsets.
+    for (vi, variant) in [Variant::AB, Variant::AtB, Variant::ABt]
+        .into_iter()
+        .enumerate()
+    {
+        for (si, &(m, k, n)) in SHAPES.iter().enumerate() {
+            let seed = 9100 + (vi * 100 + si) as u64;
+            let act = ACTS[si % ACTS.len()];
+            let shape = MatmulShape::new(m, k, n);
+            same_bits_as_tiled(&mm, variant, Loads::Scalar, shape, si % 2 == 0, act, seed);
+        }
+        let offsets = MatmulShape {
+            a_off: 7,
+            b_off: 130,
+            c_off: 65,
+            bias_off: 3,
+            ..MatmulShape::new(65, 70, 33)
         };
-        let sg = check(&mm, &case(Which::Subgroup(variant)));
-        let tiled = check(&mm, &case(Which::Tiled(variant, Loads::Vec4)));
-        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        let act = Activation::LeakyRelu(0.2);
+        same_bits_as_tiled(
+            &mm,
+            variant,
+            Loads::Scalar,
+            offsets,
+            true,
+            act,
+            9900 + vi as u64,
+        );
         assert_eq!(
-            bits(&sg[shape.c_off..]),
-            bits(&tiled[shape.c_off..]),
-            "{variant:?} {shape:?}: subgroup form and tiled kernel differ"
+            mm.choice(variant, &offsets),
+            Form::Subgroup(Loads::Scalar),
+            "bind picks the form"
         );
     }
+}
+
+/// Checks the subgroup form with `loads` against the CPU twin, then against the tiled kernel with
+/// the same loads, bit for bit.
+fn same_bits_as_tiled(
+    mm: &Matmul,
+    variant: Variant,
+    loads: Loads,
+    shape: MatmulShape,
+    bias: bool,
+    act: Activation,
+    seed: u64,
+) {
+    let case = |which| Case {
+        which,
+        shape,
+        bias,
+        act,
+        seed,
+    };
+    let sg = check(mm, &case(Which::Subgroup(variant, loads)));
+    let tiled = check(mm, &case(Which::Tiled(variant, loads)));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(
+        bits(&sg[shape.c_off..]),
+        bits(&tiled[shape.c_off..]),
+        "{variant:?} {loads:?} {shape:?}: subgroup form and tiled kernel differ"
+    );
 }
 
 /// `bind` takes vec4 loads exactly where the shape allows them, and `bind_loads` refuses them

@@ -167,7 +167,8 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
     let flop = 2.0 * (m * n * k) as f64;
     let mut forms = vec![Form::Tiled(Loads::Vec4), Form::Tiled(Loads::Scalar)];
     if mm.has_subgroup_form() {
-        forms.insert(0, Form::Subgroup);
+        forms.insert(0, Form::Subgroup(Loads::Vec4));
+        forms.push(Form::Subgroup(Loads::Scalar));
     }
     for variant in [Variant::AB, Variant::AtB, Variant::ABt] {
         let id = Activation::Identity;

@@ -5,8 +5,8 @@
 //!
 //! Which form a product gets is decided once, when the plan binds it ([`Matmul::bind`]): the
 //! subgroup form on a CPU adapter whose subgroups are exactly 8 lanes and that granted `SUBGROUP`
-//! (lavapipe on x86 with 256-bit vectors), for shapes that allow vec4 loads; the tiled kernel
-//! everywhere else, and on every GPU (it was chosen on GPU-like hardware, and nothing here has
+//! (lavapipe on x86 with 256-bit vectors), with vec4 loads where the shape allows them; the
+//! tiled kernel everywhere else, that is on every GPU (it was chosen on GPU-like hardware, and nothing here has
 //! measured the subgroup form on one). [`FORM_ENV`] overrides the choice; [`Matmul::choice`] says
 //! which form a product gets, and `bench kernels` prints it.
 
@@ -34,12 +34,12 @@ pub enum Loads {
     Vec4,
 }
 
-/// The formulation of a product: the tiled kernel of matmul.wgsl with vec4 or scalar loads, or
-/// the subgroup form of matmul_sg.wgsl (vec4 loads only).
+/// The formulation of a product: the tiled kernel of matmul.wgsl or the subgroup form of
+/// matmul_sg.wgsl, each with vec4 or scalar loads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
     Tiled(Loads),
-    Subgroup,
+    Subgroup(Loads),
 }
 
 /// The sizes of one product C[m,n] = op(A) op(B), and where each operand starts in its buffer
@@ -138,8 +138,9 @@ pub struct Matmul {
     a_bt_vec4: Kernel,
     naive: Kernel,
     bias_grad: Kernel,
-    /// matmul_sg.wgsl's three products, where this adapter gets them (see the module doc).
-    subgroup: Option<[Kernel; 3]>,
+    /// matmul_sg.wgsl's three products with vec4 loads, then with scalar loads, where this
+    /// adapter gets them (see the module doc).
+    subgroup: Option<[Kernel; 6]>,
 }
 
 /// The environment variable that overrides the choice: `tiled` (never the subgroup form),
@@ -178,6 +179,9 @@ impl Matmul {
                 sg.kernel(gpu, "matmul_sg")?,
                 sg.kernel(gpu, "matmul_at_b_sg")?,
                 sg.kernel(gpu, "matmul_a_bt_sg")?,
+                sg.kernel(gpu, "matmul_sg_scalar")?,
+                sg.kernel(gpu, "matmul_at_b_sg_scalar")?,
+                sg.kernel(gpu, "matmul_a_bt_sg_scalar")?,
             ])
         } else {
             None
@@ -202,18 +206,23 @@ impl Matmul {
 
     /// The form [`Matmul::bind`] gives `variant` on `shape`.
     pub fn choice(&self, variant: Variant, shape: &MatmulShape) -> Form {
-        match (shape.allows_vec4(variant), self.has_subgroup_form()) {
-            (true, true) => Form::Subgroup,
-            (true, false) => Form::Tiled(Loads::Vec4),
-            (false, _) => Form::Tiled(Loads::Scalar),
+        let loads = if shape.allows_vec4(variant) {
+            Loads::Vec4
+        } else {
+            Loads::Scalar
+        };
+        if self.has_subgroup_form() {
+            Form::Subgroup(loads)
+        } else {
+            Form::Tiled(loads)
         }
     }
 
     /// One line for reports: which form each product gets on this adapter, and why.
     pub fn describe_choice(&self) -> &'static str {
         if self.has_subgroup_form() {
-            "subgroup form (matmul_sg.wgsl: CPU adapter, 8-lane subgroups) where rows and offsets \
-             are multiples of 4, tiled scalar loads elsewhere"
+            "subgroup form (matmul_sg.wgsl: CPU adapter, 8-lane subgroups), vec4 loads where rows \
+             and offsets are multiples of 4, scalar elsewhere"
         } else {
             "tiled (matmul.wgsl): vec4 loads where rows and offsets are multiples of 4, scalar \
              elsewhere"
@@ -258,7 +267,7 @@ impl Matmul {
             Form::Tiled(loads) => {
                 return self.bind_loads(gpu, variant, loads, a, b, bias, c, shape, act)
             }
-            Form::Subgroup => Loads::Vec4,
+            Form::Subgroup(loads) => loads,
         };
         let Some(kernels) = &self.subgroup else {
             return Err(GpuError::Shape(format!(
@@ -271,7 +280,7 @@ impl Matmul {
             Variant::AB => 0,
             Variant::AtB => 1,
             Variant::ABt => 2,
-        }];
+        } + if loads == Loads::Scalar { 3 } else { 0 }];
         check_vec4(kernel.name, loads, variant, &shape)?;
         let grid = [groups(shape.n, SG_TILE), groups(shape.m, SG_TILE), 1];
         self.bind_kernel(gpu, kernel, a, b, bias, c, shape, act, grid)
