@@ -18,13 +18,16 @@
 // 16x16 workgroups with 4x4 tiles (half the speed: lavapipe pays for every load lane by lane)
 // and 128x128 blocks (~10% faster at 1024^3 but 4x fewer workgroups for the GAN's 512-row
 // layers). Vec4 loads stage the same tiles with a quarter of the global loads: 1.1-1.2x on
-// lavapipe (bench kernels). Tried on lavapipe for CPU adapters and measured slower in the same
-// runs, so not kept: a barrier-free kernel without workgroup memory (8 rows x 8 columns a lane,
-// op(A) at addresses shared by all lanes, op(B) a vec4 per lane, k 4 at a time) at 0.6-0.8x of
-// this one on every K shape, and BK = 64 (half the barriers, 32 KiB) with no change relative to
-// it. Each output is summed in k order by one invocation: no atomics, the
-// same bits on every run and with either loads. bias_grad: 256 invocations in a row, one column
-// each, rows in order.
+// lavapipe (bench kernels). This is the kernel for GPUs; CPU adapters with 8-lane subgroups get
+// matmul_sg.wgsl instead (3-4x this one on lavapipe; its header says why). Tried on lavapipe and
+// measured slower in the same runs, so not kept: a barrier-free kernel without workgroup memory
+// or subgroup operations (8 rows x 8 columns a lane, op(A) at addresses shared by all lanes,
+// op(B) a vec4 per lane, k 4 at a time) at 0.6-0.8x of this one (lavapipe fetches even those
+// shared addresses lane by lane inside a loop), and BK = 64 (half the barriers, 32 KiB) with no
+// change. Fully unrolling `accumulate` (constant indices) did not help either: this kernel's
+// time goes to workgroup-memory reads. Each output is summed in k order by one invocation: no
+// atomics, the same bits on every run and with either loads. bias_grad: 256 invocations in a
+// row, one column each, rows in order.
 
 struct Params {
     m: u32,

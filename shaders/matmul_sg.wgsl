@@ -17,16 +17,22 @@
 // cost about 3x the multiply-adds, and its 16 accumulators per lane live in the coroutine frame
 // that every workgroupBarrier needs, so each multiply-add also loads and stores. Here there is no
 // workgroup memory and no barrier: one workgroup is one subgroup of 8 lanes computing a 32 x 32
-// block of C. Per 4 steps of k, lane l loads four vec4s of op(A) (rows 8q + l for AB, rows 4l..4l+3
-// for A^T B) and one vec4 of op(B) for each of the 4 steps (its columns 4l..4l+3); every value of
-// op(A) then reaches all 8 lanes by subgroupBroadcast, a register shuffle, and feeds 4
+// block of C. Per 4 steps of k, lane l loads four vec4s of op(A) (rows 8q + l for AB, rows
+// 4l..4l+3 for A^T B) and one vec4 of op(B) for each of the 4 steps (its columns 4l..4l+3); every
+// value of op(A) then reaches all 8 lanes by subgroupBroadcast, a register shuffle, and feeds 4
 // multiply-adds per lane. So 8 vec4 loads per lane buy 512 multiply-adds per lane, against 16
 // scalar loads of workgroup memory per 64 multiply-adds in the tiled kernel.
-// On lavapipe, 512^3: 2.9x the tiled kernel per core-second (`bench kernels` prints both). Blocks of
-// 16 x 64, 24 x 32 and 32 x 64 were within 10% of this one; 8 x 32 was 25% slower, and
-// workgroups of 8 subgroups were 1.7x slower than one (each lane's 128 accumulators then spill).
-// Each output is summed in k order by one lane, as in matmul.wgsl, but products are grouped in
-// steps of 4, so results match it to rounding, not bit for bit.
+// Measured choices (lavapipe, 512^3, per core-second beside the tiled kernel in the same run):
+// - this 32 x 32 block: 3.4x the tiled kernel (`bench kernels` prints both on every shape);
+//   blocks of 16 x 64, 24 x 32 and 32 x 64 were within 10% of it, 8 x 32 25% slower, and
+//   workgroups of 8 subgroups 1.7x slower than one subgroup;
+// - every index into acc is a constant (rank1_8 called once per row group and step, written
+//   out): a loop over the 4 steps indexing a[q][t] by a variable, or an epilogue indexing acc by
+//   one, moves acc to memory and halves the speed;
+// - the epilogue loops over a copy of acc instead: written out, it inlined the activation's exp
+//   and tanh 128 times and LLVM took ~20 s to compile each kernel (1 s now).
+// Each output is summed in k order by one lane, unfused on lavapipe as in matmul.wgsl, so the
+// two give the same bits there (tests/matmul_parity.rs holds them to it).
 
 struct Params {
     m: u32,

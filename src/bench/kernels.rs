@@ -20,7 +20,8 @@
 //! - lavapipe issues every load from a buffer or workgroup memory lane by lane (~10 instructions
 //!   a value), so there loads, not FMAs, set the pace: the tiled kernel reads 16 values per 64
 //!   multiply-adds in each invocation, the naive one 2 per multiply-add, which bounds the
-//!   speed-up near 8x before staging costs.
+//!   speed-up near 8x before staging costs. The subgroup form (matmul_sg.wgsl) loads 32 values
+//!   per 512 multiply-adds a lane and shares op(A) by register broadcasts instead.
 //! - leaky_relu_forward moves 8 bytes per element (read x, write out): time >= 8n / bandwidth;
 //!   at n = 2^22 that is 33.6 MB, ~1.7 ms at 20 GB/s (a few DRAM channels shared by 2 cores) and
 //!   ~0.03 ms at 1 TB/s (discrete GPU).
