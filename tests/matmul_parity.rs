@@ -303,8 +303,8 @@ const SG_SHAPES: [(Variant, [Shape; 4]); 3] = [
 
 /// The subgroup form against the CPU twin, with and without bias, every activation and offsets,
 /// and against the tiled kernel bit for bit: vec4 loads on the shapes above, scalar loads on the
-/// odd shapes of the tiled test. Where the adapter is a CPU one (every CI
-/// run: lavapipe), `Matmul` must have built the form; on a GPU it is not built and the test says so.
+/// odd shapes of the tiled test. Where the adapter is a CPU one (every CI run: lavapipe), `Matmul`
+/// must have built the form; on a GPU it is not built and the test says so.
 #[test]
 fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
     let g = gpu();

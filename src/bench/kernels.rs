@@ -248,8 +248,9 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
 
 /// The convolutions of workload C (benches/WORKLOADS.md) at batch 64, forward: the direct kernel
 /// (one output per lane, conv.wgsl) against the matmul form the executor uses (graph/conv_gemm.rs:
-/// im2col or a copy to one row per pixel, the matmul `Matmul::bind` chooses, then the copy back or col2im), whose
-/// time is the sum of its three dispatches' medians. GFLOP/s = 2 * multiply-adds / s.
+/// im2col or a copy to one row per pixel, the matmul `Matmul::bind` chooses, then the copy back
+/// or col2im), whose time is the sum of its three dispatches' medians. GFLOP/s = 2 *
+/// multiply-adds / s.
 fn conv_rows(
     gpu: &Gpu,
     timer: &Timer,

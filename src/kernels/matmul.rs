@@ -6,9 +6,10 @@
 //! Which form a product gets is decided once, when the plan binds it ([`Matmul::bind`]): the
 //! subgroup form on a CPU adapter whose subgroups are exactly 8 lanes and that granted `SUBGROUP`
 //! (lavapipe on x86 with 256-bit vectors), with vec4 loads where the shape allows them; the
-//! tiled kernel everywhere else, that is on every GPU (it was chosen on GPU-like hardware, and nothing here has
-//! measured the subgroup form on one). [`FORM_ENV`] overrides the choice; [`Matmul::choice`] says
-//! which form a product gets, and `bench kernels` prints it.
+//! tiled kernel everywhere else, that is on every GPU (it was chosen on GPU-like hardware, and
+//! nothing here has measured the subgroup form on one). A CPU driver with wider subgroups (16
+//! lanes with 512-bit vectors) also keeps the tiled kernel. [`FORM_ENV`] overrides the choice;
+//! [`Matmul::choice`] says which form a product gets, and `bench kernels` prints it.
 
 use super::{grid_1d, groups, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
@@ -112,21 +113,11 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
     bias_off
 );
 
-/// matmul_sg.wgsl declares the same `Params` (one struct, one layout per family file).
-pub const PARAMS_SG: super::ParamsLayout = params_layout!(
-    "matmul_sg.wgsl",
-    Params,
-    m,
-    k,
-    n,
-    act,
-    alpha,
-    has_bias,
-    a_off,
-    b_off,
-    c_off,
-    bias_off
-);
+/// matmul_sg.wgsl declares the same `Params`.
+pub const PARAMS_SG: super::ParamsLayout = super::ParamsLayout {
+    family: "matmul_sg.wgsl",
+    ..PARAMS
+};
 
 /// The pipelines of matmul.wgsl, built once.
 pub struct Matmul {
