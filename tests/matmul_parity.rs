@@ -303,26 +303,26 @@ const SG_SHAPES: [(Variant, [Shape; 4]); 3] = [
 
 /// The subgroup form against the CPU twin, with and without bias, every activation and offsets,
 /// and against the tiled kernel bit for bit: vec4 loads on the shapes above, scalar loads on the
-/// odd shapes of the tiled test. Where the adapter is a CPU one (every CI run: lavapipe), `Matmul`
-/// must have built the form; on a GPU it is not built and the test says so.
+/// odd shapes of the tiled test. Under CI (lavapipe with 8-lane subgroups) `Matmul` must have
+/// built the form; elsewhere (a GPU, or a CPU driver with wider subgroups) it may not, and the
+/// test says so on stderr.
 #[test]
 fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
     let g = gpu();
     let mm = Matmul::new(g).unwrap();
     if !mm.has_subgroup_form() {
-        assert_ne!(
-            g.info.device_type,
-            wgpu::DeviceType::Cpu,
-            "a CPU adapter ({}) without the subgroup matmul form: subgroups {}, sizes {}..{}",
+        let why = format!(
+            "the subgroup matmul form is not built on {} ({:?}; SUBGROUP {}, subgroup sizes \
+             {}..{})",
             g.info.name,
+            g.info.device_type,
             g.subgroups,
             g.info.subgroup_min_size,
             g.info.subgroup_max_size
         );
-        eprintln!(
-            "subgroup matmul form not built on {}: not tested",
-            g.info.name
-        );
+        // CI runs on lavapipe with 256-bit vectors, where the form must be built and tested.
+        assert!(std::env::var_os("CI").is_none(), "{why}, under CI");
+        eprintln!("{why}: not tested here");
         return;
     }
     let mut cases = Vec::new();
