@@ -32,7 +32,8 @@ fn g_ema_and_pack_round_trip_through_a_checkpoint() {
     assert_eq!(state.g_sampling(), state.g_params.as_slice());
     state.g_ema = state.g_params.iter().map(|w| 0.5 * w + 0.25).collect();
     assert_eq!(state.g_sampling(), state.g_ema.as_slice());
-    let path = tmp_dir("checkpoint_ema").join("checkpoint.safetensors");
+    let dir = tmp_dir("checkpoint_ema");
+    let path = dir.join("checkpoint.safetensors");
     checkpoint::save(
         &path,
         &Checkpoint {
@@ -72,7 +73,8 @@ fn a_run_without_g_ema_saves_no_average() {
     };
     let (g, d) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
     let state = TrainState::fresh(&cfg, &g, &d).unwrap();
-    let path = tmp_dir("checkpoint_no_ema").join("checkpoint.safetensors");
+    let dir = tmp_dir("checkpoint_no_ema");
+    let path = dir.join("checkpoint.safetensors");
     checkpoint::save(
         &path,
         &Checkpoint {

@@ -1,5 +1,6 @@
 //! `shadergan train`'s configuration: defaults, then `--config FILE`, then flags, merged by one
 //! generic path (flags become a TOML table keyed like the configuration). No GPU needed.
+mod common;
 use clap::{CommandFactory, Parser};
 use shadergan::cli::{Cli, Command};
 use shadergan::gan::config::{Arch, GLoss, TrainConfig};
@@ -144,8 +145,8 @@ fn every_train_flag_is_a_config_key() {
 
 #[test]
 fn flags_override_the_file_which_overrides_the_defaults() {
-    let dir = std::env::temp_dir().join(format!("shadergan-cli-config-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::tmp_dir("cli-config");
+    std::fs::create_dir_all(&*dir).unwrap();
     let file = dir.join("run.toml");
     std::fs::write(&file, "dataset = \"digits\"\nbatch = 17\nlr_d = 0.125\n").unwrap();
     let f = file.to_str().unwrap();
@@ -182,8 +183,8 @@ fn flags_override_the_file_which_overrides_the_defaults() {
 
 #[test]
 fn a_config_file_key_with_no_field_is_an_error_naming_the_file() {
-    let dir = std::env::temp_dir().join(format!("shadergan-cli-typo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::tmp_dir("cli-typo");
+    std::fs::create_dir_all(&*dir).unwrap();
     let file = dir.join("typo.toml");
     std::fs::write(&file, "lr_dd = 0.1\n").unwrap();
     let err = train_args(&["--config", file.to_str().unwrap()])

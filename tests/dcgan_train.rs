@@ -40,7 +40,8 @@ fn checkpoint_is_a_pytorch_state_dict_of_the_architecture_it_names() {
     for (i, v) in state.d_running.iter_mut().enumerate() {
         *v = -(i as f32);
     }
-    let path = tmp_dir("dcgan_ck").join("checkpoint.safetensors");
+    let dir = tmp_dir("dcgan_ck");
+    let path = dir.join("checkpoint.safetensors");
     let ck = Checkpoint {
         config: cfg.clone(),
         state: state.clone(),

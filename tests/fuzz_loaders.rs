@@ -15,9 +15,10 @@
 #[path = "common/peak_alloc.rs"]
 mod peak_alloc;
 
+mod common;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
@@ -218,11 +219,10 @@ fn fix_png_crcs(mut b: Vec<u8>) -> Vec<u8> {
     b
 }
 
-/// A fresh folder for this process and `name`.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shadergan-fuzz-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+/// A fresh folder for this process and `name`, removed when the test passes.
+fn scratch(name: &str) -> common::TmpDir {
+    let d = common::tmp_dir(&format!("fuzz-{name}"));
+    std::fs::create_dir_all(&*d).unwrap();
     d
 }
 
@@ -367,7 +367,7 @@ struct Tally {
 
 /// Runs `cases` mutated inputs through `t`; panics with the shrunk input on the first finding.
 fn fuzz(t: &Target, cases: u32, seed: u64) -> Tally {
-    let dirs: Vec<PathBuf> = (0..t.corpus.len())
+    let dirs: Vec<common::TmpDir> = (0..t.corpus.len())
         .map(|i| scratch(&format!("{}-{i}", t.name.replace(' ', "-"))))
         .collect();
     // Every corpus file is valid as it stands.

@@ -1,6 +1,7 @@
 //! Image data sets: IDX files, the embedded digits, PNG/JPEG folders, and `Dataset` parsing.
 //! Every error test checks that the message names the file (or line) and the problem.
 
+mod common;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -9,14 +10,13 @@ use shadergan::data::{
     digits, load_folder, load_idx, parse_digits_csv, write_idx, Dataset, ImageSet,
 };
 
-/// A fresh, empty folder under the system temp dir, unique to this process and call.
-fn temp_dir(tag: &str) -> PathBuf {
+/// A fresh, empty folder under the system temp dir, unique to this process and call; removed
+/// when the test passes.
+fn temp_dir(tag: &str) -> common::TmpDir {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("shadergan-images-{}-{n}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::tmp_dir(&format!("images-{n}-{tag}"));
+    std::fs::create_dir_all(&*dir).unwrap();
     dir
 }
 
@@ -245,7 +245,7 @@ fn rgb(k: u32, w: u32, h: u32) -> RgbImage {
 
 /// Three 5x7 PNGs (one gray, two RGB, one with an upper-case extension), one 5x7 JPEG, and
 /// files the loader must skip.
-fn odd_folder() -> PathBuf {
+fn odd_folder() -> common::TmpDir {
     let dir = temp_dir("folder");
     gray(0, 5, 7).save(dir.join("a.png")).unwrap();
     rgb(1, 5, 7).save(dir.join("b.PNG")).unwrap();

@@ -92,7 +92,8 @@ fn checkpoint_round_trip_gives_identical_generator_outputs() {
     let t = Trainer::new(g, &cfg, None).unwrap();
     t.submit(3).unwrap();
     let state = t.state().unwrap();
-    let path = tmp_dir("ck").join("c.safetensors");
+    let dir = tmp_dir("ck");
+    let path = dir.join("c.safetensors");
     let ck = Checkpoint {
         config: cfg.clone(),
         state: state.clone(),

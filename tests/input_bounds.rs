@@ -10,7 +10,7 @@ mod peak_alloc;
 use std::io::Write;
 use std::path::Path;
 
-use common::{shadergan, tmp_dir};
+use common::{shadergan, tmp_dir, TmpDir};
 use flate2::{write::GzEncoder, Compression};
 use safetensors::tensor::{SafeTensors, TensorView};
 use shadergan::data::{load_folder, load_idx, Dataset};
@@ -49,7 +49,7 @@ fn fails_within<T>(what: &str, max_peak: u64, f: impl FnOnce() -> anyhow::Result
     err_text(r, what)
 }
 
-fn dir(name: &str) -> std::path::PathBuf {
+fn dir(name: &str) -> TmpDir {
     let d = tmp_dir(name);
     std::fs::create_dir_all(&d).unwrap();
     d

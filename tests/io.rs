@@ -1,16 +1,13 @@
 //! File writing (src/io.rs): an atomic write leaves the old file or the new one and nothing
 //! beside it, and the temporary files of killed writers are swept.
 
-fn tmp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("shadergan-io-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+mod common;
+use common::tmp_dir;
 
 #[test]
 fn atomic_write_leaves_nothing_behind_on_error() {
-    let path = tmp_dir("atomic").join("nested/deeper/file.txt");
+    let dir = tmp_dir("atomic");
+    let path = dir.join("nested/deeper/file.txt");
     shadergan::io::atomic_write(&path, |w| Ok(w.write_all(b"first")?)).unwrap();
     let err = shadergan::io::atomic_write(&path, |w| {
         w.write_all(b"half")?;
@@ -26,6 +23,7 @@ fn atomic_write_leaves_nothing_behind_on_error() {
 #[test]
 fn stale_temporary_files_are_swept_and_nothing_else() {
     let dir = tmp_dir("sweep");
+    std::fs::create_dir_all(&*dir).unwrap();
     let stale = [".metrics.csv.tmp", ".checkpoint.safetensors.tmp4242"];
     let kept = ["metrics.csv", ".hidden", "notes.tmp", ".x.tmpl", "a.tmp1"];
     for f in stale.iter().chain(&kept) {

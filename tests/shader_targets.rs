@@ -7,12 +7,13 @@
 //!
 //! What this cannot check: that Apple's and Microsoft's compilers accept the MSL and HLSL, and
 //! that the kernels run correctly on Metal, DX12 or GL (README, "Portability").
+mod common;
 use naga::back::{glsl, hlsl, msl, spv};
 use naga::valid::ModuleInfo;
 use naga::{AddressSpace, BuiltIn, Module, ResourceBinding, ShaderStage, StorageAccess};
 use shadergan::kernels::{full_source, validate_wgsl, SHADERS};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// SPIR-V versions and the Vulkan environment each is checked in: 1.0 is what wgpu emits for a
@@ -161,11 +162,10 @@ fn have_tool(tool: &str, package: &str) -> bool {
     found
 }
 
-/// A fresh folder for this test's files.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shadergan-targets-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+/// A fresh folder for this test's files, removed when the test passes.
+fn scratch(name: &str) -> common::TmpDir {
+    let d = common::tmp_dir(&format!("targets-{name}"));
+    std::fs::create_dir_all(&*d).unwrap();
     d
 }
 

@@ -70,11 +70,37 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32)
 /// The odd sizes every kernel is checked on: not multiples of any workgroup or tile size.
 pub const ODD_SIZES: [usize; 7] = [1, 3, 17, 63, 65, 257, 1031];
 
-/// A fresh, empty folder for one test's files.
-pub fn tmp_dir(name: &str) -> std::path::PathBuf {
+/// A fresh, empty folder for one test's files (not created: tests that need it to be absent, as
+/// `train --out` does, get it so). Removed when the value is dropped, unless the test is failing:
+/// then it stays for a look, and its name is in the panic's stack of calls.
+pub fn tmp_dir(name: &str) -> TmpDir {
     let d = std::env::temp_dir().join(format!("shadergan-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
-    d
+    TmpDir(d)
+}
+
+/// The path [`tmp_dir`] gives; derefs to it.
+pub struct TmpDir(std::path::PathBuf);
+
+impl std::ops::Deref for TmpDir {
+    type Target = std::path::PathBuf;
+    fn deref(&self) -> &std::path::PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TmpDir {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 }
 
 /// Runs the `shadergan` binary built for this test run.
