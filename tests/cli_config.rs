@@ -2,7 +2,7 @@
 //! generic path (flags become a TOML table keyed like the configuration). No GPU needed.
 use clap::{CommandFactory, Parser};
 use shadergan::cli::{Cli, Command};
-use shadergan::gan::config::{Arch, GLoss, TrainConfig};
+use shadergan::gan::config::{Arch, DNorm, GLoss, Loss, TrainConfig};
 
 fn train_args(args: &[&str]) -> shadergan::cli::train::TrainArgs {
     let mut argv = vec!["shadergan", "train"];
@@ -35,7 +35,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 31,
+        flags, 33,
         "a flag was added or removed: update this test's command line too"
     );
 
@@ -70,6 +70,11 @@ fn every_train_flag_is_a_config_key() {
         "2",
         "--g-loss",
         "minimax",
+        // minimax is a BCE loss, and spectral norm needs an MLP D; the values still go through.
+        "--loss",
+        "bce",
+        "--d-norm",
+        "none",
         "--lr-d",
         "0.5",
         "--lr-g",
@@ -121,6 +126,8 @@ fn every_train_flag_is_a_config_key() {
         leaky_alpha: 0.3,
         d_steps: 2,
         g_loss: GLoss::Minimax,
+        loss: Loss::Bce,
+        d_norm: DNorm::None,
         lr_d: 0.5,
         lr_g: 0.25,
         lr_decay_iters: 11,
@@ -229,4 +236,48 @@ fn pack_and_g_ema_are_checked() {
         .resolve(None)
         .unwrap();
     assert_eq!((ok.pack, ok.g_ema), (4, 0.999));
+}
+
+#[test]
+fn loss_and_d_norm_are_checked() {
+    for (flags, says) in [
+        (
+            &["--loss", "hinge", "--g-loss", "minimax"][..],
+            "BCE generator loss",
+        ),
+        (
+            &["--loss", "hinge", "--real-label", "0.9"][..],
+            "hinge loss has none",
+        ),
+        (
+            &[
+                "--dataset",
+                "digits",
+                "--arch",
+                "dcgan",
+                "--d-norm",
+                "spectral",
+            ][..],
+            "MLP D",
+        ),
+    ] {
+        let e = train_args(flags).resolve(None).unwrap_err();
+        assert!(format!("{e:#}").contains(says), "{flags:?}: {e:#}");
+    }
+    let ok = train_args(&[
+        "--loss",
+        "ls",
+        "--d-norm",
+        "spectral",
+        "--real-label",
+        "0.9",
+    ])
+    .resolve(None)
+    .unwrap();
+    assert_eq!((ok.loss, ok.d_norm), (Loss::Ls, DNorm::Spectral));
+    let argv = ["shadergan", "train", "--loss", "wgan"];
+    assert!(
+        Cli::try_parse_from(argv).is_err(),
+        "an unknown loss is refused"
+    );
 }
