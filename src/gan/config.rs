@@ -162,7 +162,9 @@ impl Default for TrainConfig {
             beta2: 0.999,
             eps: 1e-8,
             lr_decay_iters: 8000,
-            lr_final_frac: 0.01,
+            // 0.1% rather than 1% at the end (measured, seed 1: ring 94.6% -> 95.2% high
+            // quality, grid 89.9% -> 91.3%; README "Mode coverage").
+            lr_final_frac: 0.001,
             real_label: 1.0,
             pack: 1,
             g_ema: 0.0,
