@@ -162,9 +162,7 @@ impl Default for TrainConfig {
             beta2: 0.999,
             eps: 1e-8,
             lr_decay_iters: 8000,
-            // 0.1% rather than 1% at the end (measured, seed 1: ring 94.6% -> 95.2% high
-            // quality, grid 89.9% -> 91.3%; README "Mode coverage").
-            lr_final_frac: 0.001,
+            lr_final_frac: 0.01,
             real_label: 1.0,
             pack: 1,
             g_ema: 0.0,
@@ -234,11 +232,14 @@ impl TrainConfig {
     /// N(0, I) lies near a sphere of radius sqrt(8), a shell that G maps onto a loop most easily.
     /// 12,000 iterations (the learning rates decaying over all of them) sharpen the modes: 85.4%
     /// high quality after 8,000, 89.9% after 12,000, 89.0% after 16,000 (seed 1).
+    /// The learning rates decay to 0.1% instead of 1% (seed 1: 89.9% -> 91.3%; on the ring the
+    /// same change measured 94.1% -> 93.8% mean over five seeds, so the ring keeps 1%).
     fn grid_recipe(base: TrainConfig) -> TrainConfig {
         TrainConfig {
             z_dim: 2,
             iterations: 12_000,
             lr_decay_iters: 12_000,
+            lr_final_frac: 0.001,
             ..base
         }
     }

@@ -62,7 +62,7 @@ pub fn loss_picture(path: &Path, history: &[MetricsRow], title: &str) -> anyhow:
         path,
         &steps,
         &[
-            ("D loss (-V)", series(|r| r.d_loss)),
+            ("D loss (-V for BCE)", series(|r| r.d_loss)),
             ("G loss", series(|r| r.g_loss)),
             ("D(x) (logit if not BCE)", series(|r| r.d_real)),
             ("D(G(z))", series(|r| r.d_fake)),
