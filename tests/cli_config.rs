@@ -284,9 +284,10 @@ fn loss_and_d_norm_are_checked() {
 
 /// The mixtures' recipe as measured (README, "Mode coverage"): the paper's BCE without spectral
 /// normalisation (hinge, ls and spectral norm all scored lower on the ring and the grid; spectral
-/// norm stalled D at chance); the grid's 2-D noise and learning rates decaying to 0.1% (seed 1:
-/// 89.9% -> 91.3% high quality); the ring's learning rates decaying to 1% (0.1% measured 94.1% ->
-/// 93.8% mean over five seeds). A change to any of these must come with new measurements.
+/// norm stalled D at chance), the grid's 2-D noise, and learning rates decaying to 1% (0.1% was
+/// measured over five seeds: ring 93.8% against 94.1% mean high quality; grid 88.2% against
+/// 87.6%, but 23.8 against 24.6 modes, min 20 against 23). A change to any of these must come
+/// with new measurements.
 #[test]
 fn the_mixtures_recipe_is_the_measured_one() {
     for ds in ["ring", "grid"] {
@@ -301,11 +302,8 @@ fn the_mixtures_recipe_is_the_measured_one() {
             (2e-3, 2e-3, 128, 1),
             "{ds}"
         );
+        assert_eq!(c.lr_final_frac, 0.01, "{ds}");
     }
-    let (ring, grid) = (
-        TrainConfig::defaults_for("ring"),
-        TrainConfig::defaults_for("grid"),
-    );
-    assert_eq!((ring.z_dim, ring.lr_final_frac), (8, 0.01));
-    assert_eq!((grid.z_dim, grid.lr_final_frac), (2, 0.001));
+    assert_eq!(TrainConfig::defaults_for("ring").z_dim, 8);
+    assert_eq!(TrainConfig::defaults_for("grid").z_dim, 2);
 }

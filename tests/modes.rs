@@ -5,9 +5,8 @@
 //! `--ignored` (`cargo test --release --test modes -- --ignored`, about 25 minutes on 2 cores).
 //!
 //! Measured on lavapipe, 2 shared cores, seed 1: ring 2,000 iterations 8/8, 73.5%; grid 2,000
-//! iterations 22/25, 10.3% with the learning rates decaying to 0.1% (21/25, 9.6% to 1%; too short
-//! to tell 2-D from 8-D noise apart: 8-D gave 24/25, 11.0%). Under a load average of 8 each took
-//! about 97 s.
+//! iterations 21/25, 9.6% (too short to tell 2-D from 8-D noise apart: 8-D gave 24/25, 11.0%).
+//! Under a load average of 8 each took about 97 s.
 mod common;
 use common::*;
 use shadergan::bench::quality::{run_one, SeedResult};
@@ -49,7 +48,7 @@ fn ring_recipe_covers_the_ring_in_2000_iterations() {
 #[test]
 fn grid_recipe_spreads_over_the_grid_in_2000_iterations() {
     let r = run(&short("grid", 2000));
-    // Measured 22; the bound leaves room for another CPU's lavapipe.
+    // Measured 21; the bound leaves room for another CPU's lavapipe.
     assert!(r.modes >= 18, "{r:?}");
 }
 
