@@ -1,9 +1,16 @@
-// bce.wgsl: binary cross-entropy with logits, the GAN's loss.
-//   l_i = max(x_i, 0) - x_i * y_i + log1p(exp(-|x_i|))    (= -y log s(x) - (1-y) log(1-s(x)), stable)
+// bce.wgsl: the GAN's losses on D's logits: binary cross-entropy (the paper's), and the terms of
+// the hinge loss and the least-squares loss, chosen per launch by `term` (ops.rs, LossTerm).
+//   term 0, bce:     l_i = max(x_i, 0) - x_i y_i + log1p(exp(-|x_i|))   (= -y log s(x) - (1-y) log(1-s(x)))
+//                    dl/dx = sigmoid(x_i) - y_i
+//   term 1, hinge:   l_i = max(0, 1 - t_i x_i), t_i = 2 y_i - 1 (so relu(1 - x) for y = 1,
+//                    relu(1 + x) for y = 0; Lim and Ye 2017, Miyato et al. 2018); dl/dx = -t_i or 0
+//   term 2, linear:  l_i = -t_i x_i (the hinge loss's generator: -D(G(z)) for y = 1); dl/dx = -t_i
+//   term 3, square:  l_i = (x_i - y_i)^2 / 2 (LSGAN, Mao et al. 2017, on raw logits); dl/dx = x_i - y_i
 //   bce_with_logits:          metrics[off]   (+)= scale * mean_i l_i
-//                             metrics[off+1] (+)= mean of sigmoid(x_i) over rows [0, split)
-//                             metrics[off+2] (+)= mean of sigmoid(x_i) over rows [split, n)
-//   bce_with_logits_backward: grad[i] = scale * (sigmoid(x_i) - y_i) / n
+//                             metrics[off+1] (+)= mean of r(x_i) over rows [0, split)
+//                             metrics[off+2] (+)= mean of r(x_i) over rows [split, n)
+//                             with r = sigmoid for bce (D's probability), r(x) = x for the others
+//   bce_with_logits_backward: grad[i] = scale * dl/dx_i / n
 // Targets come per row, so one dispatch scores [real; fake] with targets 1 and 0 (or 0.9 for
 // label smoothing). `scale` = -1 turns the loss into log(1 - D(G(z))) for the minimax generator
 // loss (target 0). `accumulate` = 1 adds to the metrics instead of overwriting, so a logging
@@ -19,7 +26,7 @@ struct Params {
     scale: f32,
     metrics_off: u32,
     accumulate: u32,
-    _pad0: u32,
+    term: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -48,14 +55,39 @@ fn bce_term(xi: f32, yi: f32) -> f32 {
     return max(xi, 0.0) - xi * yi + log1p_accurate(exp(-abs(xi)));
 }
 
+fn loss_term(xi: f32, yi: f32) -> f32 {
+    let t = 2.0 * yi - 1.0;
+    switch p.term {
+        case 1u: { return max(0.0, 1.0 - t * xi); }
+        case 2u: { return -t * xi; }
+        case 3u: { return 0.5 * (xi - yi) * (xi - yi); }
+        default: { return bce_term(xi, yi); }
+    }
+}
+
+fn loss_grad(xi: f32, yi: f32) -> f32 {
+    let t = 2.0 * yi - 1.0;
+    switch p.term {
+        case 1u: { return select(0.0, -t, 1.0 - t * xi > 0.0); }
+        case 2u: { return -t; }
+        case 3u: { return xi - yi; }
+        default: { return sigmoid_stable(xi) - yi; }
+    }
+}
+
+// What the metrics report of one logit: D's probability for bce, the raw output otherwise.
+fn readout(xi: f32) -> f32 {
+    return select(xi, sigmoid_stable(xi), p.term == 0u);
+}
+
 @compute @workgroup_size(256)
 fn bce_with_logits(@builtin(local_invocation_index) lid: u32) {
     var loss = 0.0;
     var s0 = 0.0;
     var s1 = 0.0;
     for (var i = lid; i < p.n; i += 256u) {
-        loss += bce_term(x[i], y[i]);
-        let s = sigmoid_stable(x[i]);
+        loss += loss_term(x[i], y[i]);
+        let s = readout(x[i]);
         if (i < p.split) {
             s0 += s;
         } else {
@@ -97,6 +129,6 @@ fn bce_with_logits(@builtin(local_invocation_index) lid: u32) {
 fn bce_with_logits_backward(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) w: vec3<u32>) {
     let i = flat_index(g, w, 256u);
     if (i < p.n) {
-        grad[i] = p.scale * (sigmoid_stable(x[i]) - y[i]) / f32(p.n);
+        grad[i] = p.scale * loss_grad(x[i], y[i]) / f32(p.n);
     }
 }

@@ -70,11 +70,38 @@ pub enum Variant {
     ABt,
 }
 
-/// Where and how a BCE-with-logits loss is written: `n` rows, the first `split` of which form the
-/// first half for the mean of sigmoid, the loss multiplied by `scale`, written (or added, with
-/// `accumulate`) to metrics[metrics_off..metrics_off + 3].
+/// The per-row loss bce.wgsl applies to a logit x with target y (t = 2y - 1). `code()` is the
+/// number the shader switches on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossTerm {
+    /// max(x, 0) - x y + log1p(exp(-|x|)): binary cross-entropy with logits.
+    Bce,
+    /// max(0, 1 - t x): the hinge loss's discriminator terms.
+    Hinge,
+    /// -t x: the hinge loss's generator term (-D(G(z)) with y = 1).
+    Linear,
+    /// (x - y)^2 / 2: least squares on the raw logit (LSGAN).
+    Square,
+}
+
+impl LossTerm {
+    pub fn code(self) -> u32 {
+        match self {
+            LossTerm::Bce => 0,
+            LossTerm::Hinge => 1,
+            LossTerm::Linear => 2,
+            LossTerm::Square => 3,
+        }
+    }
+}
+
+/// Where and how a loss on logits is written: `n` rows, the first `split` of which form the
+/// first half for the mean of D's readout (sigmoid for BCE, the raw logit for the other terms),
+/// the loss multiplied by `scale`, written (or added, with `accumulate`) to
+/// metrics[metrics_off..metrics_off + 3].
 #[derive(Clone, Copy, Debug)]
 pub struct BceSpec {
+    pub term: LossTerm,
     pub n: usize,
     pub split: usize,
     pub scale: f32,
@@ -252,4 +279,20 @@ pub struct XentSpec {
     pub scale: f32,
     pub metrics_off: usize,
     pub accumulate: bool,
+}
+
+/// One Linear layer's spectral normalisation (spectral.wgsl): W [rows, cols] at `w_off` of the
+/// flat parameter buffer (its bias, `rows` values, right after), u at `uv_off` of the u/v buffer
+/// and v after it, sigma at `sigma_slot`; `update`: run one power iteration first (a training
+/// forward) or reuse u and v (evaluation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpectralSpec {
+    pub rows: usize,
+    pub cols: usize,
+    pub w_off: usize,
+    pub uv_off: usize,
+    pub sigma_slot: usize,
+    pub update: bool,
+    /// torch's default, 1e-12: the floor of a norm that normalize divides by.
+    pub eps: f32,
 }

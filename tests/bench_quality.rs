@@ -73,3 +73,34 @@ fn bench_quality_quick_json_has_both_mixtures() {
         Some(2)
     );
 }
+
+/// `--dataset` picks the mixtures (';' between specs, which hold commas), each with its own
+/// defaults; a variation is printed under its full spec, without published rows (they are for
+/// the default ring and grid), and image data sets are refused.
+#[test]
+fn bench_quality_dataset_picks_a_variation() {
+    let out = shadergan(&[
+        "bench",
+        "quality",
+        "--quick",
+        "--dataset",
+        "ring:n=4,radius=1,std=0.05",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ring:n=4,radius=1,std=0.05:"), "{stdout}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("shadergan defaults"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{stdout}");
+    assert!(rows[0].contains(" / 4 "), "four modes: {stdout}");
+    assert!(!stdout.contains("PacGAN"), "{stdout}");
+    let out = shadergan(&["bench", "quality", "--quick", "--dataset", "digits"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("image data set"));
+}

@@ -90,3 +90,60 @@ fn a_run_without_g_ema_saves_no_average() {
     assert!(st.names().iter().all(|n| !n.starts_with("g_ema.")));
     assert_eq!(checkpoint::load(&path, 1 << 30).unwrap().state, state);
 }
+
+/// A spectrally normalised D is saved as PyTorch's `spectral_norm` parametrization holds it:
+/// `d.N.parametrizations.weight.original` (the unnormalised W) with `...weight.0._u` [out] and
+/// `._v` [in] per Linear layer, biases under their plain names; u and v come back bit for bit.
+/// The fresh u and v are unit vectors after PyTorch's 15 initial power iterations, so u^T W v is
+/// then close to W's largest singular value.
+#[test]
+fn spectral_norm_round_trips_under_pytorch_parametrization_names() {
+    let cfg = TrainConfig {
+        d_norm: shadergan::gan::config::DNorm::Spectral,
+        pack: 1,
+        g_ema: 0.0,
+        ..config()
+    };
+    let (g, d) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
+    let state = TrainState::fresh(&cfg, &g, &d).unwrap();
+    assert_eq!(
+        state.d_sn.len(),
+        (8 + 2) + (1 + 8),
+        "u and v of both layers"
+    );
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm(&state.d_sn[..8]) - 1.0).abs() < 1e-5);
+    assert!((norm(&state.d_sn[8..10]) - 1.0).abs() < 1e-5);
+    let path = tmp_dir("checkpoint_spectral").join("checkpoint.safetensors");
+    checkpoint::save(
+        &path,
+        &Checkpoint {
+            config: cfg.clone(),
+            state: state.clone(),
+            data_dim: 2,
+            image: None,
+        },
+    )
+    .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    for (name, shape) in [
+        ("d.0.parametrizations.weight.original", &[8usize, 2][..]),
+        ("d.0.parametrizations.weight.0._u", &[8]),
+        ("d.0.parametrizations.weight.0._v", &[2]),
+        ("d.0.bias", &[8]),
+        ("d.2.parametrizations.weight.original", &[1, 8]),
+        ("d.2.parametrizations.weight.0._u", &[1]),
+        ("d.2.parametrizations.weight.0._v", &[8]),
+        ("g.0.weight", &[8, 4]),
+    ] {
+        assert_eq!(st.tensor(name).unwrap().shape(), shape, "{name}");
+    }
+    assert!(
+        st.tensor("d.0.weight").is_err(),
+        "W is stored once, as the original"
+    );
+    let back = checkpoint::load(&path, 1 << 30).unwrap();
+    assert_eq!(back.config, cfg);
+    assert_eq!(back.state, state);
+}

@@ -4,7 +4,7 @@
 //! tolerance rtol 1e-2 / atol 2e-4 covers both with margin while still catching a wrong sign,
 //! factor or branch (each would be off by O(1)).
 use shadergan::cpu::bce;
-use shadergan::ops::Activation;
+use shadergan::ops::{Activation, LossTerm};
 
 const H: f32 = 1.0 / 256.0;
 
@@ -47,20 +47,33 @@ fn bce_backward_matches_finite_differences() {
     let x = [-5.0f32, -0.3, 0.2, 4.0, 1.5, -2.5];
     let y = [1.0f32, 0.9, 0.0, 0.0, 1.0, 0.0];
     let n = x.len();
-    for scale in [1.0f32, -1.0, 2.0] {
+    // x t stays away from the hinge's kink at 1 (t = 2y - 1).
+    for (term, scale) in [
+        LossTerm::Bce,
+        LossTerm::Hinge,
+        LossTerm::Linear,
+        LossTerm::Square,
+    ]
+    .into_iter()
+    .flat_map(|t| [1.0f32, -1.0, 2.0].map(|s| (t, s)))
+    {
         let loss = |x: &[f32]| {
             let mut m = [0.0f32; 3];
-            bce::bce_with_logits(n, 3, scale, false, x, &y, &mut m);
+            bce::bce_with_logits(term, n, 3, scale, false, x, &y, &mut m);
             m[0] as f64
         };
         let mut grad = vec![0.0; n];
-        bce::bce_with_logits_backward(n, scale, &x, &y, &mut grad);
+        bce::bce_with_logits_backward(term, n, scale, &x, &y, &mut grad);
         for i in 0..n {
             let (mut xp, mut xm) = (x, x);
             xp[i] += H;
             xm[i] -= H;
             let num = (loss(&xp) - loss(&xm)) / (2.0 * H as f64);
-            close(&format!("bce d/dx[{i}] scale {scale}"), grad[i] as f64, num);
+            close(
+                &format!("{term:?} d/dx[{i}] scale {scale}"),
+                grad[i] as f64,
+                num,
+            );
         }
     }
 }
@@ -184,5 +197,53 @@ fn softmax_xent_backward_matches_finite_differences() {
                 num,
             );
         }
+    }
+}
+
+/// Spectral normalisation's backward: L(W) = sum(G0 * W_sn(W)) with u and v held fixed (the
+/// evaluation forward, which does not iterate), against finite differences in every weight; the
+/// bias passes through unchanged. u and v come from a few power iterations first, as in training.
+#[test]
+fn spectral_norm_backward_matches_finite_differences() {
+    use shadergan::cpu::spectral::{spectral_norm_backward, spectral_norm_forward};
+    use shadergan::ops::SpectralSpec;
+    let (rows, cols) = (4, 3);
+    let s = SpectralSpec {
+        rows,
+        cols,
+        w_off: 1,
+        uv_off: 0,
+        sigma_slot: 0,
+        update: true,
+        eps: 1e-12,
+    };
+    let len = 1 + rows * (cols + 1);
+    let w: Vec<f32> = (0..len)
+        .map(|i| ((i * 7 % 11) as f32 - 5.0) / 6.0)
+        .collect();
+    let g0: Vec<f32> = (0..len)
+        .map(|i| ((i * 5 % 13) as f32 - 6.0) / 7.0)
+        .collect();
+    let mut uv = vec![0.5f32; rows + cols];
+    let (mut wsn, mut sigma) = (vec![0.0; len], vec![0.0; 1]);
+    for _ in 0..3 {
+        spectral_norm_forward(&s, &w, &mut wsn, &mut uv, &mut sigma);
+    }
+    let fixed = SpectralSpec { update: false, ..s };
+    let loss = |w: &[f32]| {
+        let (mut wsn, mut uv, mut sigma) = (vec![0.0; len], uv.clone(), vec![0.0; 1]);
+        spectral_norm_forward(&fixed, w, &mut wsn, &mut uv, &mut sigma);
+        (s.w_off..len)
+            .map(|k| g0[k] as f64 * wsn[k] as f64)
+            .sum::<f64>()
+    };
+    let mut grad = g0.clone();
+    spectral_norm_backward(&s, &wsn, &uv, &sigma, &mut grad);
+    for k in s.w_off..len {
+        let (mut wp, mut wm) = (w.clone(), w.clone());
+        wp[k] += H;
+        wm[k] -= H;
+        let num = (loss(&wp) - loss(&wm)) / (2.0 * H as f64);
+        close(&format!("spectral d/dw[{k}]"), grad[k] as f64, num);
     }
 }

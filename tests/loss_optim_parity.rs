@@ -7,7 +7,14 @@ use common::*;
 use shadergan::cpu::{bce as cbce, optim as copt};
 use shadergan::kernels::bce::Bce;
 use shadergan::kernels::optim::{Optim, OptimBuffers};
-use shadergan::ops::BceSpec;
+use shadergan::ops::{BceSpec, LossTerm};
+
+const TERMS: [LossTerm; 4] = [
+    LossTerm::Bce,
+    LossTerm::Hinge,
+    LossTerm::Linear,
+    LossTerm::Square,
+];
 
 fn run_bce(bce: &Bce, spec: BceSpec, x: &[f32], y: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let g = gpu();
@@ -29,6 +36,7 @@ fn cpu_bce(spec: BceSpec, x: &[f32], y: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let mut metrics = vec![0.5f32; spec.metrics_off + 3];
     let off = spec.metrics_off;
     cbce::bce_with_logits(
+        spec.term,
         spec.n,
         spec.split,
         spec.scale,
@@ -38,7 +46,7 @@ fn cpu_bce(spec: BceSpec, x: &[f32], y: &[f32]) -> (Vec<f32>, Vec<f32>) {
         &mut metrics[off..],
     );
     let mut grad = vec![0.0; spec.n];
-    cbce::bce_with_logits_backward(spec.n, spec.scale, x, y, &mut grad);
+    cbce::bce_with_logits_backward(spec.term, spec.n, spec.scale, x, y, &mut grad);
     (metrics, grad)
 }
 
@@ -50,8 +58,12 @@ fn bce_matches_cpu_on_odd_sizes() {
         // [real; fake] with targets 0.9 (label smoothing) and 0.
         let split = n.div_ceil(2);
         let y: Vec<f32> = (0..n).map(|r| if r < split { 0.9 } else { 0.0 }).collect();
-        for (scale, acc) in [(1.0, false), (-1.0, true), (2.0, false)] {
+        for (term, (scale, acc)) in TERMS
+            .iter()
+            .flat_map(|&t| [(1.0, false), (-1.0, true), (2.0, false)].map(|c| (t, c)))
+        {
             let spec = BceSpec {
+                term,
                 n,
                 split,
                 scale,
@@ -61,13 +73,13 @@ fn bce_matches_cpu_on_odd_sizes() {
             let (gm, gg) = run_bce(&bce, spec, &x, &y);
             let (cm, cg) = cpu_bce(spec, &x, &y);
             assert_close(
-                &format!("bce metrics n={n}"),
+                &format!("{term:?} metrics n={n}"),
                 &gm[2..],
                 &cm[2..],
                 1e-4,
                 1e-6,
             );
-            assert_close(&format!("bce grad n={n}"), &gg, &cg, 1e-5, 1e-9);
+            assert_close(&format!("{term:?} grad n={n}"), &gg, &cg, 1e-5, 1e-9);
         }
     }
 }
@@ -80,6 +92,7 @@ fn bce_at_extreme_logits_is_finite_and_right() {
     ];
     let y = [1.0f32, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
     let spec = BceSpec {
+        term: LossTerm::Bce,
         n: 8,
         split: 4,
         scale: 1.0,
@@ -105,6 +118,51 @@ fn bce_at_extreme_logits_is_finite_and_right() {
         &[1.0],
     );
     assert_close("bce tiny loss", &gm[..1], &[2.0611537e-9], 1e-4, 0.0);
+}
+
+/// The hinge and least-squares losses at the same extreme logits, against closed forms: the
+/// hinge's D terms are relu(1 - x) for real and relu(1 + x) for fake rows, LS's (x - y)^2 / 2,
+/// and the metrics' halves hold the mean raw logit (D has no probability under these losses).
+#[test]
+fn hinge_and_square_at_extreme_logits_match_closed_forms() {
+    let bce = Bce::new(gpu()).unwrap();
+    let x = [
+        -1000.0f32, -100.0, 0.5, 1000.0, -1000.0, -100.0, -0.5, 1000.0,
+    ];
+    let y = [1.0f32, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+    let spec = |term| BceSpec {
+        term,
+        n: 8,
+        split: 4,
+        scale: 1.0,
+        metrics_off: 0,
+        accumulate: false,
+    };
+    let (gm, gg) = run_bce(&bce, spec(LossTerm::Hinge), &x, &y);
+    let hinge = (1001.0 + 101.0 + 0.5 + 0.0 + 0.0 + 0.0 + 0.5 + 1001.0) / 8.0;
+    assert_close("hinge loss", &gm[..1], &[hinge], 1e-6, 0.0);
+    assert_close("hinge means", &gm[1..3], &[-24.875, -25.125], 1e-6, 0.0);
+    let g = [-1.0f32, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0, 1.0].map(|v| v / 8.0);
+    assert_close("hinge grad", &gg, &g, 1e-6, 0.0);
+    let (gm, gg) = run_bce(&bce, spec(LossTerm::Square), &x, &y);
+    let sq: f32 = x
+        .iter()
+        .zip(&y)
+        .map(|(a, b)| 0.5 * (a - b) * (a - b))
+        .sum::<f32>()
+        / 8.0;
+    assert_close("square loss", &gm[..1], &[sq], 1e-6, 0.0);
+    let g: Vec<f32> = x.iter().zip(&y).map(|(a, b)| (a - b) / 8.0).collect();
+    assert_close("square grad", &gg, &g, 1e-6, 0.0);
+    let (gm, gg) = run_bce(&bce, spec(LossTerm::Linear), &x, &y);
+    let lin: f32 = x
+        .iter()
+        .zip(&y)
+        .map(|(a, b)| -(2.0 * b - 1.0) * a)
+        .sum::<f32>()
+        / 8.0;
+    assert_close("linear loss", &gm[..1], &[lin], 1e-6, 1e-6);
+    assert!(gm.iter().chain(&gg).all(|v| v.is_finite()), "{gm:?} {gg:?}");
 }
 
 #[test]

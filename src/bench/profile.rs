@@ -43,6 +43,25 @@ pub fn cost(op: &Op, entry: &str) -> OpCost {
             (format!("{entry} n={}", spec.n), 0.0, f(3 * spec.n))
         }
         Op::Adam { n, .. } => (format!("{entry} n={n}"), 0.0, f(7 * n)),
+        // W^T u, W v and u^T W v (a multiply-add per weight each; only the last without the
+        // power iteration), then W / sigma: W read that many times, W_sn written once.
+        Op::SpectralNorm { spec: s, .. } => {
+            let (nw, passes) = (s.rows * s.cols, if s.update { 3 } else { 1 });
+            (
+                format!("{entry} {}x{}", s.rows, s.cols),
+                (2 * passes * nw + nw) as f64,
+                f((passes + 2) * nw),
+            )
+        }
+        // <G, W_sn>, then G - dot u v^T over sigma: G read twice and written, W_sn read.
+        Op::SpectralNormBackward { spec: s, .. } => {
+            let nw = s.rows * s.cols;
+            (
+                format!("{entry} {}x{}", s.rows, s.cols),
+                (5 * nw) as f64,
+                f(4 * nw),
+            )
+        }
         // Reads w and avg, writes avg; two flops a weight, bound by memory.
         Op::Ema { n, .. } => (format!("{entry} n={n}"), 2.0 * n as f64, f(3 * n)),
         Op::Tick { .. } => (entry.to_string(), 0.0, f(2)),

@@ -53,6 +53,10 @@ pub enum BenchWhat {
         /// One seed, a few hundred iterations: checks that it runs, measures nothing.
         #[arg(long)]
         quick: bool,
+        /// Only these data sets, separated by ';' (default: ring;grid); any mixture spec, e.g.
+        /// ring:n=12,radius=2 (each trains with its own defaults).
+        #[arg(long, value_delimiter = ';')]
+        dataset: Vec<String>,
         /// Print one JSON record instead of the text report.
         #[arg(long)]
         json: bool,
@@ -63,9 +67,17 @@ pub fn run_bench(gpu: &Gpu, what: BenchWhat) -> anyhow::Result<()> {
     let (report, json) = match what {
         BenchWhat::Kernels { quick, json } => (crate::bench::kernels::run(gpu, quick)?, json),
         BenchWhat::Peak { json } => (crate::bench::peak::run(gpu)?, json),
-        BenchWhat::Quality { seeds, quick, json } => {
+        BenchWhat::Quality {
+            seeds,
+            quick,
+            dataset,
+            json,
+        } => {
             let seeds = seeds.unwrap_or(if quick { 1 } else { 5 });
-            (crate::bench::quality::run(gpu, seeds, quick)?, json)
+            (
+                crate::bench::quality::run(gpu, &dataset, seeds, quick)?,
+                json,
+            )
         }
         BenchWhat::Train {
             quick,

@@ -2,7 +2,7 @@
 //! open the run directory, train, and say where everything went.
 
 use crate::gan::checkpoint;
-use crate::gan::config::{read_toml_table, Arch, GLoss, TrainConfig};
+use crate::gan::config::{read_toml_table, Arch, DNorm, GLoss, Loss, TrainConfig};
 use crate::gpu::Gpu;
 use crate::run::{self, RunDir};
 use anyhow::{bail, Context};
@@ -86,6 +86,14 @@ pub struct ConfigFlags {
     /// Generator loss: ns (-log D(G(z)), the default) or minimax (log(1 - D(G(z)))).
     #[arg(long, value_enum)]
     pub g_loss: Option<GLoss>,
+    /// Adversarial loss: bce (the paper's, the default), hinge (D: relu(1 - D(x)) +
+    /// relu(1 + D(G(z))), G: -D(G(z))) or ls (least squares on the logit, LSGAN).
+    #[arg(long, value_enum)]
+    pub loss: Option<Loss>,
+    /// D's weight normalisation: none or spectral (W / sigma(W), one power iteration per training
+    /// forward; MLP D only).
+    #[arg(long, value_enum)]
+    pub d_norm: Option<DNorm>,
     /// Discriminator learning rate (Adam).
     #[arg(long)]
     pub lr_d: Option<f32>,
@@ -182,8 +190,8 @@ fn timestamp() -> String {
         .unwrap_or_else(|_| "run".to_string())
 }
 
-/// What `--resume` may change: anything but the data set, seed, batch, pack, architecture and
-/// image shape (the checkpoint's tensors and the run's random streams depend on those).
+/// What `--resume` may change: anything but the data set, seed, batch, pack, architecture (with
+/// D's normalisation) and image shape (the checkpoint's tensors and the run's random streams depend on those).
 fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
     let key = |c: &TrainConfig| {
         (
@@ -203,7 +211,7 @@ fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
                 c.g_out.clone(),
                 c.leaky_alpha.to_bits(),
             ),
-            (c.image_size, c.channels),
+            (c.image_size, c.channels, c.d_norm),
         )
     };
     key(a) == key(b)
@@ -241,9 +249,11 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<run::TrainSummar
         cfg.iterations,
         cfg.batch,
         cfg.d_steps,
-        match cfg.g_loss {
-            GLoss::Ns => "non-saturating",
-            GLoss::Minimax => "minimax",
+        match (cfg.loss, cfg.g_loss) {
+            (Loss::Bce, GLoss::Ns) => "non-saturating",
+            (Loss::Bce, GLoss::Minimax) => "minimax",
+            (Loss::Hinge, _) => "hinge",
+            (Loss::Ls, _) => "least-squares",
         },
         dir.path.display()
     );

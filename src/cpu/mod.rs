@@ -12,3 +12,4 @@ pub mod optim;
 pub mod peak;
 pub mod rng;
 pub mod softmax_xent;
+pub mod spectral;

@@ -2,11 +2,12 @@
 //! shapes and the architecture string from graph/state_dict.rs: `g.0.weight` [out, in],
 //! `g.0.bias`, ... for MLPs; Conv2d, ConvTranspose2d and BatchNorm tensors with their running
 //! statistics for DCGANs), G's moving average as `g_ema.*` (same names after the prefix) when
-//! the run keeps one, the Adam moments, the GPU counters (iteration, step counts; they
+//! the run keeps one, a spectrally normalised D under PyTorch's parametrization names
+//! (`d.N.parametrizations.weight.original`, `....0._u`, `....0._v`), the Adam moments, the GPU counters (iteration, step counts; they
 //! address every random number) and the configuration in the metadata. Written to a temporary
 //! name and renamed, so a crash never leaves a corrupt or half-written checkpoint.
 
-use super::config::TrainConfig;
+use super::config::{DNorm, TrainConfig};
 use super::schedule::TrainState;
 use crate::data::limit::{format_bytes, read_limited};
 use crate::graph::network::NetworkSpec;
@@ -37,6 +38,42 @@ fn batches_tracked(cfg: &TrainConfig, iteration: u64, generator: bool) -> i64 {
     iteration.saturating_mul(per).min(i64::MAX as u64) as i64
 }
 
+/// A D tensor's name in the file: with spectral normalisation a Linear layer's weight is stored
+/// as PyTorch's parametrization holds it, `N.parametrizations.weight.original` (the unnormalised
+/// W), beside `N.parametrizations.weight.0._u` and `._v` ([`spectral_entries`]).
+fn d_name(cfg: &TrainConfig, name: &str) -> String {
+    match (cfg.d_norm, name.strip_suffix(".weight")) {
+        (DNorm::Spectral, Some(layer)) => format!("{layer}.parametrizations.weight.original"),
+        _ => name.to_string(),
+    }
+}
+
+/// A tensor's name, its values' range in a flat buffer, and its shape.
+type Placed = (String, std::ops::Range<usize>, Vec<usize>);
+
+/// With spectral normalisation: (name, range in `TrainState::d_sn`, shape) of each Linear layer's
+/// u [out] and v [in], in layer order (the sequential index from its weight's name).
+fn spectral_entries(cfg: &TrainConfig, ds: &NetworkSpec) -> anyhow::Result<Vec<Placed>> {
+    if cfg.d_norm != DNorm::Spectral {
+        return Ok(Vec::new());
+    }
+    let specs = super::spectral::layers(ds, true)?;
+    let weights: Vec<String> = state_dict::entries(ds)?
+        .into_iter()
+        .filter_map(|e| e.name.strip_suffix(".weight").map(str::to_string))
+        .collect();
+    anyhow::ensure!(weights.len() == specs.len(), "one weight per Linear layer");
+    let mut out = Vec::new();
+    for (layer, s) in weights.iter().zip(&specs) {
+        let base = format!("d.{layer}.parametrizations.weight.0");
+        let u = s.uv_off..s.uv_off + s.rows;
+        let v = u.end..u.end + s.cols;
+        out.push((format!("{base}._u"), u, vec![s.rows]));
+        out.push((format!("{base}._v"), v, vec![s.cols]));
+    }
+    Ok(out)
+}
+
 /// Writes `ck` to `path` atomically (temporary file in the same directory, then rename).
 pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     let (cfg, data_dim) = (&ck.config, ck.data_dim);
@@ -62,13 +99,23 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     }
     for (prefix, spec, params, running, tracked) in nets {
         for e in state_dict::entries(spec)? {
-            let name = format!("{prefix}.{}", e.name);
+            let name = match prefix {
+                "d" => format!("d.{}", d_name(cfg, &e.name)),
+                _ => format!("{prefix}.{}", e.name),
+            };
             match e.source {
                 Source::Params(r) => raw.push((name, Dtype::F32, e.shape, bytes_f32(&params[r]))),
                 Source::Running(r) => raw.push((name, Dtype::F32, e.shape, bytes_f32(&running[r]))),
                 Source::BatchesTracked => raw.push((name, Dtype::I64, e.shape, tracked)),
             }
         }
+    }
+    anyhow::ensure!(
+        cfg.d_norm == DNorm::None || !s.d_sn.is_empty(),
+        "a spectrally normalised D needs its u and v vectors"
+    );
+    for (name, r, shape) in spectral_entries(cfg, &ds)? {
+        raw.push((name, Dtype::F32, shape, bytes_f32(&s.d_sn[r])));
     }
     for (name, v) in [
         ("optim.g.adam_m", &s.g_adam_m),
@@ -119,13 +166,13 @@ const HEADER_MAX: u64 = 1 << 20;
 
 /// The tensors a checkpoint of `gs` and `ds` holds: (name, dtype, shape), in file order.
 fn expected_tensors(
+    cfg: &TrainConfig,
     gs: &NetworkSpec,
     ds: &NetworkSpec,
-    g_ema: bool,
 ) -> anyhow::Result<Vec<(String, Dtype, Vec<usize>)>> {
     let mut out = Vec::new();
     let mut nets = vec![("g", gs), ("d", ds)];
-    if g_ema {
+    if cfg.g_ema > 0.0 {
         nets.push(("g_ema", gs));
     }
     for (prefix, spec) in nets {
@@ -134,8 +181,15 @@ fn expected_tensors(
                 Source::BatchesTracked => Dtype::I64,
                 _ => Dtype::F32,
             };
-            out.push((format!("{prefix}.{}", e.name), dtype, e.shape));
+            let name = match prefix {
+                "d" => d_name(cfg, &e.name),
+                _ => e.name,
+            };
+            out.push((format!("{prefix}.{name}"), dtype, e.shape));
         }
+    }
+    for (name, _, shape) in spectral_entries(cfg, ds)? {
+        out.push((name, Dtype::F32, shape));
     }
     for (name, spec) in [("g", gs), ("d", ds)] {
         for moment in ["adam_m", "adam_v"] {
@@ -228,7 +282,7 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         }
     };
     let st = SafeTensors::deserialize(&bytes).with_context(|| format!("{shown} is corrupt"))?;
-    let expected = expected_tensors(&gs, &ds, config.g_ema > 0.0)?;
+    let expected = expected_tensors(&config, &gs, &ds)?;
     for (name, dtype, shape) in &expected {
         let t = st
             .tensor(name)
@@ -266,7 +320,11 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
                 Source::Running(r) => (&mut running, r),
                 Source::BatchesTracked => continue,
             };
-            dst[r].copy_from_slice(&f32s(&format!("{prefix}.{}", e.name)));
+            let name = match prefix {
+                "d" => d_name(&config, &e.name),
+                _ => e.name,
+            };
+            dst[r].copy_from_slice(&f32s(&format!("{prefix}.{name}")));
         }
         Ok((params, running))
     };
@@ -276,6 +334,11 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
     } else {
         Vec::new()
     };
+    let sn = spectral_entries(&config, &ds)?;
+    let mut d_sn = vec![0.0; sn.last().map_or(0, |(_, r, _)| r.end)];
+    for (name, r, _) in sn {
+        d_sn[r].copy_from_slice(&f32s(&name));
+    }
     let counters = {
         let t = st.tensor("state.counters").expect("checked above");
         bytemuck::pod_collect_to_vec::<u8, u32>(t.data())
@@ -291,6 +354,7 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         g_running,
         d_running,
         g_ema,
+        d_sn,
     };
     Ok(Checkpoint {
         config,

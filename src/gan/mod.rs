@@ -8,4 +8,5 @@ pub mod dcgan;
 pub mod generate;
 pub mod metrics;
 pub mod schedule;
+pub mod spectral;
 pub mod trainer;

@@ -5,10 +5,11 @@
 //!     x ~ P_data (m rows, by random index into the device-resident data set)
 //!     z ~ N(0, I) (m rows);  x~ = G(z)
 //!     logits = D([x; x~])                          (2m rows, one pass)
-//!     L_D = BCE(logits, [1; 0]) * 2 = -V(G, D)     (the mean over each half, summed)
+//!     L_D = BCE(logits, [1; 0]) * 2 = -V(G, D)     (the mean over each half, summed; `loss`
+//!           hinge: relu(1 - x) and relu(1 + x); ls: (x - 1)^2 / 2 and x^2 / 2, likewise)
 //!     backprop through D;  Adam step on D
 //! z ~ N(0, I) (m new rows);  x~ = G(z);  logits = D(x~)   (generator: descend)
-//!     L_G = -log D(x~)   (ns)   or   log(1 - D(x~))   (minimax)
+//!     L_G = -log D(x~)   (ns)   or   log(1 - D(x~))   (minimax);  hinge: -x;  ls: (x - 1)^2 / 2
 //!     backprop through D to its input only (D's weights and Adam state untouched),
 //!     then through G;  Adam step on G
 //! advance the iteration counter
@@ -20,11 +21,12 @@
 //! Every random number is addressed by (seed, stream, iteration counter held on the GPU), so the
 //! whole list is recorded once and replayed with no CPU write between iterations.
 
-use super::config::{GLoss, TrainConfig};
+use super::config::{DNorm, GLoss, Loss, TrainConfig};
+use super::spectral::DSpectral;
 use crate::graph::network::{Network, NetworkSpec};
 use crate::graph::{Graph, Op, RngSource, TensorId, View};
 use crate::noise::{Noise, PhiloxNoise};
-use crate::ops::BceSpec;
+use crate::ops::{BceSpec, LossTerm};
 
 /// Slots of the u32 state tensor; each counter is 64 bits (lo, hi).
 pub const SLOT_ITERATION: usize = 0;
@@ -53,6 +55,7 @@ pub mod streams {
     pub const G_INIT: u32 = 0x500;
     pub const D_INIT: u32 = 0x501;
     pub const DATA: u32 = 0x600;
+    pub const D_SPECTRAL_INIT: u32 = 0x502;
 }
 
 /// The fixed noise of pictures, evaluation and `shadergan sample`: N(0, I) from the seed's
@@ -79,6 +82,9 @@ pub struct TrainState {
     /// The moving average of G's weights (`g_ema` > 0), laid out like `g_params`; empty when
     /// off, or when it has not started yet (it then starts from `g_params`).
     pub g_ema: Vec<f32>,
+    /// Spectral normalisation of D (`d_norm` spectral): each Linear layer's u then v, in layer
+    /// order; empty when off.
+    pub d_sn: Vec<f32>,
 }
 
 impl TrainState {
@@ -97,7 +103,14 @@ impl TrainState {
             )
         };
         let (gp, dp) = (init(g, streams::G_INIT)?, init(d, streams::D_INIT)?);
+        let d_sn = match cfg.d_norm {
+            DNorm::None => Vec::new(),
+            DNorm::Spectral => {
+                super::spectral::init_uv(d, &dp, cfg.seed, streams::D_SPECTRAL_INIT)?
+            }
+        };
         Ok(TrainState {
+            d_sn,
             g_running: g.init_buffers()?,
             d_running: d.init_buffers()?,
             g_adam_m: vec![0.0; gp.len()],
@@ -136,6 +149,8 @@ pub struct GanGraph {
     pub xd: TensorId,
     /// The moving average of G's weights (`g_ema` > 0).
     pub g_ema: Option<TensorId>,
+    /// D's spectral normalisation (`d_norm` spectral).
+    pub d_sn: Option<DSpectral>,
     /// Fixed noise for pictures and evaluation, its generator workspace and output.
     pub eval_z: TensorId,
     pub eval_g: Network,
@@ -220,9 +235,13 @@ impl GanGraph {
         let mut t_d = vec![cfg.real_label; mp];
         t_d.extend(std::iter::repeat_n(0.0, mp));
         let targets_d = gr.f32_from("d_targets", &t_d);
-        let g_target = match cfg.g_loss {
-            GLoss::Ns => 1.0,
-            GLoss::Minimax => 0.0,
+        // Each loss as the term bce.wgsl applies per row, with targets [real_label; 0] for D, and
+        // G's target and sign.
+        let (d_term, g_term, g_target, g_scale) = match (cfg.loss, cfg.g_loss) {
+            (Loss::Bce, GLoss::Ns) => (LossTerm::Bce, LossTerm::Bce, 1.0, 1.0),
+            (Loss::Bce, GLoss::Minimax) => (LossTerm::Bce, LossTerm::Bce, 0.0, -1.0),
+            (Loss::Hinge, _) => (LossTerm::Hinge, LossTerm::Linear, 1.0, 1.0),
+            (Loss::Ls, _) => (LossTerm::Square, LossTerm::Square, 1.0, 1.0),
         };
         let targets_g = gr.f32_from("g_targets", &vec![g_target; mp]);
 
@@ -233,6 +252,23 @@ impl GanGraph {
         // score a sample by the company it keeps, and the G step (generated rows only) would
         // see another D than the D step trained.
         d.split_batch_norm(mp);
+        // Spectral normalisation: D's passes read W / sigma from their own buffer; Adam steps W.
+        let d_sn = match cfg.d_norm {
+            DNorm::None => None,
+            DNorm::Spectral => Some(DSpectral::new(&mut gr, &d_spec, &s.d_sn)?),
+        };
+        let d_params = d.params();
+        // The network as checkpoints see it (W); `d` below is the one the passes run (W_sn).
+        let d_weights = d.clone();
+        let d = match &d_sn {
+            Some(sn) => d.with_params(sn.w_sn),
+            None => d,
+        };
+        let sn_forward = |update: bool| -> Vec<Op> {
+            d_sn.as_ref()
+                .map(|sn| sn.forward(d_params, update))
+                .unwrap_or_default()
+        };
         for (t, v) in [
             (g.adam_m(), &s.g_adam_m),
             (g.adam_v(), &s.g_adam_v),
@@ -278,8 +314,10 @@ impl GanGraph {
                 std: 1.0,
             });
             ops.extend(g.forward(z.into(), m, Some(fake), true));
+            ops.extend(sn_forward(true));
             ops.extend(d.forward(xd.into(), 2 * mp, None, true));
             let spec = BceSpec {
+                term: d_term,
                 n: 2 * mp,
                 split: mp,
                 scale: 2.0,
@@ -311,6 +349,9 @@ impl GanGraph {
                 grad: dlogits,
             });
             ops.extend(d.backward(xd.into(), 2 * mp, None, dlogits, true, None));
+            if let Some(sn) = &d_sn {
+                ops.extend(sn.backward(d.grads()));
+            }
             ops.push(Op::Tick {
                 state,
                 slot: SLOT_D_STEP,
@@ -319,7 +360,7 @@ impl GanGraph {
                 cfg: cfg.adam_d(),
                 state,
                 step_slot: SLOT_D_STEP,
-                w: d.params(),
+                w: d_params,
                 grad: d.grads(),
                 m: d.adam_m(),
                 v: d.adam_v(),
@@ -334,14 +375,13 @@ impl GanGraph {
             std: 1.0,
         });
         ops.extend(g.forward(z.into(), m, Some(fake), true));
+        ops.extend(sn_forward(true));
         ops.extend(d.forward(fake, mp, None, true));
         let spec = BceSpec {
+            term: g_term,
             n: mp,
             split: mp,
-            scale: match cfg.g_loss {
-                GLoss::Ns => 1.0,
-                GLoss::Minimax => -1.0,
-            },
+            scale: g_scale,
             metrics_off: M_G_LOSS,
             accumulate: true,
         };
@@ -417,16 +457,18 @@ impl GanGraph {
         };
         let probe_d = d.with_workspace(&mut gr, "d_probe", probe_rows);
         let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None, false);
+        snapshot.extend(sn_forward(false));
         snapshot.extend(probe_d.forward(probe_x.into(), probe_rows, None, false));
 
         Ok(GanGraph {
             graph: gr,
             g,
-            d,
+            d: d_weights,
             state,
             metrics,
             xd,
             g_ema,
+            d_sn,
             eval_z,
             eval_g,
             eval_rows,

@@ -213,6 +213,7 @@ impl<'g> Trainer<'g> {
             iteration,
             iters,
             self.cfg.d_steps,
+            self.cfg.loss == crate::gan::config::Loss::Bce,
             secs,
         ))
     }
@@ -245,6 +246,10 @@ impl<'g> Trainer<'g> {
             d_running: running(dn)?,
             g_ema: match self.gan.g_ema {
                 Some(t) => p.read_f32(g, t)?,
+                None => Vec::new(),
+            },
+            d_sn: match &self.gan.d_sn {
+                Some(sn) => p.read_f32(g, sn.uv)?,
                 None => Vec::new(),
             },
         })

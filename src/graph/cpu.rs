@@ -139,6 +139,7 @@ impl CpuPlan {
             } => {
                 let mut m = self.take(metrics);
                 cpu::bce::bce_with_logits(
+                    spec.term,
                     spec.n,
                     spec.split,
                     spec.scale,
@@ -152,6 +153,7 @@ impl CpuPlan {
             Op::BceBackward { spec, x, y, grad } => {
                 let mut g = self.take(grad);
                 cpu::bce::bce_with_logits_backward(
+                    spec.term,
                     spec.n,
                     spec.scale,
                     self.tensors[x].f32(),
@@ -221,6 +223,42 @@ impl CpuPlan {
                 self.put(w, wt);
                 self.put(m, mt);
                 self.put(v, vt);
+            }
+            Op::SpectralNorm {
+                spec,
+                w,
+                w_sn,
+                uv,
+                sigma,
+            } => {
+                let (mut ws, mut u, mut sg) = (self.take(w_sn), self.take(uv), self.take(sigma));
+                cpu::spectral::spectral_norm_forward(
+                    &spec,
+                    self.tensors[w].f32(),
+                    ws.f32_mut(),
+                    u.f32_mut(),
+                    sg.f32_mut(),
+                );
+                self.put(w_sn, ws);
+                self.put(uv, u);
+                self.put(sigma, sg);
+            }
+            Op::SpectralNormBackward {
+                spec,
+                w_sn,
+                uv,
+                sigma,
+                grad,
+            } => {
+                let mut g = self.take(grad);
+                cpu::spectral::spectral_norm_backward(
+                    &spec,
+                    self.tensors[w_sn].f32(),
+                    self.tensors[uv].f32(),
+                    self.tensors[sigma].f32(),
+                    g.f32_mut(),
+                );
+                self.put(grad, g);
             }
             Op::Ema { decay, w, avg, n } => {
                 let mut at = self.take(avg);

@@ -5,6 +5,7 @@ use super::{Dtype, Graph, Op, TensorId, View};
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::matmul::MatmulShape;
 use crate::kernels::optim::OptimBuffers;
+use crate::kernels::spectral::SpectralBuffers;
 use crate::kernels::{At, Dispatch, Kernels};
 
 /// A graph's tensors on the device, and the kernels to run its ops.
@@ -154,6 +155,38 @@ impl GpuPlan {
                     v: self.b(v),
                 },
                 n,
+            )?,
+            Op::SpectralNorm {
+                spec,
+                w,
+                w_sn,
+                uv,
+                sigma,
+            } => k.spectral.forward(
+                gpu,
+                spec,
+                self.b(w),
+                SpectralBuffers {
+                    w_sn: self.b(w_sn),
+                    uv: self.b(uv),
+                    sigma: self.b(sigma),
+                },
+            )?,
+            Op::SpectralNormBackward {
+                spec,
+                w_sn,
+                uv,
+                sigma,
+                grad,
+            } => k.spectral.backward(
+                gpu,
+                spec,
+                SpectralBuffers {
+                    w_sn: self.b(w_sn),
+                    uv: self.b(uv),
+                    sigma: self.b(sigma),
+                },
+                self.b(grad),
             )?,
             Op::Ema { decay, w, avg, n } => k.optim.ema(gpu, decay, self.b(w), self.b(avg), n)?,
             Op::Tick { state, slot } => k.rng.tick(gpu, self.b(state), slot)?,

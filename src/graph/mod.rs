@@ -13,7 +13,8 @@ pub mod network;
 pub mod state_dict;
 
 use crate::ops::{
-    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, Variant, XentSpec,
+    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, SpectralSpec, Variant,
+    XentSpec,
 };
 
 /// Index of a tensor in its [`Graph`].
@@ -126,6 +127,23 @@ pub enum Op {
         spec: XentSpec,
         logp: TensorId,
         labels: TensorId,
+        grad: TensorId,
+    },
+    /// Spectral normalisation of one Linear layer: `w_sn` = [W / sigma; b] from `w` = [W; b]
+    /// (with `spec.update`, after one power iteration on u and v in `uv`); sigma into `sigma`.
+    SpectralNorm {
+        spec: SpectralSpec,
+        w: TensorId,
+        w_sn: TensorId,
+        uv: TensorId,
+        sigma: TensorId,
+    },
+    /// `grad`'s weight block, dL/dW_sn on entry, becomes dL/dW (u and v held fixed).
+    SpectralNormBackward {
+        spec: SpectralSpec,
+        w_sn: TensorId,
+        uv: TensorId,
+        sigma: TensorId,
         grad: TensorId,
     },
     /// One Adam step over a whole flat parameter tensor; step count in state[step_slot].

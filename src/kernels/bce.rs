@@ -12,12 +12,21 @@ struct Params {
     scale: f32,
     metrics_off: u32,
     accumulate: u32,
-    _pad: [u32; 3],
+    term: u32,
+    _pad: [u32; 2],
 }
 
 /// Held against `Params` in bce.wgsl by tests/launcher_contracts.rs.
-pub const PARAMS: super::ParamsLayout =
-    params_layout!("bce.wgsl", Params, n, split, scale, metrics_off, accumulate);
+pub const PARAMS: super::ParamsLayout = params_layout!(
+    "bce.wgsl",
+    Params,
+    n,
+    split,
+    scale,
+    metrics_off,
+    accumulate,
+    term
+);
 
 pub struct Bce {
     loss: Kernel,
@@ -42,12 +51,13 @@ impl Bce {
                 scale: s.scale,
                 metrics_off: s.metrics_off as u32,
                 accumulate: s.accumulate as u32,
-                _pad: [0; 3],
+                term: s.term.code(),
+                _pad: [0; 2],
             },
         )
     }
 
-    /// The mean loss and the per-half mean of sigmoid(x), into `metrics`.
+    /// The mean loss and the per-half mean of D's readout (sigmoid(x) for BCE), into `metrics`.
     pub fn loss(
         &self,
         gpu: &Gpu,
@@ -67,7 +77,7 @@ impl Bce {
         )
     }
 
-    /// grad = scale * (sigmoid(x) - y) / n.
+    /// grad = scale * dl/dx / n (for BCE: scale * (sigmoid(x) - y) / n).
     pub fn backward(
         &self,
         gpu: &Gpu,

@@ -40,6 +40,7 @@ pub mod optim;
 pub mod peak;
 pub mod rng;
 pub mod softmax_xent;
+pub mod spectral;
 
 use crate::gpu::{Gpu, GpuError};
 
@@ -54,6 +55,7 @@ pub struct Kernels {
     pub rng: rng::Rng,
     pub gather: gather::Gather,
     pub xent: softmax_xent::SoftmaxXent,
+    pub spectral: spectral::Spectral,
 }
 
 impl Kernels {
@@ -68,6 +70,7 @@ impl Kernels {
             rng: rng::Rng::new(gpu)?,
             gather: gather::Gather::new(gpu)?,
             xent: softmax_xent::SoftmaxXent::new(gpu)?,
+            spectral: spectral::Spectral::new(gpu)?,
         })
     }
 }
@@ -85,6 +88,7 @@ pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     peak::PARAMS,
     rng::PARAMS,
     softmax_xent::PARAMS,
+    spectral::PARAMS,
 ];
 
 /// Helpers every shader family may call (activation functions), prepended to each family's source.
@@ -115,6 +119,7 @@ pub const SHADERS: &[(&str, &str)] = &[
         "softmax_xent.wgsl",
         include_str!("../../shaders/softmax_xent.wgsl"),
     ),
+    ("spectral.wgsl", include_str!("../../shaders/spectral.wgsl")),
 ];
 
 /// The source of the family in `file` (without the prelude). Panics on a name not in [`SHADERS`]:

@@ -62,11 +62,11 @@ pub fn loss_picture(path: &Path, history: &[MetricsRow], title: &str) -> anyhow:
         path,
         &steps,
         &[
-            ("D loss (-V)", series(|r| r.d_loss)),
+            ("D loss (-V for BCE)", series(|r| r.d_loss)),
             ("G loss", series(|r| r.g_loss)),
-            ("D(x)", series(|r| r.d_real)),
+            ("D(x) (logit if not BCE)", series(|r| r.d_real)),
             ("D(G(z))", series(|r| r.d_fake)),
-            ("JSD estimate", series(|r| r.jsd)),
+            ("JSD estimate (BCE only)", series(|r| r.jsd)),
         ],
         title,
     )
