@@ -114,7 +114,8 @@ fn spectral_norm_round_trips_under_pytorch_parametrization_names() {
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm(&state.d_sn[..8]) - 1.0).abs() < 1e-5);
     assert!((norm(&state.d_sn[8..10]) - 1.0).abs() < 1e-5);
-    let path = tmp_dir("checkpoint_spectral").join("checkpoint.safetensors");
+    let dir = tmp_dir("checkpoint_spectral");
+    let path = dir.join("checkpoint.safetensors");
     checkpoint::save(
         &path,
         &Checkpoint {
