@@ -2,11 +2,12 @@
 //! `g_ema.*` beside `g.*` with the same names and shapes and read back; a packed D's first layer
 //! takes `pack` rows side by side; `g_sampling` picks the average when there is one.
 mod common;
-use common::tmp_dir;
+use common::{tmp_dir, TmpDir};
 use safetensors::SafeTensors;
 use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::TrainConfig;
 use shadergan::gan::schedule::TrainState;
+use std::path::PathBuf;
 
 fn config() -> TrainConfig {
     TrainConfig {
@@ -18,6 +19,22 @@ fn config() -> TrainConfig {
         g_ema: 0.99,
         ..TrainConfig::default()
     }
+}
+
+/// Saves a checkpoint of `cfg` and `state` (2-D data) in a fresh folder; returns the folder's
+/// guard, the file and its bytes.
+fn saved(name: &str, cfg: &TrainConfig, state: &TrainState) -> (TmpDir, PathBuf, Vec<u8>) {
+    let dir = tmp_dir(name);
+    let path = dir.join("checkpoint.safetensors");
+    let ck = Checkpoint {
+        config: cfg.clone(),
+        state: state.clone(),
+        data_dim: 2,
+        image: None,
+    };
+    checkpoint::save(&path, &ck).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    (dir, path, bytes)
 }
 
 #[test]
@@ -32,20 +49,7 @@ fn g_ema_and_pack_round_trip_through_a_checkpoint() {
     assert_eq!(state.g_sampling(), state.g_params.as_slice());
     state.g_ema = state.g_params.iter().map(|w| 0.5 * w + 0.25).collect();
     assert_eq!(state.g_sampling(), state.g_ema.as_slice());
-    let dir = tmp_dir("checkpoint_ema");
-    let path = dir.join("checkpoint.safetensors");
-    checkpoint::save(
-        &path,
-        &Checkpoint {
-            config: cfg.clone(),
-            state: state.clone(),
-            data_dim: 2,
-            image: None,
-        },
-    )
-    .unwrap();
-
-    let bytes = std::fs::read(&path).unwrap();
+    let (_dir, path, bytes) = saved("checkpoint_ema", &cfg, &state);
     let st = SafeTensors::deserialize(&bytes).unwrap();
     for name in ["g.0.weight", "g.2.bias", "d.0.weight"] {
         let ema = name.replacen("g.", "g_ema.", 1);
@@ -73,19 +77,7 @@ fn a_run_without_g_ema_saves_no_average() {
     };
     let (g, d) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
     let state = TrainState::fresh(&cfg, &g, &d).unwrap();
-    let dir = tmp_dir("checkpoint_no_ema");
-    let path = dir.join("checkpoint.safetensors");
-    checkpoint::save(
-        &path,
-        &Checkpoint {
-            config: cfg,
-            state: state.clone(),
-            data_dim: 2,
-            image: None,
-        },
-    )
-    .unwrap();
-    let bytes = std::fs::read(&path).unwrap();
+    let (_dir, path, bytes) = saved("checkpoint_no_ema", &cfg, &state);
     let st = SafeTensors::deserialize(&bytes).unwrap();
     assert!(st.names().iter().all(|n| !n.starts_with("g_ema.")));
     assert_eq!(checkpoint::load(&path, 1 << 30).unwrap().state, state);
@@ -114,19 +106,7 @@ fn spectral_norm_round_trips_under_pytorch_parametrization_names() {
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm(&state.d_sn[..8]) - 1.0).abs() < 1e-5);
     assert!((norm(&state.d_sn[8..10]) - 1.0).abs() < 1e-5);
-    let dir = tmp_dir("checkpoint_spectral");
-    let path = dir.join("checkpoint.safetensors");
-    checkpoint::save(
-        &path,
-        &Checkpoint {
-            config: cfg.clone(),
-            state: state.clone(),
-            data_dim: 2,
-            image: None,
-        },
-    )
-    .unwrap();
-    let bytes = std::fs::read(&path).unwrap();
+    let (_dir, path, bytes) = saved("checkpoint_spectral", &cfg, &state);
     let st = SafeTensors::deserialize(&bytes).unwrap();
     for (name, shape) in [
         ("d.0.parametrizations.weight.original", &[8usize, 2][..]),
