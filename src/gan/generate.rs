@@ -1,6 +1,7 @@
-//! The generator on its own: G(z) for given noise on the GPU, a chunk of rows at a time, for
-//! `shadergan sample` and `shadergan eval`. The plan is built once; any number of rows streams
-//! through it in bounded memory.
+//! A trained network on its own, a chunk of rows at a time on the GPU: G(z) for `shadergan
+//! sample` and `shadergan eval` ([`Generator`]), and D's logits for discriminator rejection
+//! sampling (`super::drs`), both through [`Forward`]. The plan is built once; any number of rows
+//! streams through it in bounded memory.
 
 use super::schedule::streams;
 use crate::gpu::Gpu;
@@ -13,12 +14,14 @@ use crate::noise::{Noise, PhiloxNoise};
 /// Rows generated per dispatch list at most; the plan is built once for a chunk and reused.
 pub const CHUNK: usize = 4096;
 
-/// G bound to the device for chunks of up to [`CHUNK`] rows (fewer where a layer's activations
-/// for that many would not fit one storage buffer, e.g. a 28 x 28 DCGAN on lavapipe).
-pub struct Generator<'g> {
+/// A network (G or D) bound to the device in eval mode for chunks of up to [`CHUNK`] rows (fewer
+/// where a layer's activations for that many would not fit one storage buffer, e.g. a 28 x 28
+/// DCGAN on lavapipe).
+pub struct Forward<'g> {
     gpu: &'g Gpu,
     /// Rows per chunk.
     chunk: usize,
+    /// Values per input row (G: z_dim) and per output row (G: the data's dimension; D: 1).
     z_dim: usize,
     dim: usize,
     param_count: usize,
@@ -29,9 +32,9 @@ pub struct Generator<'g> {
     net: Network,
 }
 
-impl<'g> Generator<'g> {
-    /// G with architecture `spec`, weights `params` and batch norms' running statistics
-    /// `running` (empty for MLPs), in eval mode.
+impl<'g> Forward<'g> {
+    /// The network with architecture `spec`, weights `params` and batch norms' running
+    /// statistics `running` (empty for MLPs), in eval mode.
     pub fn new(
         gpu: &'g Gpu,
         spec: &NetworkSpec,
@@ -46,14 +49,14 @@ impl<'g> Generator<'g> {
             .unwrap_or(1);
         let fit = gpu.max_storage_bytes() / (widest as u64 * 4);
         let chunk = (fit as usize).clamp(1, CHUNK);
-        let z = g.f32("z", chunk * z_dim);
+        let z = g.f32("input", chunk * z_dim);
         // The weights with a forward-only workspace (no gradients; bounded convolution scratch).
         let net = spec
-            .tensors(&mut g, "g", params, running, 1)?
-            .with_workspace(&mut g, "g_eval", chunk);
+            .tensors(&mut g, "net", params, running, 1)?
+            .with_workspace(&mut g, "net_eval", chunk);
         let plan = GpuPlan::new(gpu, &g)?;
         let full = plan.compile(gpu, &net.forward(z.into(), chunk, None, false))?;
-        Ok(Generator {
+        Ok(Forward {
             gpu,
             chunk,
             z_dim,
@@ -73,7 +76,7 @@ impl<'g> Generator<'g> {
         assert_eq!(
             params.len(),
             self.param_count,
-            "Generator::set_weights: weights of another architecture"
+            "Forward::set_weights: weights of another architecture"
         );
         self.plan.write_f32(self.gpu, self.net.params(), params);
         if let Some(r) = self.net.running() {
@@ -86,11 +89,16 @@ impl<'g> Generator<'g> {
         self.chunk
     }
 
-    /// G(z) for `z` of at most [`Self::chunk`] rows (row-major [rows, z_dim]).
+    /// Values per input row.
+    pub fn input_len(&self) -> usize {
+        self.z_dim
+    }
+
+    /// The network on `z`, at most [`Self::chunk`] rows (row-major [rows, input_len]).
     pub fn run(&self, z: &[f32]) -> anyhow::Result<Vec<f32>> {
         let rows = z.len() / self.z_dim;
         let chunk = self.chunk;
-        assert!(rows <= chunk, "Generator::run takes at most {chunk} rows");
+        assert!(rows <= chunk, "Forward::run takes at most {chunk} rows");
         // A shorter last chunk is bound once more (rare: once per call of `generate`).
         let tail;
         let dispatches = if rows == chunk {
@@ -108,6 +116,29 @@ impl<'g> Generator<'g> {
         y.truncate(rows * self.dim);
         Ok(y)
     }
+}
+
+/// G bound to the device: a [`Forward`] that also draws its own noise.
+pub struct Generator<'g>(Forward<'g>);
+
+impl<'g> std::ops::Deref for Generator<'g> {
+    type Target = Forward<'g>;
+    fn deref(&self) -> &Forward<'g> {
+        &self.0
+    }
+}
+
+impl<'g> Generator<'g> {
+    /// G with architecture `spec`, weights `params` and batch norms' running statistics
+    /// `running` (empty for MLPs), in eval mode.
+    pub fn new(
+        gpu: &'g Gpu,
+        spec: &NetworkSpec,
+        params: &[f32],
+        running: &[f32],
+    ) -> anyhow::Result<Self> {
+        Ok(Generator(Forward::new(gpu, spec, params, running)?))
+    }
 
     /// Draws `n` samples from the fixed-noise stream of `seed` (the noise of pictures, evaluation
     /// and `sample`), handing each chunk's (z, x) to `each` in order.
@@ -117,7 +148,18 @@ impl<'g> Generator<'g> {
         n: usize,
         mut each: impl FnMut(&[f32], &[f32]) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let mut noise = PhiloxNoise::new(seed, streams::EVAL_NOISE);
+        self.stream_from(PhiloxNoise::new(seed, streams::EVAL_NOISE), n, |z, x| {
+            each(z, x)
+        })
+    }
+
+    /// Draws `n` samples from `noise`, handing each chunk's (z, x) to `each` in order.
+    pub fn stream_from(
+        &self,
+        mut noise: PhiloxNoise,
+        n: usize,
+        mut each: impl FnMut(&[f32], &[f32]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let mut done = 0;
         let mut z = Vec::with_capacity(self.chunk * self.z_dim);
         while done < n {
