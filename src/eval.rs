@@ -93,3 +93,51 @@ impl fmt::Display for ModeReport {
         )
     }
 }
+
+/// What eval.toml holds for a mixture run: the coverage of G's samples as drawn, and, when the
+/// run samples with discriminator rejection sampling (`drs`), the coverage of the samples DRS
+/// keeps, in a `[drs]` table.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MixtureEval {
+    #[serde(flatten)]
+    pub g: ModeReport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drs: Option<DrsEval>,
+}
+
+/// The samples discriminator rejection sampling kept: how many of how many, and their coverage.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DrsEval {
+    #[serde(flatten)]
+    pub sampling: crate::gan::drs::DrsReport,
+    #[serde(flatten)]
+    pub coverage: ModeReport,
+}
+
+impl MixtureEval {
+    /// The coverage of what the run samples: DRS's kept samples when on, else G's.
+    pub fn sampled(&self) -> &ModeReport {
+        self.drs.as_ref().map_or(&self.g, |d| &d.coverage)
+    }
+}
+
+impl fmt::Display for MixtureEval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "G: {}", self.g)?;
+        if let Some(d) = &self.drs {
+            write!(
+                f,
+                "; with discriminator rejection sampling (percentile {}, {} of {} kept, {:.0}%): \
+                 modes captured {}/{}, high-quality samples {:.1}%",
+                d.sampling.percentile,
+                d.sampling.kept,
+                d.sampling.drawn,
+                100.0 * d.sampling.acceptance(),
+                d.coverage.modes_captured,
+                d.coverage.modes_total,
+                100.0 * d.coverage.high_quality_fraction
+            )?;
+        }
+        Ok(())
+    }
+}

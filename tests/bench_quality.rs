@@ -1,5 +1,5 @@
-//! `shadergan bench quality --quick`: the table has one row per mixture and the published
-//! reference rows, and `--json` the same numbers; a few hundred iterations, so it checks that the
+//! `shadergan bench quality --quick`: the table has two rows per mixture (G's samples, and those
+//! discriminator rejection sampling keeps) and the published reference rows, and `--json` the same numbers; a few hundred iterations, so it checks that the
 //! command runs, not the quality (that is tests/modes.rs and the README's table).
 mod common;
 use common::*;
@@ -20,19 +20,29 @@ fn bench_quality_quick_prints_one_row_per_mixture_and_the_published_rows() {
     let ours: Vec<&str> = lines
         .iter()
         .copied()
-        .filter(|l| l.contains("shadergan defaults"))
+        .filter(|l| l.contains("shadergan: G"))
         .collect();
     assert_eq!(
         ours.len(),
-        2,
-        "one row for ring and one for grid:\n{stdout}"
+        4,
+        "rows for ring and grid, G alone and with DRS:\n{stdout}"
     );
-    for (row, (ds, total)) in ours.iter().zip([("ring", "8"), ("grid", "25")]) {
+    let want = [("ring", "8"), ("ring", "8"), ("grid", "25"), ("grid", "25")];
+    for (k, (row, (ds, total))) in ours.iter().zip(want).enumerate() {
         let f: Vec<&str> = row.split_whitespace().collect();
-        // data, "shadergan", "defaults", mean, "/", total, min, HQ mean, HQ min, wall s, it/s
-        assert_eq!(f.len(), 11, "{row}");
-        assert_eq!((f[0], f[5]), (ds, total), "{row}");
-        let nums: Vec<f64> = [3, 6, 7, 8, 9, 10]
+        // data, method..., mean, "/", total, min, HQ mean, HQ min, kept%, wall s, it/s
+        let n = f.len();
+        assert_eq!((f[0], f[n - 8], f[n - 7]), (ds, "/", total), "{row}");
+        let drs = k % 2 == 1;
+        assert_eq!(row.contains("G + DRS p10"), drs, "{row}");
+        // mean, min, HQ mean, HQ min, (kept%), wall s, it/s
+        let mut cols = vec![n - 9, n - 6, n - 5, n - 4, n - 2, n - 1];
+        if drs {
+            cols.push(n - 3);
+        } else {
+            assert_eq!(f[n - 3], "-", "{row}");
+        }
+        let nums: Vec<f64> = cols
             .iter()
             .map(|&i| {
                 f[i].parse()
@@ -40,7 +50,7 @@ fn bench_quality_quick_prints_one_row_per_mixture_and_the_published_rows() {
             })
             .collect();
         assert!(
-            nums.iter().all(|&x| x >= 0.0) && nums[4] > 0.0 && nums[5] > 0.0,
+            nums.iter().all(|&x| x >= 0.0) && f[n - 2].parse::<f64>().unwrap() > 0.0,
             "{row}"
         );
     }
@@ -95,10 +105,17 @@ fn bench_quality_dataset_picks_a_variation() {
     assert!(stdout.contains("ring:n=4,radius=1,std=0.05:"), "{stdout}");
     let rows: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.contains("shadergan defaults"))
+        .filter(|l| l.contains("shadergan: G"))
         .collect();
-    assert_eq!(rows.len(), 1, "{stdout}");
-    assert!(rows[0].contains(" / 4 "), "four modes: {stdout}");
+    assert_eq!(
+        rows.len(),
+        2,
+        "G, and G + DRS with the ring's recipe: {stdout}"
+    );
+    assert!(
+        rows.iter().all(|r| r.contains(" / 4 ")),
+        "four modes: {stdout}"
+    );
     assert!(!stdout.contains("PacGAN"), "{stdout}");
     let out = shadergan(&["bench", "quality", "--quick", "--dataset", "digits"]);
     assert!(!out.status.success());

@@ -86,7 +86,7 @@ fn short_seeded_run_learns_the_ring() {
         ..TrainConfig::default()
     };
     let s = train(g, &cfg, &out, None).unwrap();
-    let r = s.report.expect("ring is a mixture");
+    let r = s.report.expect("ring is a mixture").g;
     eprintln!("short run: {r}");
     // An untrained or broken generator puts its samples near the origin: 0 modes, 0% quality.
     assert!(r.modes_captured >= 7, "{r}");

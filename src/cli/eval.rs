@@ -1,4 +1,5 @@
-//! `shadergan eval`: mode coverage of a checkpoint's generator on its mixture data set, or, for
+//! `shadergan eval`: mode coverage of a checkpoint's generator on its mixture data set (and of
+//! the samples discriminator rejection sampling keeps, for a run with `drs`), or, for
 //! image data sets, the classifier-based quality numbers of `crate::quality` (the classifier is
 //! trained on first use and cached in the run directory).
 
@@ -11,9 +12,10 @@ use crate::gpu::Gpu;
 use anyhow::bail;
 use std::path::Path;
 
-pub fn run_eval(gpu: &Gpu, target: &Path, samples: usize) -> anyhow::Result<()> {
+pub fn run_eval(gpu: &Gpu, target: &Path, samples: usize, drs: Option<f32>) -> anyhow::Result<()> {
     let path = checkpoint_path(target);
-    let ck = checkpoint::load(&path, gpu.max_storage_bytes())?;
+    let mut ck = checkpoint::load(&path, gpu.max_storage_bytes())?;
+    ck.config.drs = drs.unwrap_or(ck.config.drs);
     let ds = crate::data::Dataset::parse(&ck.config.dataset)?;
     if ds.is_image() {
         return eval_images(gpu, target, &path, &ck, &ds, samples);
@@ -40,7 +42,8 @@ pub fn run_eval(gpu: &Gpu, target: &Path, samples: usize) -> anyhow::Result<()> 
             path.display()
         );
     }
-    let r = crate::eval::evaluate(&ds, &x)?;
+    let sampler = crate::gan::drs::sampler_for(gpu, &ck.config, &ck.state, ck.data_dim)?;
+    let r = crate::gan::drs::evaluate(&ck.config.dataset, ck.config.seed, sampler.as_ref(), &x)?;
     println!("{}: {r}", path.display());
     if target.is_dir() {
         crate::run::dir::write_eval(&target.join(crate::run::dir::EVAL), &r)?;

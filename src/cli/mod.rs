@@ -74,6 +74,10 @@ pub enum Command {
         /// Image runs: generated images to classify.
         #[arg(long, default_value_t = crate::quality::SAMPLES)]
         samples: usize,
+        /// Mixture runs: also score the samples discriminator rejection sampling keeps at
+        /// percentile P (default: the run's `drs`; 0: G's samples only).
+        #[arg(long, value_name = "P")]
+        drs: Option<f32>,
     },
     /// The classifier that measures image runs, trained by our own kernels.
     Classifier {
@@ -104,7 +108,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(130);
             }
         }
-        Command::Eval { target, samples } => eval::run_eval(&cli.gpu.open()?, &target, samples)?,
+        Command::Eval {
+            target,
+            samples,
+            drs,
+        } => eval::run_eval(&cli.gpu.open()?, &target, samples, drs)?,
         Command::Classifier { what } => classifier::run_classifier(&cli.gpu.open()?, &what)?,
         Command::Sample(args) => sample::run_sample(&cli.gpu.open()?, &args)?,
         Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,

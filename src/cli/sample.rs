@@ -43,6 +43,11 @@ pub struct SampleArgs {
     /// Image checkpoints: write one PNG per sample into this folder.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Discriminator rejection sampling: keep G's samples with a probability read from D's logit,
+    /// gamma being the P-th percentile of the paper's F (Azadi et al. 2019); 0: G's samples as
+    /// drawn (default: the run's `drs`).
+    #[arg(long, value_name = "P")]
+    pub drs: Option<f32>,
 }
 
 pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
@@ -74,7 +79,22 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
     };
     let spec = ck.config.g_network(ck.data_dim)?;
     let z_dim = spec.input_len();
-    let g = Generator::new(gpu, &spec, ck.state.g_sampling(), &ck.state.g_running)?;
+    let cfg = crate::gan::config::TrainConfig {
+        drs: a.drs.unwrap_or(ck.config.drs),
+        ..ck.config.clone()
+    };
+    let sampler = crate::gan::drs::sampler_for(gpu, &cfg, &ck.state, ck.data_dim)?;
+    let own;
+    let g = match &sampler {
+        Some(s) => s.generator(),
+        None => {
+            if cfg.drs != 0.0 {
+                cfg.check_drs()?;
+            }
+            own = Generator::new(gpu, &spec, ck.state.g_sampling(), &ck.state.g_running)?;
+            &own
+        }
+    };
     let seed = a.seed.unwrap_or(ck.config.seed);
     let bar = progress(a.n);
     let mut grid: Vec<Vec<f32>> = Vec::new();
@@ -89,7 +109,7 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
             header.extend((0..ck.data_dim).map(|i| format!("x_{i}")));
             w.write_record(&header)?;
         }
-        g.sample_stream(seed, a.n, |z, x| {
+        let each = |z: &[f32], x: &[f32]| -> anyhow::Result<()> {
             // A DCGAN generator writes NCHW rows; samples are HWC like the data set.
             let x = match (ck.config.arch, ck.image) {
                 (Arch::Dcgan, Some(shape)) => crate::gan::dcgan::chw_to_hwc(x, shape),
@@ -121,7 +141,21 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
                 b.inc((x.len() / ck.data_dim) as u64);
             }
             Ok(())
-        })?;
+        };
+        match &sampler {
+            Some(s) => {
+                let r = s.sample(seed, a.n, each)?;
+                eprintln!(
+                    "discriminator rejection sampling (percentile {}): kept {} of {} samples \
+                     ({:.0}%)",
+                    r.percentile,
+                    r.kept,
+                    r.drawn,
+                    100.0 * r.acceptance()
+                );
+            }
+            None => g.sample_stream(seed, a.n, each)?,
+        }
         w.flush()?;
         Ok(())
     };

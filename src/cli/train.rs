@@ -121,6 +121,11 @@ pub struct ConfigFlags {
     /// sampling and saved as g_ema.* in the checkpoint (0: off; e.g. 0.999).
     #[arg(long, value_name = "DECAY")]
     pub g_ema: Option<f32>,
+    /// Discriminator rejection sampling (Azadi et al. 2019) for the evaluation at the end, `eval`
+    /// and `sample`: G's samples are kept with a probability read from D's logit; P, the
+    /// percentile of the paper's F that sets gamma, trades samples for quality (0: off).
+    #[arg(long, value_name = "P")]
+    pub drs: Option<f32>,
     #[arg(long)]
     pub seed: Option<u64>,
     /// Iterations between metric read-backs, sample pictures and progress lines.
@@ -170,12 +175,18 @@ impl TrainArgs {
         });
         let mut layers: Vec<toml::Table> = file.into_iter().collect();
         layers.push(self.set.table()?);
-        let cfg = base
+        let mut cfg = base
             .overlaid(&layers)
             .with_context(|| match &self.run.config {
                 Some(p) => format!("in config file {} or the flags", p.display()),
                 None => "in the flags".to_string(),
             })?;
+        // A recipe's discriminator rejection sampling steps aside when the flags train a D
+        // whose logit it cannot read (hinge, LS, packs, spectral norm, DCGAN); asked for by name,
+        // it is checked like any key.
+        if !layers.iter().any(|l| l.contains_key("drs")) && cfg.check_drs().is_err() {
+            cfg.drs = 0.0;
+        }
         cfg.validate()?;
         crate::data::Dataset::parse(&cfg.dataset)?;
         Ok(cfg)

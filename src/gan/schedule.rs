@@ -56,6 +56,9 @@ pub mod streams {
     pub const D_INIT: u32 = 0x501;
     pub const DATA: u32 = 0x600;
     pub const D_SPECTRAL_INIT: u32 = 0x502;
+    /// Discriminator rejection sampling: the burn-in's noise, and the uniforms of the accept test.
+    pub const DRS_BURN_IN: u32 = 0x700;
+    pub const DRS_ACCEPT: u32 = 0x701;
 }
 
 /// The fixed noise of pictures, evaluation and `shadergan sample`: N(0, I) from the seed's

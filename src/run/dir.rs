@@ -8,6 +8,7 @@
 //! loss.png, evolution.gif  drawn from the two above at the end (and on Ctrl-C)
 //! checkpoint.safetensors   weights, Adam state, counters, config
 //! eval.toml                mode coverage (mixtures) or classifier-based quality (images)
+//! drs.png                  2-D runs with drs: G's samples kept and rejected by DRS
 //! classifier.safetensors   image runs: the evaluation classifier, cached by data set and seed
 //! quality.png              image runs with --eval-every: coverage and Fréchet over training
 //! ```
@@ -28,6 +29,7 @@ pub const LOSS_PNG: &str = "loss.png";
 pub const GIF: &str = "evolution.gif";
 pub const QUALITY_PNG: &str = "quality.png";
 pub const SAMPLES: &str = "samples";
+pub const DRS_PNG: &str = "drs.png";
 
 /// An open run directory and the metrics history it holds.
 pub struct RunDir {

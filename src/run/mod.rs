@@ -42,7 +42,7 @@ pub struct TrainSummary {
     pub at: u64,
     pub seconds: f64,
     pub last: MetricsRow,
-    pub report: Option<crate::eval::ModeReport>,
+    pub report: Option<crate::eval::MixtureEval>,
     /// Image runs with `eval_every`: the quality at the end.
     pub quality: Option<crate::quality::ImageReport>,
     /// A stop request ended the run before `cfg.iterations`.
@@ -164,8 +164,14 @@ pub fn train_in(
     let report = if t.dataset.centres().is_empty() {
         None
     } else {
-        let r = crate::eval::evaluate(&t.dataset, &t.snapshot()?.samples)?;
+        let samples = t.snapshot()?.samples;
+        let sampler = crate::gan::drs::sampler_for(gpu, cfg, &t.state()?, t.gan.dim)?;
+        let r = crate::gan::drs::evaluate(&cfg.dataset, cfg.seed, sampler.as_ref(), &samples)?;
         dir.write_eval(&r)?;
+        if let (Some(s), 2) = (&sampler, t.gan.dim) {
+            let (x, keep) = s.decide(cfg.seed, DRS_PICTURE_SAMPLES)?;
+            pictures::drs_picture(&dir.path.join(dir::DRS_PNG), &t, &t.snapshot()?, &x, &keep)?;
+        }
         Some(r)
     };
     Ok(TrainSummary {
@@ -228,6 +234,9 @@ impl<'g> QualityProbe<'g> {
         self.ev.evaluate(&x)
     }
 }
+
+/// G's samples drawn in drs.png, each kept or rejected.
+const DRS_PICTURE_SAMPLES: usize = 2000;
 
 fn title(t: &Trainer) -> String {
     format!("{} losses", t.dataset.name())

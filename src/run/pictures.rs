@@ -54,6 +54,50 @@ pub fn snapshot_picture(
     }
 }
 
+/// drs.png (2-D runs with `drs`): real points, and G's first samples on the evaluation noise
+/// coloured by what discriminator rejection sampling does with them, kept or rejected, over the
+/// heat map of D(x) that decides it.
+pub fn drs_picture(
+    path: &Path,
+    t: &Trainer,
+    snap: &Snapshot,
+    x: &[f32],
+    keep: &[bool],
+) -> anyhow::Result<()> {
+    let b = t.dataset.bounds();
+    let bounds = [b[0].0, b[0].1, b[1].0, b[1].1];
+    let pts = |v: &[f32]| -> Vec<[f32; 2]> { v.chunks(2).map(|c| [c[0], c[1]]).collect() };
+    let n_real = 1000.min(t.data.rows.len() / 2);
+    let (mut kept, mut rejected) = (Vec::new(), Vec::new());
+    for (p, &k) in pts(x).into_iter().zip(keep) {
+        if k { &mut kept } else { &mut rejected }.push(p);
+    }
+    let heat = viz::Heatmap {
+        nx: HEAT_N,
+        ny: HEAT_N,
+        bounds,
+        values: snap.d.clone(),
+    };
+    let title = format!(
+        "{}  DRS p{}: {} of {} kept",
+        t.dataset.name(),
+        t.cfg.drs,
+        kept.len(),
+        keep.len()
+    );
+    viz::scatter_sets(
+        path,
+        &[
+            ("real", &pts(&t.data.rows[..n_real * 2]), viz::REAL),
+            ("rejected", &rejected, viz::REJECTED),
+            ("kept", &kept, viz::FAKE),
+        ],
+        Some(&heat),
+        &title,
+        bounds,
+    )
+}
+
 /// loss.png: D loss, G loss, D(x), D(G(z)) and the JSD estimate over the run's history.
 pub fn loss_picture(path: &Path, history: &[MetricsRow], title: &str) -> anyhow::Result<()> {
     let steps: Vec<u64> = history.iter().map(|r| r.iteration).collect();

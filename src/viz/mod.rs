@@ -1,6 +1,7 @@
 //! Pictures of training, drawn on the CPU into PNG and GIF files.
 //!
-//! - [`scatter_2d`]: real and generated 2-D points over D(x) as a heat map.
+//! - [`scatter_2d`]: real and generated 2-D points over D(x) as a heat map ([`scatter_sets`]: any
+//!   labelled sets of points, e.g. what rejection sampling keeps and rejects).
 //! - [`density_1d`]: the classic 1-D picture: P_data, P_G and D(x) on one axis.
 //! - [`loss_curves`]: several series over training steps.
 //! - [`image_grid`], [`save_image`]: generated images in [-1, 1] as tiles.
@@ -20,7 +21,7 @@ pub use curves::{density_1d, loss_curves};
 pub use font::draw_text;
 pub use gif::write_gif;
 pub use grid::{grid_scale, image_grid, save_image, GRID_GAP};
-pub use scatter::{scatter_2d, scatter_pixel, Heatmap};
+pub use scatter::{scatter_2d, scatter_pixel, scatter_sets, Heatmap};
 
 use crate::io::atomic_write;
 use image::{ImageEncoder, Rgb, RgbImage};
@@ -30,6 +31,8 @@ use std::path::Path;
 pub const REAL: Rgb<u8> = Rgb([20, 20, 20]);
 /// Colour of generated samples in every picture.
 pub const FAKE: Rgb<u8> = Rgb([220, 30, 30]);
+/// Colour of generated samples that discriminator rejection sampling throws away.
+pub const REJECTED: Rgb<u8> = Rgb([31, 119, 180]);
 /// Colour of the D(x) curve in the 1-D picture.
 pub const D_CURVE: Rgb<u8> = Rgb([31, 119, 180]);
 /// Colours of successive series in line plots (the "tab10" cycle).

@@ -2,7 +2,7 @@
 
 use super::{canvas, draw_text, fill_rect, font, legend, ramp, save_png, title, Axes, Mark};
 use super::{FAKE, INK, REAL};
-use image::RgbImage;
+use image::{Rgb, RgbImage};
 use std::path::Path;
 
 const LEFT: i32 = 80;
@@ -103,6 +103,28 @@ pub fn scatter_2d(
     title_text: &str,
     bounds: [f32; 4],
 ) -> anyhow::Result<()> {
+    scatter_sets(
+        path,
+        &[("real", real, REAL), ("generated", fake, FAKE)],
+        heat,
+        title_text,
+        bounds,
+    )
+}
+
+/// A labelled set of points for [`scatter_sets`]: legend label, points, colour.
+pub type PointSet<'a> = (&'a str, &'a [[f32; 2]], Rgb<u8>);
+
+/// Writes a PNG of sets of points, each (legend label, points, colour), drawn in order (later on
+/// top) as 3 px dots over the heat map of D(x) in [0, 1], with axes, a legend, a colour bar and
+/// `title`. Points outside `bounds` = [xmin, xmax, ymin, ymax] are not drawn.
+pub fn scatter_sets(
+    path: &Path,
+    sets: &[PointSet],
+    heat: Option<&Heatmap>,
+    title_text: &str,
+    bounds: [f32; 4],
+) -> anyhow::Result<()> {
     check_bounds(bounds)?;
     if let Some(h) = heat {
         h.check()?;
@@ -113,7 +135,7 @@ pub fn scatter_2d(
         Some(h) => paint_heat(&mut img, &ax, h),
         None => ax.grid(&mut img),
     }
-    for (pts, color) in [(real, REAL), (fake, FAKE)] {
+    for &(_, pts, color) in sets {
         for p in pts {
             if let Some((x, y)) = ax.pixel(p[0] as f64, p[1] as f64) {
                 for dy in -1..=1 {
@@ -127,12 +149,8 @@ pub fn scatter_2d(
     ax.frame(&mut img);
     title(&mut img, &ax, title_text);
     let lx = LEFT + PLOT + 20;
-    let below = legend(
-        &mut img,
-        lx,
-        TOP,
-        &[("real", Mark::Dot(REAL)), ("generated", Mark::Dot(FAKE))],
-    );
+    let entries: Vec<(&str, Mark)> = sets.iter().map(|&(l, _, c)| (l, Mark::Dot(c))).collect();
+    let below = legend(&mut img, lx, TOP, &entries);
     if heat.is_some() {
         colour_bar(&mut img, lx, below + 16);
     }
