@@ -88,9 +88,6 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
     let g = match &sampler {
         Some(s) => s.generator(),
         None => {
-            if cfg.drs != 0.0 {
-                cfg.check_drs()?;
-            }
             own = Generator::new(gpu, &spec, ck.state.g_sampling(), &ck.state.g_running)?;
             &own
         }

@@ -297,6 +297,9 @@ pub fn run_train(gpu: &Gpu, args: &TrainArgs) -> anyhow::Result<run::TrainSummar
          checkpoint.safetensors{}",
         s.out.display(),
         match (&s.report, &s.quality) {
+            (Some(r), _) if r.drs.is_some() && s.out.join(crate::run::dir::DRS_PNG).is_file() => {
+                ", eval.toml, drs.png"
+            }
             (Some(_), _) => ", eval.toml",
             (None, Some(_)) => ", eval.toml, quality.png, classifier.safetensors",
             (None, None) => "",

@@ -164,13 +164,13 @@ pub fn train_in(
     let report = if t.dataset.centres().is_empty() {
         None
     } else {
-        let samples = t.snapshot()?.samples;
+        let snap = t.snapshot()?;
         let sampler = crate::gan::drs::sampler_for(gpu, cfg, &t.state()?, t.gan.dim)?;
-        let r = crate::gan::drs::evaluate(&cfg.dataset, cfg.seed, sampler.as_ref(), &samples)?;
+        let r = crate::gan::drs::evaluate(&cfg.dataset, cfg.seed, sampler.as_ref(), &snap.samples)?;
         dir.write_eval(&r)?;
         if let (Some(s), 2) = (&sampler, t.gan.dim) {
             let (x, keep) = s.decide(cfg.seed, DRS_PICTURE_SAMPLES)?;
-            pictures::drs_picture(&dir.path.join(dir::DRS_PNG), &t, &t.snapshot()?, &x, &keep)?;
+            pictures::drs_picture(&dir.path.join(dir::DRS_PNG), &t, &snap, &x, &keep)?;
         }
         Some(r)
     };
