@@ -6,8 +6,8 @@
 //! The maths. D trained with the BCE loss towards its optimum D*(x) = p_data / (p_data + p_G)
 //! (Goodfellow et al. 2014, Proposition 1) has the logit l(x) = log(p_data(x) / p_G(x)).
 //! Rejection sampling from p_G that keeps x with probability p_data / (M p_G) = exp(l(x) - l*),
-//! l* = max l, draws exactly from p_data. D is not optimal and l* is not known, so the paper
-//! (section 3.2) keeps x with probability sigmoid(F(x)), where
+//! l* = max l, draws exactly from p_data. D is not optimal and l* is not known, so the paper's
+//! practical algorithm keeps x with probability sigmoid(F(x)), where
 //!
 //!   F(x) = l(x) - l* - log(1 - exp(l(x) - l* - eps)) - gamma.
 //!
@@ -19,9 +19,9 @@
 //! the order of the samples.
 //!
 //! On the toy mixtures D at the end of training is near 0.5 on G's modes and far below it on the
-//! bridges G leaves between them, so DRS removes most bridge samples and evens out the modes'
-//! weights (README, "Mode coverage"). It needs D's logit to estimate log(p_data / p_G), so it is
-//! refused where D is trained otherwise (hinge, LS, packs; `TrainConfig::validate`).
+//! bridges G leaves between them, so DRS removes most bridge samples (README, "Mode coverage").
+//! It needs D's logit to estimate log(p_data / p_G), so it is refused where D is trained or
+//! built otherwise (hinge, LS, packs, spectral norm, DCGAN; `TrainConfig::check_drs`).
 
 use super::config::TrainConfig;
 use super::generate::{Forward, Generator};
