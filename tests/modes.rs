@@ -3,7 +3,7 @@
 //! rejection sampling keeps. The default suite runs shortened versions (iterations and the
 //! learning-rate decay horizon together, about 25 s each on lavapipe with the subgroup matmul);
 //! the full-length runs, which the README's `bench quality` table and ablation measure, are
-//! `--ignored` (`cargo test --release --test modes -- --ignored`, about 40 minutes on 2 cores).
+//! `--ignored` (`cargo test --release --test modes -- --ignored`, about 35 minutes on 2 cores).
 //!
 //! Measured on lavapipe, 2 cores of an Intel Xeon, seed 1: ring 2,000 iterations 8/8, 71.2% (with
 //! DRS 78.2%), 24 s; grid 2,000 iterations 24/25, 5.2%, 24 s.
@@ -62,7 +62,7 @@ fn grid_recipe_spreads_over_the_grid_in_2000_iterations() {
 /// iterations, which is what `train --dataset grid` did before): 24/25 and 94.4% against 17/25
 /// and 58.4% (seed 1), the second a loop through the outer 16 modes.
 #[test]
-#[ignore = "about 6 minutes on lavapipe; run with --ignored"]
+#[ignore = "about 5 minutes on lavapipe; run with --ignored"]
 fn grid_recipe_covers_the_grid_and_8d_noise_does_not() {
     let cfg = TrainConfig::defaults_for("grid");
     let with = run(&cfg);
@@ -112,7 +112,7 @@ fn grid_defaults_on_five_seeds() {
 /// The README's ring rows: the default run for seeds 1..=5. Measured: 8/8 on every seed; high
 /// quality 95.4% mean for G, 98.1% with DRS.
 #[test]
-#[ignore = "about 11 minutes on lavapipe; run with --ignored"]
+#[ignore = "about 10 minutes on lavapipe; run with --ignored"]
 fn ring_defaults_cover_every_mode_on_five_seeds() {
     five_seeds("ring", 8, 97.5);
 }
