@@ -115,20 +115,11 @@ fn cli_samples_and_evaluates_with_drs_and_refuses_it_where_d_is_not_bce() {
     let out = tmp_dir("drs_cli");
     let o = out.to_str().unwrap();
     let args = [
-        "train",
-        "--iterations",
-        "20",
-        "--log-every",
-        "10",
-        "--batch",
-        "32",
-        "--g-hidden",
-        "16,16",
-        "--d-hidden",
-        "16",
-        "--out",
-        o,
-    ];
+        &["train", "--iterations", "20", "--log-every", "10"][..],
+        &SMALL_NETS,
+        &["--out", o],
+    ]
+    .concat();
     let r = shadergan(&[&args[..], &["--drs", "10"]].concat());
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let stdout = String::from_utf8_lossy(&r.stdout);

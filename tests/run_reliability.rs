@@ -8,11 +8,9 @@ use shadergan::run::read_metrics;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const SMALL: [&str; 6] = ["--batch", "32", "--g-hidden", "16,16", "--d-hidden", "16"];
-
 fn train(out: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["train", "--out", out.to_str().unwrap()];
-    args.extend(SMALL);
+    args.extend(SMALL_NETS);
     args.extend(extra);
     shadergan(&args)
 }
@@ -102,7 +100,7 @@ fn eval_refuses_a_generator_that_outputs_nan() {
 fn sigint_finishes_the_submit_and_writes_everything() {
     let out = tmp_dir("sigint");
     let mut args = vec!["train", "--out", out.to_str().unwrap()];
-    args.extend(SMALL);
+    args.extend(SMALL_NETS);
     args.extend([
         "--iterations",
         "1000000",

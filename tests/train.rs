@@ -97,21 +97,16 @@ fn short_seeded_run_learns_the_ring() {
 fn cli_train_writes_every_output_and_sample_reads_it() {
     let out = tmp_dir("cli");
     let o = out.to_str().unwrap();
-    let r = shadergan(&[
+    let args = [
         "train",
         "--iterations",
         "20",
         "--log-every",
         "10",
-        "--batch",
-        "32",
-        "--g-hidden",
-        "16,16",
-        "--d-hidden",
-        "16",
         "--out",
         o,
-    ]);
+    ];
+    let r = shadergan(&[&args[..], &SMALL_NETS].concat());
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     for f in [
         "config.toml",

@@ -103,6 +103,9 @@ impl Drop for TmpDir {
     }
 }
 
+/// `train` flags for networks small enough that a command-line run takes a second or two.
+pub const SMALL_NETS: [&str; 6] = ["--batch", "32", "--g-hidden", "16,16", "--d-hidden", "16"];
+
 /// Runs the `shadergan` binary built for this test run.
 pub fn shadergan(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_shadergan"))
