@@ -9,6 +9,12 @@
 //   rng_normal:  Box-Muller on (u(w0), u(w1)) and (u(w2), u(w3)): r = sqrt(-2 ln u1) (ln_unit),
 //                t = pi * (2 u2 - 1) in (-pi, pi); z0 = r cos t, z1 = r sin t; out = mean + std z
 //   rng_index:   out = mulhi(w, n_rows) = floor(w * n_rows / 2^32), in [0, n_rows)
+//   rng_add_normal: out = x + s z, x = out_f32 from x_off on (x_off = out_off: in place), z as
+//                rng_normal's, s = a max(0, 1 - t / n_rows) with t the state counter alone
+//                (without ctr); n_rows = 0: s = a. This is instance noise on D's input
+//                (Sonderby et al. 2017, ICLR, arXiv:1610.04490; Arjovsky and Bottou 2017,
+//                arXiv:1701.04862), annealed linearly to 0 over n_rows iterations with no CPU
+//                write; once s is 0 it copies x and draws nothing.
 //   tick:        state[slot], state[slot + 1] += 1 (64-bit, with carry); one invocation
 // The trainer records `tick` before an iteration's ops, so every iteration draws new numbers
 // with no CPU write; each op has its own stream. WGSL has no 64-bit multiply: mulhi is built from
@@ -31,7 +37,8 @@ struct Params {
     a: f32,
     b: f32,
     n_rows: u32,
-    _pad: u32,
+    // rng_add_normal's input offset.
+    x_off: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -165,6 +172,34 @@ fn rng_index(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroup
     for (var j = 0u; j < 4u; j++) {
         if (4u * b + j < p.n) {
             out_u32[p.out_off + 4u * b + j] = mulhi(w[j], p.n_rows);
+        }
+    }
+}
+
+// rng_add_normal's scale at the current state counter.
+fn annealed_std() -> f32 {
+    if (p.n_rows == 0u) {
+        return p.a;
+    }
+    let t = f32(state[p.state_slot]) + 4294967296.0 * f32(state[p.state_slot + 1u]);
+    return p.a * max(0.0, 1.0 - t / f32(p.n_rows));
+}
+
+@compute @workgroup_size(256)
+fn rng_add_normal(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+    let b = flat_index(g, nw, 256u);
+    if (4u * b >= p.n) {
+        return;
+    }
+    let s = annealed_std();
+    var z = vec4<f32>(0.0);
+    if (s != 0.0) {
+        let w = block(b);
+        z = vec4<f32>(box_muller(w.x, w.y), box_muller(w.z, w.w));
+    }
+    for (var j = 0u; j < 4u; j++) {
+        if (4u * b + j < p.n) {
+            out_f32[p.out_off + 4u * b + j] = out_f32[p.x_off + 4u * b + j] + s * z[j];
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Every rng.wgsl entry point on the GPU against the CPU twin on odd sizes with poisoned outputs
-//! (raw words, uniforms and indices bit for bit, normals within the tolerance below), and `tick`
-//! with carries. (Philox's known answers and statistics: tests/rng_properties.rs.)
+//! (raw words, uniforms and indices bit for bit, normals and instance noise within the tolerances
+//! below), and `tick` with carries. (Philox's known answers and statistics: tests/rng_properties.rs.)
 mod common;
 use common::*;
 use shadergan::cpu::rng as cpu;
@@ -230,6 +230,86 @@ fn normal_matches_cpu_within_tolerance() {
     );
 }
 
+/// Instance noise: x + s z on x already in the buffer (NaN padding either side), s annealed from
+/// the state counter. (anneal, counter, s): before, part way, at and past the end of the decay,
+/// and constant. Tolerance: the normals' on s z (|z| <= 5.77, Box-Muller's largest radius from
+/// u >= 2^-24) plus the sum's rounding (|x + s z| < 6, two ulp).
+#[test]
+fn add_normal_matches_cpu_and_anneals() {
+    let g = gpu();
+    let cases: [(u32, u64, f32); 6] = [
+        (100, 0, 0.5),
+        (100, 25, 0.375),
+        (3, 2, 1.0 / 6.0),
+        (100, 100, 0.0),
+        (100, 0x1_0000_0000, 0.0),
+        (0, 7, 0.5),
+    ];
+    for (anneal, counter, s) in cases {
+        let state = state_words(counter);
+        let a = addr(42, 9, 3);
+        let got_s = cpu::annealed_std(0.5, anneal, &state, SLOT);
+        assert!(
+            (got_s - s).abs() <= 1e-7,
+            "anneal {anneal} at {counter}: s {got_s}, want {s}"
+        );
+        for n in [1, 3, 17, 1031] {
+            let x = inputs(n as u64, n, -3.0, 3.0);
+            let mut buf = vec![f32::NAN; OUT_OFF + n + PAD];
+            buf[OUT_OFF..OUT_OFF + n].copy_from_slice(&x);
+            let out = g.buffer_from("out", &buf).unwrap();
+            let st = g.buffer_from("state", &state).unwrap();
+            g.run(&[rng()
+                .add_normal(g, a, &st, &out, OUT_OFF, OUT_OFF, n, 0.5, anneal)
+                .unwrap()])
+                .unwrap();
+            let all: Vec<f32> = g.read(&out).unwrap();
+            assert!(all[..OUT_OFF]
+                .iter()
+                .chain(&all[OUT_OFF + n..])
+                .all(|v| v.is_nan()));
+            let got = &all[OUT_OFF..OUT_OFF + n];
+            let mut want = vec![0.0; n];
+            cpu::rng_add_normal(a, &state, 0.5, anneal, &x, &mut want);
+            // Out of place: x after the output range, which the kernel leaves as it was.
+            let mut buf2 = vec![f32::NAN; OUT_OFF + 2 * n + PAD];
+            buf2[OUT_OFF + n..OUT_OFF + 2 * n].copy_from_slice(&x);
+            let out2 = g.buffer_from("out", &buf2).unwrap();
+            g.run(&[rng()
+                .add_normal(g, a, &st, &out2, OUT_OFF + n, OUT_OFF, n, 0.5, anneal)
+                .unwrap()])
+                .unwrap();
+            let all2: Vec<f32> = g.read(&out2).unwrap();
+            assert!(all2[..OUT_OFF]
+                .iter()
+                .chain(&all2[OUT_OFF + 2 * n..])
+                .all(|v| v.is_nan()));
+            assert_eq!(
+                &all2[OUT_OFF + n..OUT_OFF + 2 * n],
+                x.as_slice(),
+                "x untouched"
+            );
+            assert_eq!(&all2[OUT_OFF..OUT_OFF + n], got, "out of place = in place");
+            let what = format!("rng_add_normal anneal {anneal} counter {counter} n={n}");
+            let atol = s * (5.77 * NORMAL_RTOL + NORMAL_ATOL) + 12.0 * f32::EPSILON;
+            assert_close(&what, got, &want, 0.0, atol);
+            // The noise is s times the normals of the same address, and nothing once s is 0.
+            let mut z = vec![0.0; n];
+            cpu::rng_normal(a, &state, 0.0, 1.0, &mut z);
+            for i in 0..n {
+                let noise = want[i] - x[i];
+                assert!(
+                    (noise - s * z[i]).abs() <= 1e-6 * (1.0 + x[i].abs()),
+                    "{what}: [{i}]"
+                );
+            }
+            if s == 0.0 {
+                assert_eq!(got, x.as_slice(), "{what}: s = 0 leaves x");
+            }
+        }
+    }
+}
+
 /// Mean and (population) variance in f64.
 #[test]
 fn index_matches_cpu_stays_in_range_and_covers_every_row() {
@@ -323,6 +403,12 @@ fn launchers_reject_short_buffers() {
         .normal(g, addr(0, 0, 0), &short_state, &out, 0, 4, 0.0, 1.0)
         .is_err());
     assert!(rng().index(g, addr(0, 0, 0), &st, &out, 0, 4, 0).is_err());
+    assert!(rng()
+        .add_normal(g, addr(0, 0, 0), &st, &out, 0, 7, 4, 1.0, 10)
+        .is_err());
+    assert!(rng()
+        .add_normal(g, addr(0, 0, 0), &st, &out, 0, 2, 4, 1.0, 10)
+        .is_err());
     assert!(rng().tick(g, &short_state, 3).is_err());
     assert!(rng()
         .uniform(g, addr(0, 0, 0), &st, &out, 2, 8, 0.0, 1.0)

@@ -109,6 +109,36 @@ pub fn rng_normal(addr: RngAddr, state: &[u32], mean: f32, std: f32, out: &mut [
     }
 }
 
+/// rng_add_normal's scale: `std` * max(0, 1 - t / anneal) with t the counter at `slot` of
+/// `state` (anneal = 0: `std`, constant).
+pub fn annealed_std(std: f32, anneal: u32, state: &[u32], slot: usize) -> f32 {
+    if anneal == 0 {
+        return std;
+    }
+    let t = state[slot] as f32 + 4_294_967_296.0 * state[slot + 1] as f32;
+    std * (1.0 - t / anneal as f32).max(0.0)
+}
+
+/// out = x + s * N(0, 1) with s = [`annealed_std`] at the op's state slot (instance noise), the
+/// normals drawn as `rng_normal`'s; out = x once s is 0.
+pub fn rng_add_normal(
+    addr: RngAddr,
+    state: &[u32],
+    std: f32,
+    anneal: u32,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    let s = annealed_std(std, anneal, state, addr.state_slot);
+    let mut z = vec![0.0; out.len()];
+    if s != 0.0 {
+        rng_normal(addr, state, 0.0, 1.0, &mut z);
+    }
+    for ((o, x), z) in out.iter_mut().zip(x).zip(z) {
+        *o = x + s * z;
+    }
+}
+
 /// out = floor(w * n_rows / 2^32), uniform in [0, n_rows) up to a bias of n_rows / 2^32.
 pub fn rng_index(addr: RngAddr, state: &[u32], n_rows: u32, out: &mut [u32]) {
     for_each_word(addr, state, out.len(), |i, w| out[i] = mulhilo(w, n_rows).0);

@@ -21,13 +21,13 @@ struct Params {
     a: f32,
     b: f32,
     n_rows: u32,
-    _pad: u32,
+    x_off: u32,
 }
 
 /// Held against `Params` in rng.wgsl by tests/launcher_contracts.rs.
 pub const PARAMS: super::ParamsLayout = params_layout!(
     "rng.wgsl", Params, seed_lo, seed_hi, stream, state_slot, ctr_lo, ctr_hi, out_off, n, a, b,
-    n_rows
+    n_rows, x_off
 );
 
 /// The random-number kernels, built once.
@@ -36,14 +36,17 @@ pub struct Rng {
     uniform: Kernel,
     normal: Kernel,
     index: Kernel,
+    add_normal: Kernel,
     tick: Kernel,
 }
 
-/// What an output kernel writes: `n` elements of `out` from element `out_off` on.
+/// What an output kernel writes: `n` elements of `out` from element `out_off` on (rng_add_normal
+/// reads them from `x_off` on).
 struct Out<'a> {
     buf: &'a wgpu::Buffer,
     off: usize,
     n: usize,
+    x_off: usize,
 }
 
 impl Rng {
@@ -54,6 +57,7 @@ impl Rng {
             uniform: fam.kernel(gpu, "rng_uniform")?,
             normal: fam.kernel(gpu, "rng_normal")?,
             index: fam.kernel(gpu, "rng_index")?,
+            add_normal: fam.kernel(gpu, "rng_add_normal")?,
             tick: fam.kernel(gpu, "tick")?,
         })
     }
@@ -80,8 +84,8 @@ impl Rng {
         n_rows: u32,
     ) -> Result<Dispatch, GpuError> {
         Self::check_state(gpu, k.name, state, addr.state_slot)?;
-        gpu.expect_len(k.name, out.buf, out.off + out.n)?;
-        if out.off + out.n > u32::MAX as usize {
+        gpu.expect_len(k.name, out.buf, out.off.max(out.x_off) + out.n)?;
+        if out.off.max(out.x_off) + out.n > u32::MAX as usize {
             return Err(GpuError::Shape(format!(
                 "{}: {} elements from offset {} do not fit 32-bit indices",
                 k.name, out.n, out.off
@@ -101,7 +105,7 @@ impl Rng {
                 a,
                 b,
                 n_rows,
-                _pad: 0,
+                x_off: out.x_off as u32,
             },
         );
         // One invocation per Philox block of four elements.
@@ -131,6 +135,7 @@ impl Rng {
             buf: out,
             off: out_off,
             n,
+            x_off: 0,
         };
         Self::launch(gpu, &self.bits, addr, state, out, 0.0, 0.0, 0)
     }
@@ -152,6 +157,7 @@ impl Rng {
             buf: out,
             off: out_off,
             n,
+            x_off: 0,
         };
         Self::launch(gpu, &self.uniform, addr, state, out, lo, hi, 0)
     }
@@ -173,6 +179,7 @@ impl Rng {
             buf: out,
             off: out_off,
             n,
+            x_off: 0,
         };
         Self::launch(gpu, &self.normal, addr, state, out, mean, std, 0)
     }
@@ -198,8 +205,39 @@ impl Rng {
             buf: out,
             off: out_off,
             n,
+            x_off: 0,
         };
         Self::launch(gpu, &self.index, addr, state, out, 0.0, 0.0, n_rows)
+    }
+
+    /// buf[out_off..out_off + n] = buf[x_off..x_off + n] + s * N(0, 1) (f32; x_off = out_off is
+    /// in place, other ranges may not overlap), s = std * max(0, 1 - t / anneal) with t the
+    /// counter at addr.state_slot (anneal = 0: s = std): instance noise, annealed on the GPU.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_normal(
+        &self,
+        gpu: &Gpu,
+        addr: RngAddr,
+        state: &wgpu::Buffer,
+        buf: &wgpu::Buffer,
+        x_off: usize,
+        out_off: usize,
+        n: usize,
+        std: f32,
+        anneal: u32,
+    ) -> Result<Dispatch, GpuError> {
+        if x_off != out_off && x_off.max(out_off) < x_off.min(out_off) + n {
+            return Err(GpuError::Shape(format!(
+                "rng_add_normal: input {x_off}.. and output {out_off}.. overlap over {n} elements"
+            )));
+        }
+        let out = Out {
+            buf,
+            off: out_off,
+            n,
+            x_off,
+        };
+        Self::launch(gpu, &self.add_normal, addr, state, out, std, 0.0, anneal)
     }
 
     /// Adds one to the 64-bit counter at state[slot], state[slot + 1] (one invocation).
