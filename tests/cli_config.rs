@@ -36,7 +36,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 34,
+        flags, 36,
         "a flag was added or removed: update this test's command line too"
     );
 
@@ -95,6 +95,10 @@ fn every_train_flag_is_a_config_key() {
         "1",
         "--g-ema",
         "0.5",
+        "--instance-noise",
+        "0.125",
+        "--instance-noise-iters",
+        "19",
         // DRS needs an MLP D; 0 (off) still goes through the flag.
         "--drs",
         "0",
@@ -141,6 +145,8 @@ fn every_train_flag_is_a_config_key() {
         real_label: 0.9,
         pack: 1,
         g_ema: 0.5,
+        instance_noise: 0.125,
+        instance_noise_iters: 19,
         seed: 42,
         log_every: 13,
         checkpoint_every: 14,
@@ -207,12 +213,17 @@ fn a_config_file_key_with_no_field_is_an_error_naming_the_file() {
 #[test]
 fn ring_and_grid_get_their_recipes_and_flags_still_override_them() {
     let grid = train_args(&["--dataset", "grid"]).resolve(None).unwrap();
-    assert_eq!((grid.z_dim, grid.iterations), (2, 20_000));
-    assert_eq!((grid.lr_decay_iters, grid.drs), (20_000, 10.0));
+    assert_eq!((grid.z_dim, grid.iterations), (2, 24_000));
+    assert_eq!((grid.lr_decay_iters, grid.drs), (24_000, 10.0));
+    assert_eq!(
+        (grid.instance_noise, grid.instance_noise_iters),
+        (0.5, 16_000)
+    );
     let variant = train_args(&["--dataset", "grid:n=4,spacing=3"])
         .resolve(None)
         .unwrap();
     assert_eq!(variant.z_dim, 2, "every grid:... gets the grid's recipe");
+    assert_eq!(variant.instance_noise, 0.75, "a quarter of the spacing");
     let ring = train_args(&[]).resolve(None).unwrap();
     assert_eq!(
         ring,
@@ -232,7 +243,10 @@ fn ring_and_grid_get_their_recipes_and_flags_still_override_them() {
     let over = train_args(&["--dataset", "grid", "--z-dim", "8", "--iterations", "100"])
         .resolve(None)
         .unwrap();
-    assert_eq!((over.z_dim, over.iterations), (8, 100));
+    assert_eq!(
+        (over.z_dim, over.iterations, over.lr_decay_iters),
+        (8, 100, 100)
+    );
     // Other toy sets keep the plain defaults.
     let moons = train_args(&["--dataset", "moons"]).resolve(None).unwrap();
     assert_eq!((moons.iterations, moons.drs), (8000, 0.0));
@@ -255,6 +269,75 @@ fn the_recipes_drs_steps_aside_for_a_d_it_cannot_read_unless_asked_for() {
     assert!(format!("{err:#}").contains("bce loss only"), "{err:#}");
     let off = train_args(&["--drs", "0"]).resolve(None).unwrap();
     assert_eq!(off.drs, 0.0);
+}
+
+#[test]
+fn instance_noise_is_checked_and_its_horizon_scales_with_the_run() {
+    for (flags, says) in [
+        (&["--instance-noise", "-1"][..], "instance_noise must be"),
+        (&["--instance-noise", "NaN"][..], "instance_noise must be"),
+        (
+            &["--instance-noise", "0.5", "--instance-noise-iters", "0"][..],
+            "instance_noise_iters must be between 1",
+        ),
+        (
+            &[
+                "--instance-noise",
+                "0.5",
+                "--instance-noise-iters",
+                "99999999999",
+            ][..],
+            "instance_noise_iters must be between 1",
+        ),
+        (
+            &[
+                "--dataset",
+                "grid",
+                "--instance-noise-iters",
+                "30000",
+                "--drs",
+                "10",
+            ][..],
+            "trained on clean data",
+        ),
+    ] {
+        let e = train_args(flags).resolve(None).unwrap_err();
+        assert!(format!("{e:#}").contains(says), "{flags:?}: {e:#}");
+    }
+    // The recipe's DRS steps aside when the noise lasts past the end, as for other flags.
+    let late = train_args(&["--dataset", "grid", "--instance-noise-iters", "30000"])
+        .resolve(None)
+        .unwrap();
+    assert_eq!(late.drs, 0.0);
+    // A shorter run keeps the recipe's shape: both horizons scale, unless given.
+    let short = train_args(&["--dataset", "grid", "--iterations", "100"])
+        .resolve(None)
+        .unwrap();
+    assert_eq!(
+        (short.lr_decay_iters, short.instance_noise_iters, short.drs),
+        (100, 66, 10.0)
+    );
+    let given = train_args(&[
+        "--dataset",
+        "grid",
+        "--iterations",
+        "100",
+        "--lr-decay-iters",
+        "7",
+    ])
+    .resolve(None)
+    .unwrap();
+    assert_eq!((given.lr_decay_iters, given.instance_noise_iters), (7, 66));
+    // Noise off stays off: no horizon appears. Noise asked for alone anneals over half the run.
+    let ring = train_args(&["--iterations", "100"]).resolve(None).unwrap();
+    assert_eq!((ring.instance_noise, ring.instance_noise_iters), (0.0, 0));
+    let ring = train_args(&["--instance-noise", "0.2"])
+        .resolve(None)
+        .unwrap();
+    assert_eq!(
+        (ring.instance_noise, ring.instance_noise_iters),
+        (0.2, 6000)
+    );
 }
 
 #[test]
@@ -325,10 +408,11 @@ fn loss_and_d_norm_are_checked() {
 /// The mixtures' recipe as measured (README, "Mode coverage"): the paper's BCE without spectral
 /// normalisation (hinge, ls and spectral norm all scored lower on the ring and the grid; spectral
 /// norm stalled D at chance), the grid's 2-D noise, the ring's 12,000 iterations with learning
-/// rates decaying to 0.1% (five seeds: 95.4% mean high quality against 94.1%), the grid's 20,000
-/// with 1% (five seeds: 94.7% against 87.6%; 0.1% had lost modes), and discriminator rejection
-/// sampling at the 10th percentile for both (98.1% and 97.4%). A change to any of these must come
-/// with new measurements.
+/// rates decaying to 0.1% (five seeds: 95.4% mean high quality against 94.1%), the grid's 24,000
+/// with 1% and instance noise of a quarter of the spacing over the first 16,000 (five seeds:
+/// 25/25 on each, 94.6%; without the noise 20,000 iterations had 24.0 modes), and discriminator
+/// rejection sampling at the 10th percentile for both (98.1% and 97.4%). A change to any of
+/// these must come with new measurements.
 #[test]
 fn the_mixtures_recipe_is_the_measured_one() {
     for ds in ["ring", "grid"] {
@@ -350,6 +434,8 @@ fn the_mixtures_recipe_is_the_measured_one() {
     );
     assert_eq!((ring.z_dim, grid.z_dim), (8, 2));
     assert_eq!((ring.lr_final_frac, grid.lr_final_frac), (0.001, 0.01));
-    assert_eq!((ring.iterations, grid.iterations), (12_000, 20_000));
+    assert_eq!((ring.iterations, grid.iterations), (12_000, 24_000));
     assert_eq!((ring.drs, grid.drs), (10.0, 10.0));
+    assert_eq!((ring.instance_noise, grid.instance_noise), (0.0, 0.5));
+    assert_eq!(grid.instance_noise_iters, 16_000);
 }

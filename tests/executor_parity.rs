@@ -241,6 +241,49 @@ fn whole_iterations_match_with_g_ema() {
     iterations_match(&cfg, 5);
 }
 
+/// Instance noise on D's input in both steps (two D steps, so two of its streams), annealed to 0
+/// after three of the five iterations; with G's tanh output, G's backward must read G's own
+/// (clean) output, not D's noisy copy.
+#[test]
+fn whole_iterations_match_with_instance_noise() {
+    let cfg = TrainConfig {
+        instance_noise: 0.5,
+        instance_noise_iters: 3,
+        d_steps: 2,
+        g_out: "tanh".into(),
+        ..small_config()
+    };
+    iterations_match(&cfg, 5);
+    // The noise reaches D: G's weights after one iteration differ from a run without it.
+    let without = TrainConfig {
+        instance_noise: 0.0,
+        ..cfg.clone()
+    };
+    assert_ne!(cpu_g_weights(&cfg, 1), cpu_g_weights(&without, 1));
+}
+
+/// G's weights after `iters` iterations on the CPU executor.
+fn cpu_g_weights(cfg: &TrainConfig, iters: usize) -> Vec<f32> {
+    let data = shadergan::data::Dataset::parse(&cfg.dataset)
+        .unwrap()
+        .sample(cfg.data_size, &mut PhiloxNoise::new(cfg.seed, 1));
+    let (gs, ds) = (cfg.g_network(2).unwrap(), cfg.d_network(2).unwrap());
+    let state = TrainState::fresh(cfg, &gs, &ds).unwrap();
+    let inputs = GanInputs {
+        data: DataRef::F32(&data),
+        dim: 2,
+        state: &state,
+        probe: &[],
+        eval_rows: 1,
+    };
+    let gan = GanGraph::build(cfg, &inputs).unwrap();
+    let mut cpu = CpuPlan::new(&gan.graph);
+    for _ in 0..iters {
+        cpu.run(&gan.iteration);
+    }
+    cpu.tensors[gan.g.params()].f32().to_vec()
+}
+
 /// Five classifier training steps (minibatch gather of images and labels, forward, softmax
 /// cross-entropy, backward, Adam) on the GPU plan and on the CPU executor from the same seed.
 #[test]

@@ -66,6 +66,7 @@ pub fn cost(op: &Op, entry: &str) -> OpCost {
         Op::Ema { n, .. } => (format!("{entry} n={n}"), 2.0 * n as f64, f(3 * n)),
         Op::Tick { .. } => (entry.to_string(), 0.0, f(2)),
         Op::RngNormal { n, .. } | Op::RngIndex { n, .. } => (format!("{entry} n={n}"), 0.0, f(n)),
+        Op::RngAddNormal { n, .. } => (format!("{entry} n={n}"), 0.0, f(2 * n)),
         Op::Gather { rows, cols, .. } => (
             format!("{entry} {rows}x{cols}"),
             0.0,

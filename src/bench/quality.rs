@@ -159,7 +159,7 @@ pub fn measure(
     for ds in chosen {
         let mut base = TrainConfig::defaults_for(ds);
         if quick {
-            base.iterations = QUICK_ITERATIONS;
+            base = base.scaled_to(QUICK_ITERATIONS);
             base.log_every = base.log_every.min(QUICK_ITERATIONS);
         }
         let mut runs = Vec::new();

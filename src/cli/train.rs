@@ -43,7 +43,8 @@ pub struct ConfigFlags {
     /// parameters as in `ring:n=8,radius=2,std=0.02`.
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Total iterations (k D updates and one G update each).
+    /// Total iterations (k D updates and one G update each). On a new run the recipe's
+    /// --lr-decay-iters and --instance-noise-iters, unless given, scale with it.
     #[arg(long)]
     pub iterations: Option<u64>,
     /// Minibatch size m (D sees m real and m generated rows).
@@ -121,6 +122,14 @@ pub struct ConfigFlags {
     /// sampling and saved as g_ema.* in the checkpoint (0: off; e.g. 0.999).
     #[arg(long, value_name = "DECAY")]
     pub g_ema: Option<f32>,
+    /// Instance noise: N(0, S^2) added to D's input (real and generated) in every step, S
+    /// decaying linearly to 0 over --instance-noise-iters iterations (0: off).
+    #[arg(long, value_name = "S")]
+    pub instance_noise: Option<f32>,
+    /// Iterations over which the instance noise decays to 0 (default: the first half of the
+    /// run).
+    #[arg(long, value_name = "N")]
+    pub instance_noise_iters: Option<u64>,
     /// Discriminator rejection sampling (Azadi et al. 2019) for the evaluation at the end, `eval`
     /// and `sample`: G's samples are kept with a probability read from D's logit; P, the
     /// percentile of the paper's F that sets gamma, trades samples for quality (0: off).
@@ -165,6 +174,7 @@ impl TrainArgs {
             Some(p) => Some(read_toml_table(p)?),
             None => None,
         };
+        let fresh = base.is_none();
         let base = base.unwrap_or_else(|| {
             let ds = self.set.dataset.as_deref().or_else(|| {
                 file.as_ref()
@@ -175,16 +185,35 @@ impl TrainArgs {
         });
         let mut layers: Vec<toml::Table> = file.into_iter().collect();
         layers.push(self.set.table()?);
+        let given = |key: &str| layers.iter().any(|l| l.contains_key(key));
         let mut cfg = base
             .overlaid(&layers)
             .with_context(|| match &self.run.config {
                 Some(p) => format!("in config file {} or the flags", p.display()),
                 None => "in the flags".to_string(),
             })?;
+        // A new run given its length keeps its recipe's shape: the horizons not given scale with
+        // it (`TrainConfig::scaled_to`).
+        if fresh && given("iterations") {
+            let scaled = base.scaled_to(cfg.iterations);
+            if !given("lr_decay_iters") {
+                cfg.lr_decay_iters = scaled.lr_decay_iters;
+            }
+            if !given("instance_noise_iters") {
+                cfg.instance_noise_iters = scaled.instance_noise_iters;
+            }
+        }
+        // Noise asked for with no horizon anneals over the first half of the run, as the grid's.
+        if cfg.instance_noise > 0.0
+            && cfg.instance_noise_iters == 0
+            && !given("instance_noise_iters")
+        {
+            cfg.instance_noise_iters = (cfg.iterations / 2).max(1);
+        }
         // A recipe's discriminator rejection sampling steps aside when the flags train a D
         // whose logit it cannot read (hinge, LS, packs, spectral norm, DCGAN); asked for by name,
         // it is checked like any key.
-        if !layers.iter().any(|l| l.contains_key("drs")) && cfg.check_drs().is_err() {
+        if !given("drs") && cfg.check_drs().is_err() {
             cfg.drs = 0.0;
         }
         cfg.validate()?;

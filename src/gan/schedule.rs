@@ -15,6 +15,12 @@
 //! advance the iteration counter
 //! ```
 //!
+//! With `instance_noise` s0 > 0 (Sønderby et al. 2017), x and x~ above are replaced by x + s e
+//! and x~ + s e', e, e' ~ N(0, I), in D's steps and in G's, s = s0 max(0, 1 - t / T) at iteration
+//! t (T = `instance_noise_iters`): D then compares the two distributions blurred by the same
+//! Gaussian, whose supports overlap, so its gradient reaches generated samples far from any data.
+//! G's step writes G's output to its own rows and D reads a noisy copy.
+//!
 //! With `pack` M > 1 (PacGAN, Lin et al. 2018) D reads each half of its input as m / M rows of M
 //! samples side by side (row-major, so no copy), and every loss above is over packs.
 //!
@@ -59,6 +65,9 @@ pub mod streams {
     /// Discriminator rejection sampling: the burn-in's noise, and the uniforms of the accept test.
     pub const DRS_BURN_IN: u32 = 0x700;
     pub const DRS_ACCEPT: u32 = 0x701;
+    /// Instance noise on D's input: D step j uses D_INSTANCE_NOISE + j.
+    pub const D_INSTANCE_NOISE: u32 = 0x800;
+    pub const G_INSTANCE_NOISE: u32 = 0x900;
 }
 
 /// The fixed noise of pictures, evaluation and `shadergan sample`: N(0, I) from the seed's
@@ -232,7 +241,11 @@ impl GanGraph {
         };
         let idx = gr.u32_from("minibatch_index", &vec![0; m]);
         let z = gr.f32("z", m * cfg.z_dim);
-        let xd = gr.f32("d_input", 2 * m * dim);
+        // D's input [real; generated], then, with instance noise, G's own output for its G step
+        // (D reads a noisy copy of it; G's backward reads the clean values).
+        let instance_noise = cfg.instance_noise > 0.0;
+        let xd_rows = if instance_noise { 3 * m } else { 2 * m };
+        let xd = gr.f32("d_input", xd_rows * dim);
         let dlogits = gr.f32("d_logit_grad", 2 * mp);
         let dx_fake = gr.f32("d_input_grad", m * dim);
         let mut t_d = vec![cfg.real_label; mp];
@@ -292,6 +305,17 @@ impl GanGraph {
             off: m * dim,
         };
         let logits = d.output_view(None).t;
+        // Instance noise: out = x + noise on `n` values of D's input, from its own stream.
+        let noise = |stream: u32, x: View, out: View, n: usize| -> Option<Op> {
+            instance_noise.then(|| Op::RngAddNormal {
+                src: src(stream),
+                x,
+                out,
+                n,
+                std: cfg.instance_noise,
+                anneal: cfg.instance_noise_iters as u32,
+            })
+        };
         let mut ops = Vec::new();
         for j in 0..k as u32 {
             ops.push(Op::RngIndex {
@@ -317,6 +341,12 @@ impl GanGraph {
                 std: 1.0,
             });
             ops.extend(g.forward(z.into(), m, Some(fake), true));
+            ops.extend(noise(
+                streams::D_INSTANCE_NOISE + j,
+                xd.into(),
+                xd.into(),
+                2 * m * dim,
+            ));
             ops.extend(sn_forward(true));
             ops.extend(d.forward(xd.into(), 2 * mp, None, true));
             let spec = BceSpec {
@@ -377,7 +407,15 @@ impl GanGraph {
             mean: 0.0,
             std: 1.0,
         });
-        ops.extend(g.forward(z.into(), m, Some(fake), true));
+        let g_out = match instance_noise {
+            true => View {
+                t: xd,
+                off: 2 * m * dim,
+            },
+            false => fake,
+        };
+        ops.extend(g.forward(z.into(), m, Some(g_out), true));
+        ops.extend(noise(streams::G_INSTANCE_NOISE, g_out, fake, m * dim));
         ops.extend(sn_forward(true));
         ops.extend(d.forward(fake, mp, None, true));
         let spec = BceSpec {
@@ -401,7 +439,7 @@ impl GanGraph {
             grad: dlogits,
         });
         ops.extend(d.backward(fake, mp, None, dlogits, false, Some(dx_fake)));
-        ops.extend(g.backward(z.into(), m, Some(fake), dx_fake, true, None));
+        ops.extend(g.backward(z.into(), m, Some(g_out), dx_fake, true, None));
         ops.push(Op::Tick {
             state,
             slot: SLOT_G_STEP,

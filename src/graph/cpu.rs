@@ -285,6 +285,27 @@ impl CpuPlan {
                 );
                 self.put(out.t, o);
             }
+            Op::RngAddNormal {
+                src,
+                x,
+                out,
+                n,
+                std,
+                anneal,
+            } => {
+                assert_eq!(x.t, out.t, "rng_add_normal reads and writes one tensor");
+                let mut o = self.take(out.t);
+                let xs = o.f32()[x.off..x.off + n].to_vec();
+                cpu::rng::rng_add_normal(
+                    src.addr(),
+                    self.tensors[src.state].u32(),
+                    std,
+                    anneal,
+                    &xs,
+                    &mut o.f32_mut()[out.off..out.off + n],
+                );
+                self.put(out.t, o);
+            }
             Op::RngIndex {
                 src,
                 out,

@@ -206,6 +206,31 @@ impl GpuPlan {
                 mean,
                 std,
             )?,
+            Op::RngAddNormal {
+                src,
+                x,
+                out,
+                n,
+                std,
+                anneal,
+            } => {
+                if x.t != out.t {
+                    return Err(GpuError::Shape(
+                        "rng_add_normal reads and writes one tensor".into(),
+                    ));
+                }
+                k.rng.add_normal(
+                    gpu,
+                    src.addr(),
+                    self.b(src.state),
+                    self.b(out.t),
+                    x.off,
+                    out.off,
+                    n,
+                    std,
+                    anneal,
+                )?
+            }
             Op::RngIndex {
                 src,
                 out,

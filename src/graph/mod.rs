@@ -174,6 +174,17 @@ pub enum Op {
         mean: f32,
         std: f32,
     },
+    /// out[..n] = x[..n] + s N(0, 1) with s = std max(0, 1 - t / anneal), t the counter at src's
+    /// state slot (anneal = 0: constant): instance noise on D's input. `x` is `out` (in place) or
+    /// a range of the same tensor that does not overlap it.
+    RngAddNormal {
+        src: RngSource,
+        x: View,
+        out: View,
+        n: usize,
+        std: f32,
+        anneal: u32,
+    },
     /// out[..n] = uniform integers in [0, n_rows).
     RngIndex {
         src: RngSource,
