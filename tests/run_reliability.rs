@@ -38,7 +38,8 @@ fn divergence_stops_with_the_iteration_and_keeps_the_good_checkpoint() {
     let ck_path = out.join("checkpoint.safetensors");
     let good = std::fs::read(&ck_path).unwrap();
 
-    // Resumed with absurd learning rates: training must stop, not overwrite the checkpoint.
+    // Resumed with absurd learning rates, held constant (the first run's decay, scaled to its
+    // 100 iterations, has ended): training must stop, not overwrite the checkpoint.
     let r = shadergan(&[
         "train",
         "--resume",
@@ -53,6 +54,8 @@ fn divergence_stops_with_the_iteration_and_keeps_the_good_checkpoint() {
         "1e6",
         "--lr-g",
         "1e6",
+        "--lr-decay-iters",
+        "0",
     ]);
     assert_clean_failure(&r, "diverged by iteration");
     let err = stderr(&r);
