@@ -49,6 +49,18 @@ struct Out<'a> {
     x_off: usize,
 }
 
+impl<'a> Out<'a> {
+    /// `n` elements of `buf` from `off` on, written from nothing (x_off unused).
+    fn at(buf: &'a wgpu::Buffer, off: usize, n: usize) -> Self {
+        Out {
+            buf,
+            off,
+            n,
+            x_off: 0,
+        }
+    }
+}
+
 impl Rng {
     pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let fam = ShaderFamily::new(gpu, "rng.wgsl", super::shader("rng.wgsl"))?;
@@ -131,12 +143,7 @@ impl Rng {
         out_off: usize,
         n: usize,
     ) -> Result<Dispatch, GpuError> {
-        let out = Out {
-            buf: out,
-            off: out_off,
-            n,
-            x_off: 0,
-        };
+        let out = Out::at(out, out_off, n);
         Self::launch(gpu, &self.bits, addr, state, out, 0.0, 0.0, 0)
     }
 
@@ -153,12 +160,7 @@ impl Rng {
         lo: f32,
         hi: f32,
     ) -> Result<Dispatch, GpuError> {
-        let out = Out {
-            buf: out,
-            off: out_off,
-            n,
-            x_off: 0,
-        };
+        let out = Out::at(out, out_off, n);
         Self::launch(gpu, &self.uniform, addr, state, out, lo, hi, 0)
     }
 
@@ -175,12 +177,7 @@ impl Rng {
         mean: f32,
         std: f32,
     ) -> Result<Dispatch, GpuError> {
-        let out = Out {
-            buf: out,
-            off: out_off,
-            n,
-            x_off: 0,
-        };
+        let out = Out::at(out, out_off, n);
         Self::launch(gpu, &self.normal, addr, state, out, mean, std, 0)
     }
 
@@ -201,12 +198,7 @@ impl Rng {
                 "rng_index: cannot draw indices into an empty data set (n_rows = 0)".into(),
             ));
         }
-        let out = Out {
-            buf: out,
-            off: out_off,
-            n,
-            x_off: 0,
-        };
+        let out = Out::at(out, out_off, n);
         Self::launch(gpu, &self.index, addr, state, out, 0.0, 0.0, n_rows)
     }
 
@@ -232,10 +224,8 @@ impl Rng {
             )));
         }
         let out = Out {
-            buf,
-            off: out_off,
-            n,
             x_off,
+            ..Out::at(buf, out_off, n)
         };
         Self::launch(gpu, &self.add_normal, addr, state, out, std, 0.0, anneal)
     }
