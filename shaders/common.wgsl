@@ -46,3 +46,24 @@ fn act_grad(kind: u32, alpha: f32, y: f32) -> f32 {
         default: { return 1.0; }
     }
 }
+
+// The epilogue of matmul.wgsl and matmul_sg.wgsl on one sum v (their Params.epilogue; e is read
+// through their `bias` binding):
+//   EPI_ACT:      act(v)
+//   EPI_BIAS:     act(v + e), e = bias[j]
+//   EPI_ACT_GRAD: v * act'(e), e = Y[i, j], the forward output of the layer below: an input
+//                 gradient dZ W leaves the product as that layer's dZ, the activation's backward
+//                 fused (the same operations as activation.wgsl's backward, so the same bits).
+const EPI_ACT: u32 = 0u;
+const EPI_BIAS: u32 = 1u;
+const EPI_ACT_GRAD: u32 = 2u;
+
+fn matmul_epilogue(mode: u32, kind: u32, alpha: f32, v: f32, e: f32) -> f32 {
+    if (mode == EPI_ACT_GRAD) {
+        return v * act_grad(kind, alpha, e);
+    }
+    if (mode == EPI_BIAS) {
+        return act_apply(kind, alpha, v + e);
+    }
+    return act_apply(kind, alpha, v);
+}

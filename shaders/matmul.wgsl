@@ -6,7 +6,10 @@
 //                 (only for shapes whose stored row lengths and offsets are multiples of 4)
 //   matmul_naive: as matmul, one output per invocation from global memory (benchmark baseline)
 //   bias_grad:    db[j] = sum_i dz[i*N + j], column sums of dz[M,N] (a = dz, c = db)
-// bias[bias_off + j] is added when has_bias != 0, then act_apply(act, alpha, .) (common.wgsl).
+// Epilogue (Params.epilogue, matmul_epilogue in common.wgsl): act(C) (EPI_ACT), act(C + bias)
+// with bias[bias_off + j] (EPI_BIAS), or C * act'(Y) with Y[i,j] = bias[bias_off + i*N + j]
+// (EPI_ACT_GRAD: an input gradient times the derivative of the layer below, from that layer's
+// output; it saves the activation's backward a pass over memory and a dispatch).
 // A, B, C are read/written from element a_off, b_off, c_off, so a network's output can live
 // inside a larger buffer (G's samples in the second half of D's input). C may not alias A or B.
 // Bindings: 0 params, 1 a (read), 2 b (read), 3 bias (read), 4 c (read_write); 5 and 6 are a's
@@ -35,7 +38,7 @@ struct Params {
     n: u32,
     act: u32,
     alpha: f32,
-    has_bias: u32,
+    epilogue: u32,
     a_off: u32,
     b_off: u32,
     c_off: u32,
@@ -88,11 +91,13 @@ fn load_b(variant: u32, kk: u32, col: u32) -> f32 {
 
 fn finish(row: u32, col: u32, acc: f32) {
     if (row < p.m && col < p.n) {
-        var v = acc;
-        if (p.has_bias != 0u) {
-            v += bias[p.bias_off + col];
+        var e = 0.0;
+        if (p.epilogue == EPI_BIAS) {
+            e = bias[p.bias_off + col];
+        } else if (p.epilogue == EPI_ACT_GRAD) {
+            e = bias[p.bias_off + row * p.n + col];
         }
-        c[p.c_off + row * p.n + col] = act_apply(p.act, p.alpha, v);
+        c[p.c_off + row * p.n + col] = matmul_epilogue(p.epilogue, p.act, p.alpha, acc, e);
     }
 }
 

@@ -1,5 +1,6 @@
 // matmul_sg.wgsl: the products of matmul.wgsl for CPU adapters (lavapipe and other SIMD drivers
-// whose subgroup is a vector register of 8 lanes), with the same bias and activation epilogue:
+// whose subgroup is a vector register of 8 lanes), with the same epilogues (bias and activation,
+// or the activation's derivative):
 //   matmul_sg:      C[M,N] = act(A[M,K] * B[K,N] + bias)
 //   matmul_at_b_sg: C[M,N] = act(A^T * B + bias), A stored [K,M]
 //   matmul_a_bt_sg: C[M,N] = act(A * B^T + bias), B stored [N,K]
@@ -40,7 +41,7 @@ struct Params {
     n: u32,
     act: u32,
     alpha: f32,
-    has_bias: u32,
+    epilogue: u32,
     a_off: u32,
     b_off: u32,
     c_off: u32,
@@ -204,11 +205,13 @@ fn product(variant: u32, vec4_loads: bool, wg: vec3<u32>, lane: u32) {
 
 fn finish(row: u32, col: u32, acc: f32) {
     if (col < p.n) {
-        var v = acc;
-        if (p.has_bias != 0u) {
-            v += bias[p.bias_off + col];
+        var e = 0.0;
+        if (p.epilogue == EPI_BIAS) {
+            e = bias[p.bias_off + col];
+        } else if (p.epilogue == EPI_ACT_GRAD) {
+            e = bias[p.bias_off + row * p.n + col];
         }
-        c[p.c_off + row * p.n + col] = act_apply(p.act, p.alpha, v);
+        c[p.c_off + row * p.n + col] = matmul_epilogue(p.epilogue, p.act, p.alpha, acc, e);
     }
 }
 

@@ -3,7 +3,7 @@
 //! (a_off, b_off, c_off, bias_off) are subslices here: pass `&a[a_off..]` and so on. Slices may be
 //! longer than the shape needs; only the first elements are used.
 
-use crate::ops::Activation;
+use crate::ops::{Activation, Variant};
 
 /// C[m,n] = act(A[m,k] B[k,n] + bias).
 #[allow(clippy::too_many_arguments)]
@@ -96,6 +96,32 @@ pub fn matmul_naive(
 pub use self::matmul as matmul_vec4;
 pub use self::matmul_a_bt as matmul_a_bt_vec4;
 pub use self::matmul_at_b as matmul_at_b_vec4;
+
+/// C[m,n] = op(A) op(B) * act'(Y), Y [m,n] the forward output of the layer below: the shaders'
+/// `EPI_ACT_GRAD` epilogue, the product (with no bias or activation) and then
+/// `Activation::backward`'s multiply, so it gives what those two ops give one after the other.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_act_grad(
+    variant: Variant,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    b: &[f32],
+    y: &[f32],
+    act: Activation,
+    c: &mut [f32],
+) {
+    let f = match variant {
+        Variant::AB => matmul,
+        Variant::AtB => matmul_at_b,
+        Variant::ABt => matmul_a_bt,
+    };
+    f(m, k, n, a, b, None, Activation::Identity, c);
+    for (v, &yv) in c[..m * n].iter_mut().zip(&y[..m * n]) {
+        *v *= act.grad_from_output(yv);
+    }
+}
 
 /// db[j] = sum_i dz[i*n + j] over m rows, summed in row order.
 pub fn bias_grad(m: usize, n: usize, dz: &[f32], db: &mut [f32]) {

@@ -44,7 +44,7 @@ pub enum Form {
 }
 
 /// The sizes of one product C[m,n] = op(A) op(B), and where each operand starts in its buffer
-/// (in f32 elements).
+/// (in f32 elements; `bias_off` is where the epilogue's operand starts, the bias or Y).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MatmulShape {
     pub m: usize,
@@ -81,6 +81,53 @@ impl MatmulShape {
     }
 }
 
+/// What a product does to each sum before storing it (`Params.epilogue`; `matmul_epilogue` in
+/// common.wgsl says the same in WGSL).
+#[derive(Clone, Copy)]
+pub enum Epilogue<'a> {
+    /// act(sum + bias[j]), the bias (n values from `shape.bias_off`) optional: a Linear layer's
+    /// forward, or a plain product with no bias and `Activation::Identity`.
+    Forward {
+        bias: Option<&'a Buffer>,
+        act: Activation,
+    },
+    /// sum * act'(Y[i, j]), Y the [m, n] forward output of the layer below, from `shape.bias_off`
+    /// (`Activation::grad_from_output`): an input gradient dZ W that leaves the product as the
+    /// layer below's dZ, with the activation's backward fused.
+    ActGrad { y: &'a Buffer, act: Activation },
+}
+
+impl<'a> Epilogue<'a> {
+    /// The product alone: no bias, no activation.
+    pub const PLAIN: Epilogue<'static> = Epilogue::Forward {
+        bias: None,
+        act: Activation::Identity,
+    };
+
+    fn code(&self) -> u32 {
+        match self {
+            Epilogue::Forward { bias: None, .. } => 0,
+            Epilogue::Forward { bias: Some(_), .. } => 1,
+            Epilogue::ActGrad { .. } => 2,
+        }
+    }
+
+    fn act(&self) -> Activation {
+        match *self {
+            Epilogue::Forward { act, .. } | Epilogue::ActGrad { act, .. } => act,
+        }
+    }
+
+    /// The buffer the shader reads through its `bias` binding, its name, and the rows and
+    /// columns it reads there.
+    fn operand(&self, s: &MatmulShape) -> Option<(&'a Buffer, &'static str, usize, usize)> {
+        match *self {
+            Epilogue::Forward { bias, .. } => bias.map(|b| (b, "bias", 1, s.n)),
+            Epilogue::ActGrad { y, .. } => Some((y, "y", s.m, s.n)),
+        }
+    }
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
@@ -89,7 +136,7 @@ struct Params {
     n: u32,
     act: u32,
     alpha: f32,
-    has_bias: u32,
+    epilogue: u32,
     a_off: u32,
     b_off: u32,
     c_off: u32,
@@ -106,7 +153,7 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
     n,
     act,
     alpha,
-    has_bias,
+    epilogue,
     a_off,
     b_off,
     c_off,
@@ -235,7 +282,28 @@ impl Matmul {
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
         let form = self.choice(variant, &shape);
-        self.bind_form(gpu, variant, form, a, b, bias, c, shape, act)
+        let epi = Epilogue::Forward { bias, act };
+        self.bind_with(gpu, variant, form, a, b, c, shape, epi)
+    }
+
+    /// C = op(A) op(B) * act'(Y) (`Epilogue::ActGrad`) in the form [`Matmul::bind`] picks: an
+    /// input gradient with the activation's backward of the layer below fused, Y ([m, n] from
+    /// `shape.bias_off`) that layer's forward output.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_act_grad(
+        &self,
+        gpu: &Gpu,
+        variant: Variant,
+        a: &Buffer,
+        b: &Buffer,
+        y: &Buffer,
+        c: &Buffer,
+        shape: MatmulShape,
+        act: Activation,
+    ) -> Result<Dispatch, GpuError> {
+        let form = self.choice(variant, &shape);
+        let epi = Epilogue::ActGrad { y, act };
+        self.bind_with(gpu, variant, form, a, b, c, shape, epi)
     }
 
     /// As [`Matmul::bind`] in the given form (tests and benchmarks compare them). The subgroup
@@ -254,9 +322,37 @@ impl Matmul {
         shape: MatmulShape,
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
+        let epi = Epilogue::Forward { bias, act };
+        self.bind_with(gpu, variant, form, a, b, c, shape, epi)
+    }
+
+    /// C = epilogue(op(A) op(B)) in the given form: what every other `bind_*` of a product
+    /// comes to.
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_with(
+        &self,
+        gpu: &Gpu,
+        variant: Variant,
+        form: Form,
+        a: &Buffer,
+        b: &Buffer,
+        c: &Buffer,
+        shape: MatmulShape,
+        epi: Epilogue,
+    ) -> Result<Dispatch, GpuError> {
         let loads = match form {
             Form::Tiled(loads) => {
-                return self.bind_loads(gpu, variant, loads, a, b, bias, c, shape, act)
+                let kernel = match (loads, variant) {
+                    (Loads::Scalar, Variant::AB) => &self.ab,
+                    (Loads::Scalar, Variant::AtB) => &self.at_b,
+                    (Loads::Scalar, Variant::ABt) => &self.a_bt,
+                    (Loads::Vec4, Variant::AB) => &self.ab_vec4,
+                    (Loads::Vec4, Variant::AtB) => &self.at_b_vec4,
+                    (Loads::Vec4, Variant::ABt) => &self.a_bt_vec4,
+                };
+                check_vec4(kernel.name, loads, variant, &shape)?;
+                let grid = [groups(shape.n, TILE), groups(shape.m, TILE), 1];
+                return self.bind_kernel(gpu, kernel, a, b, c, shape, epi, grid);
             }
             Form::Subgroup(loads) => loads,
         };
@@ -274,7 +370,7 @@ impl Matmul {
         } + if loads == Loads::Scalar { 3 } else { 0 }];
         check_vec4(kernel.name, loads, variant, &shape)?;
         let grid = [groups(shape.n, SG_TILE), groups(shape.m, SG_TILE), 1];
-        self.bind_kernel(gpu, kernel, a, b, bias, c, shape, act, grid)
+        self.bind_kernel(gpu, kernel, a, b, c, shape, epi, grid)
     }
 
     /// As [`Matmul::bind`] with the given loads (tests and benchmarks compare the two); `Vec4`
@@ -292,17 +388,8 @@ impl Matmul {
         shape: MatmulShape,
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
-        let kernel = match (loads, variant) {
-            (Loads::Scalar, Variant::AB) => &self.ab,
-            (Loads::Scalar, Variant::AtB) => &self.at_b,
-            (Loads::Scalar, Variant::ABt) => &self.a_bt,
-            (Loads::Vec4, Variant::AB) => &self.ab_vec4,
-            (Loads::Vec4, Variant::AtB) => &self.at_b_vec4,
-            (Loads::Vec4, Variant::ABt) => &self.a_bt_vec4,
-        };
-        check_vec4(kernel.name, loads, variant, &shape)?;
-        let grid = [groups(shape.n, TILE), groups(shape.m, TILE), 1];
-        self.bind_kernel(gpu, kernel, a, b, bias, c, shape, act, grid)
+        let epi = Epilogue::Forward { bias, act };
+        self.bind_with(gpu, variant, Form::Tiled(loads), a, b, c, shape, epi)
     }
 
     /// As [`Matmul::bind`] for `Variant::AB`, with the naive kernel (benchmark baseline only).
@@ -318,7 +405,8 @@ impl Matmul {
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
         let grid = [groups(shape.n, NAIVE_WG), groups(shape.m, NAIVE_WG), 1];
-        self.bind_kernel(gpu, &self.naive, a, b, bias, c, shape, act, grid)
+        let epi = Epilogue::Forward { bias, act };
+        self.bind_kernel(gpu, &self.naive, a, b, c, shape, epi, grid)
     }
 
     /// db[db_off + j] = sum over `rows` rows of dz[i * cols + j], for j < cols.
@@ -352,10 +440,9 @@ impl Matmul {
         kernel: &Kernel,
         a: &Buffer,
         b: &Buffer,
-        bias: Option<&Buffer>,
         c: &Buffer,
         s: MatmulShape,
-        act: Activation,
+        epi: Epilogue,
         grid: [u32; 3],
     ) -> Result<Dispatch, GpuError> {
         let name = kernel.name;
@@ -364,20 +451,21 @@ impl Matmul {
         gpu.expect_len(&format!("{name} a"), a, span(name, s.a_off, s.m, s.k)?)?;
         gpu.expect_len(&format!("{name} b"), b, span(name, s.b_off, s.k, s.n)?)?;
         gpu.expect_len(&format!("{name} c"), c, span(name, s.c_off, s.m, s.n)?)?;
-        if let Some(bias) = bias {
+        let operand = epi.operand(&s);
+        if let Some((e, what, rows, cols)) = operand {
             gpu.expect_len(
-                &format!("{name} bias"),
-                bias,
-                span(name, s.bias_off, 1, s.n)?,
+                &format!("{name} {what}"),
+                e,
+                span(name, s.bias_off, rows, cols)?,
             )?;
         }
         let p = Params {
             m: to_u32(name, s.m)?,
             k: to_u32(name, s.k)?,
             n: to_u32(name, s.n)?,
-            act: act.code(),
-            alpha: act.alpha(),
-            has_bias: bias.is_some() as u32,
+            act: epi.act().code(),
+            alpha: epi.act().alpha(),
+            epilogue: epi.code(),
             a_off: to_u32(name, s.a_off)?,
             b_off: to_u32(name, s.b_off)?,
             c_off: to_u32(name, s.c_off)?,
@@ -385,14 +473,14 @@ impl Matmul {
             _pad: [0; 2],
         };
         let pb = gpu.uniform(name, &p);
-        // Without a bias the shader never reads `bias`, but the layout still needs a read-only
-        // buffer there: A serves (C would conflict with its read_write use). `a4` and `b4` are A
-        // and B again, as the vec4 kernels read them.
+        // Without a bias or Y the shader never reads `bias`, but the layout still needs a
+        // read-only buffer there: A serves (C would conflict with its read_write use). `a4` and
+        // `b4` are A and B again, as the vec4 kernels read them.
         let bindings = [
             ("p", &pb),
             ("a", a),
             ("b", b),
-            ("bias", bias.unwrap_or(a)),
+            ("bias", operand.map_or(a, |(e, ..)| e)),
             ("c", c),
             ("a4", a),
             ("b4", b),
