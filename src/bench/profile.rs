@@ -13,7 +13,7 @@
 
 use super::peak::PeakNumbers;
 use crate::gpu::{Gpu, GpuError};
-use crate::graph::Op;
+use crate::graph::{Epilogue, Op};
 use crate::kernels::Dispatch;
 use serde::Serialize;
 
@@ -30,10 +30,16 @@ pub struct OpCost {
 pub fn cost(op: &Op, entry: &str) -> OpCost {
     let f = |v: usize| v as f64 * 4.0;
     let (label, flops, bytes) = match *op {
-        Op::Matmul { m, k, n, bias, .. } => (
+        Op::Matmul { m, k, n, epi, .. } => (
             format!("{entry} {m}x{k}x{n}"),
             2.0 * (m * k * n) as f64,
-            f(m * k + k * n + m * n + bias.map_or(0, |_| n)),
+            f(m * k
+                + k * n
+                + m * n
+                + match epi {
+                    Epilogue::Forward { bias, .. } => bias.map_or(0, |_| n),
+                    Epilogue::ActGrad { .. } => m * n,
+                }),
         ),
         Op::BiasGrad { rows, cols, .. } => {
             (format!("{entry} {rows}x{cols}"), 0.0, f(rows * cols + cols))

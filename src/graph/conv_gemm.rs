@@ -15,7 +15,7 @@
 //! on lavapipe (2 cores), the default digits DCGAN trains at 2.5-3.2 it/s this way and at 0.2 it/s
 //! with the direct kernels, which read every operand from memory per output and vectorise badly.
 
-use super::{Graph, Op, TensorId, View};
+use super::{Epilogue, Graph, Op, TensorId, View};
 use crate::ops::{Activation, ConvShape, Variant};
 
 /// Scratch of a forward-only workspace (pictures, `sample`, `eval`) is at most this many bytes
@@ -73,12 +73,14 @@ fn matmul(variant: Variant, a: View, b: View, bias: Option<View>, c: View, mkn: 
         variant,
         a,
         b,
-        bias,
         c,
         m: mkn[0],
         k: mkn[1],
         n: mkn[2],
-        act: Activation::Identity,
+        epi: Epilogue::Forward {
+            bias,
+            act: Activation::Identity,
+        },
     }
 }
 

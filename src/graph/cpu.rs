@@ -1,7 +1,7 @@
 //! The CPU executor: runs a graph's op list on the CPU twins, op by op. It is the test oracle for
 //! the GPU plan and the reference a learner can step through; it is slow on purpose (plain loops).
 
-use super::{Dtype, Graph, Op, TensorId};
+use super::{Dtype, Epilogue, Graph, Op, TensorId};
 use crate::cpu;
 use crate::ops::Variant;
 
@@ -89,26 +89,33 @@ impl CpuPlan {
                 variant,
                 a,
                 b,
-                bias,
                 c,
                 m,
                 k,
                 n,
-                act,
+                epi,
             } => {
                 let mut out = self.take(c.t);
                 {
                     let ts = &self.tensors;
                     let av = &ts[a.t].f32()[a.off..];
                     let bv = &ts[b.t].f32()[b.off..];
-                    let biasv = bias.map(|v| &ts[v.t].f32()[v.off..]);
                     let cv = &mut out.f32_mut()[c.off..];
-                    let f = match variant {
-                        Variant::AB => cpu::matmul::matmul,
-                        Variant::AtB => cpu::matmul::matmul_at_b,
-                        Variant::ABt => cpu::matmul::matmul_a_bt,
-                    };
-                    f(m, k, n, av, bv, biasv, act, cv);
+                    match epi {
+                        Epilogue::Forward { bias, act } => {
+                            let biasv = bias.map(|v| &ts[v.t].f32()[v.off..]);
+                            let f = match variant {
+                                Variant::AB => cpu::matmul::matmul,
+                                Variant::AtB => cpu::matmul::matmul_at_b,
+                                Variant::ABt => cpu::matmul::matmul_a_bt,
+                            };
+                            f(m, k, n, av, bv, biasv, act, cv);
+                        }
+                        Epilogue::ActGrad { y, act } => {
+                            let yv = &ts[y.t].f32()[y.off..];
+                            cpu::matmul::matmul_act_grad(variant, m, k, n, av, bv, yv, act, cv);
+                        }
+                    }
                 }
                 self.put(c.t, out);
             }

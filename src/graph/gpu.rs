@@ -1,9 +1,9 @@
 //! The GPU executor: one device buffer per graph tensor, every op bound to a [`Dispatch`] once,
 //! and op lists replayed into compute passes without allocating.
 
-use super::{Dtype, Graph, Op, TensorId, View};
+use super::{Dtype, Epilogue, Graph, Op, TensorId, View};
 use crate::gpu::{Gpu, GpuError};
-use crate::kernels::matmul::MatmulShape;
+use crate::kernels::matmul::{self, MatmulShape};
 use crate::kernels::optim::OptimBuffers;
 use crate::kernels::spectral::SpectralBuffers;
 use crate::kernels::{At, Dispatch, Kernels};
@@ -64,13 +64,28 @@ impl GpuPlan {
                 variant,
                 a,
                 b,
-                bias,
                 c,
                 m,
                 k: kk,
                 n,
-                act,
+                epi,
             } => {
+                let (e_off, epi) = match epi {
+                    Epilogue::Forward { bias, act } => (
+                        bias.map_or(0, |v| v.off),
+                        matmul::Epilogue::Forward {
+                            bias: bias.map(|v| self.b(v.t)),
+                            act,
+                        },
+                    ),
+                    Epilogue::ActGrad { y, act } => (
+                        y.off,
+                        matmul::Epilogue::ActGrad {
+                            y: self.b(y.t),
+                            act,
+                        },
+                    ),
+                };
                 let shape = MatmulShape {
                     m,
                     k: kk,
@@ -78,18 +93,12 @@ impl GpuPlan {
                     a_off: a.off,
                     b_off: b.off,
                     c_off: c.off,
-                    bias_off: bias.map(|v| v.off).unwrap_or(0),
+                    bias_off: e_off,
                 };
-                k.matmul.bind(
-                    gpu,
-                    variant,
-                    self.b(a.t),
-                    self.b(b.t),
-                    bias.map(|v| self.b(v.t)),
-                    self.b(c.t),
-                    shape,
-                    act,
-                )?
+                let form = k.matmul.choice(variant, &shape);
+                let (a, b, c) = (self.b(a.t), self.b(b.t), self.b(c.t));
+                k.matmul
+                    .bind_with(gpu, variant, form, a, b, c, shape, epi)?
             }
             Op::BiasGrad { dz, db, rows, cols } => {
                 k.matmul

@@ -70,21 +70,38 @@ impl RngSource {
     }
 }
 
+/// What a product does to each sum before storing it (`kernels::matmul::Epilogue` over views).
+#[derive(Clone, Copy, Debug)]
+pub enum Epilogue {
+    /// act(sum + bias[j]) (the bias optional): a Linear layer's forward.
+    Forward { bias: Option<View>, act: Activation },
+    /// sum * act'(y[i, j]), y the [m, n] forward output of the layer below: an input gradient
+    /// with that layer's `ActBackward` fused.
+    ActGrad { y: View, act: Activation },
+}
+
+impl Epilogue {
+    /// The product alone.
+    pub const PLAIN: Epilogue = Epilogue::Forward {
+        bias: None,
+        act: Activation::Identity,
+    };
+}
+
 /// One kernel launch in terms of tensors. Each variant is one WGSL entry point (or a few, chosen
 /// by its fields) with its CPU twin.
 #[derive(Clone, Debug)]
 pub enum Op {
-    /// C[m,n] = op(A) op(B) (+ bias) then act; shapes as in `kernels::matmul`.
+    /// C[m,n] = epi(op(A) op(B)); shapes as in `kernels::matmul`.
     Matmul {
         variant: Variant,
         a: View,
         b: View,
-        bias: Option<View>,
         c: View,
         m: usize,
         k: usize,
         n: usize,
-        act: Activation,
+        epi: Epilogue,
     },
     /// db[j] = sum_i dz[i, j] over `rows` rows of `cols`.
     BiasGrad {

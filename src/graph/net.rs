@@ -2,7 +2,7 @@
 //! layout (PyTorch's: each layer's weight [out, in] then its bias [out]) and the ops of its
 //! forward pass and of its backward pass, which visits the layers in exactly the reverse order.
 
-use super::{Graph, Op, TensorId, View};
+use super::{Epilogue, Graph, Op, TensorId, View};
 use crate::ops::{Activation, Variant};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -79,9 +79,10 @@ pub struct NetTensors {
     pub adam_v: TensorId,
     /// Output of each layer (after its activation).
     pub ys: Vec<TensorId>,
-    /// Gradient with respect to each layer's output (the last one is given by the loss).
-    pub dys: Vec<TensorId>,
-    /// Gradient with respect to each layer's pre-activation (unused for identity layers).
+    /// Gradient with respect to each layer's pre-activation. The layer above writes it with the
+    /// activation's backward fused into its input-gradient product; the last layer's is the
+    /// loss's gradient run through the activation's backward (unused when that is the identity:
+    /// the loss's gradient serves).
     pub dzs: Vec<TensorId>,
     pub rows: usize,
 }
@@ -108,7 +109,6 @@ impl NetTensors {
             adam_m: g.f32(&format!("{name}.adam_m"), n),
             adam_v: g.f32(&format!("{name}.adam_v"), n),
             ys: per_layer(g, "y"),
-            dys: per_layer(g, "dy"),
             dzs: per_layer(g, "dz"),
             rows,
         }
@@ -126,7 +126,6 @@ impl NetTensors {
         };
         NetTensors {
             ys: per_layer(g, "y"),
-            dys: Vec::new(),
             dzs: Vec::new(),
             rows,
             ..self.clone()
@@ -168,15 +167,17 @@ impl NetTensors {
                     t: params,
                     off: p.w_off,
                 },
-                bias: Some(View {
-                    t: params,
-                    off: p.b_off,
-                }),
                 c: self.y(l, out),
                 m: rows,
                 k: p.inp,
                 n: p.out,
-                act: layer.act,
+                epi: Epilogue::Forward {
+                    bias: Some(View {
+                        t: params,
+                        off: p.b_off,
+                    }),
+                    act: layer.act,
+                },
             })
             .collect()
     }
@@ -189,6 +190,8 @@ impl NetTensors {
     /// Backward from `dout` (gradient of the loss with respect to the last layer's output), in
     /// exactly the reverse order of `forward`. With `param_grads` the weight and bias gradients
     /// are written to `grads`; with `input_grad` the gradient with respect to the input is.
+    /// Each hidden layer's activation backward is fused into the product that computes the
+    /// gradient reaching it (`Epilogue::ActGrad`); only the last layer's is an op of its own.
     pub fn backward(
         &self,
         input: View,
@@ -200,33 +203,29 @@ impl NetTensors {
     ) -> Vec<Op> {
         let mut ops = Vec::new();
         let layout = self.spec.layout();
-        for l in (0..self.spec.layers.len()).rev() {
+        let last = self.spec.layers.len() - 1;
+        let act = |l: usize| self.spec.layers[l].act;
+        // dZ of the last layer: the loss's gradient through its activation.
+        let mut dz = if act(last) == Activation::Identity {
+            dout
+        } else {
+            ops.push(Op::ActBackward {
+                act: act(last),
+                y: self.y(last, out),
+                dy: dout,
+                out: self.dzs[last],
+                n: rows * layout[last].out,
+            });
+            self.dzs[last]
+        };
+        for l in (0..=last).rev() {
             let p = layout[l];
-            let act = self.spec.layers[l].act;
-            let dy = if l + 1 == self.spec.layers.len() {
-                dout
-            } else {
-                self.dys[l]
-            };
-            let dz = if act == Activation::Identity {
-                dy
-            } else {
-                ops.push(Op::ActBackward {
-                    act,
-                    y: self.y(l, out),
-                    dy,
-                    out: self.dzs[l],
-                    n: rows * p.out,
-                });
-                self.dzs[l]
-            };
             if param_grads {
                 // dW[out, in] = dZ^T X, with dZ stored [rows, out].
                 ops.push(Op::Matmul {
                     variant: Variant::AtB,
                     a: dz.into(),
                     b: self.x(l, input),
-                    bias: None,
                     c: View {
                         t: self.grads,
                         off: p.w_off,
@@ -234,7 +233,7 @@ impl NetTensors {
                     m: p.out,
                     k: rows,
                     n: p.inp,
-                    act: Activation::Identity,
+                    epi: Epilogue::PLAIN,
                 });
                 ops.push(Op::BiasGrad {
                     dz,
@@ -246,28 +245,36 @@ impl NetTensors {
                     cols: p.out,
                 });
             }
-            let dx = if l > 0 {
-                Some(self.dys[l - 1])
-            } else {
-                input_grad
-            };
-            if let Some(dx) = dx {
-                // dX[rows, in] = dZ W, with W stored [out, in].
-                ops.push(Op::Matmul {
-                    variant: Variant::AB,
-                    a: dz.into(),
-                    b: View {
-                        t: self.params,
-                        off: p.w_off,
+            // dX[rows, in] = dZ W, with W stored [out, in]: into the input's gradient below the
+            // first layer, else into the layer below's dZ, times its activation's derivative.
+            let (dx, epi) = if l > 0 {
+                let epi = match act(l - 1) {
+                    Activation::Identity => Epilogue::PLAIN,
+                    a => Epilogue::ActGrad {
+                        y: self.y(l - 1, out),
+                        act: a,
                     },
-                    bias: None,
-                    c: dx.into(),
-                    m: rows,
-                    k: p.out,
-                    n: p.inp,
-                    act: Activation::Identity,
-                });
-            }
+                };
+                (self.dzs[l - 1], epi)
+            } else if let Some(dx) = input_grad {
+                (dx, Epilogue::PLAIN)
+            } else {
+                break;
+            };
+            ops.push(Op::Matmul {
+                variant: Variant::AB,
+                a: dz.into(),
+                b: View {
+                    t: self.params,
+                    off: p.w_off,
+                },
+                c: dx.into(),
+                m: rows,
+                k: p.out,
+                n: p.inp,
+                epi,
+            });
+            dz = dx;
         }
         ops
     }

@@ -2,8 +2,8 @@
 //! forward, each as the ops of its gradient.
 
 use super::{len, shift, Block, ConvNetTensors};
-use crate::graph::{conv_gemm, Op, TensorId, View};
-use crate::ops::{Activation, Variant};
+use crate::graph::{conv_gemm, Epilogue, Op, TensorId, View};
+use crate::ops::Variant;
 
 impl ConvNetTensors {
     /// Backward from `dout` (the gradient with respect to the output) after a training forward
@@ -35,12 +35,11 @@ impl ConvNetTensors {
                             variant: Variant::AtB,
                             a: dy,
                             b: x,
-                            bias: None,
                             c: self.gr(p.w_off),
                             m: o,
                             k: rows,
                             n: len(p.inp),
-                            act: Activation::Identity,
+                            epi: Epilogue::PLAIN,
                         });
                         if bias {
                             ops.push(Op::BiasGrad {
@@ -56,12 +55,11 @@ impl ConvNetTensors {
                             variant: Variant::AB,
                             a: dy,
                             b: self.p(p.w_off),
-                            bias: None,
                             c: dx,
                             m: rows,
                             k: o,
                             n: len(p.inp),
-                            act: Activation::Identity,
+                            epi: Epilogue::PLAIN,
                         });
                     }
                 }

@@ -2,7 +2,7 @@
 //! per-block workspaces and the matmul form's scratch) and its forward pass as an op list.
 
 use super::{len, shift, Block, BlockPlan, ConvNetSpec, MAX_BN_GROUPS};
-use crate::graph::{conv_gemm, Graph, Op, TensorId, View};
+use crate::graph::{conv_gemm, Epilogue, Graph, Op, TensorId, View};
 use crate::ops::{Activation, BatchNormSpec, ConvShape, Variant};
 use anyhow::ensure;
 
@@ -293,12 +293,14 @@ impl ConvNetTensors {
                     variant: Variant::ABt,
                     a: x,
                     b: self.p(p.w_off),
-                    bias: bias.then(|| self.p(p.b_off)),
                     c: y,
                     m: rows,
                     k: len(p.inp),
                     n: o,
-                    act: Activation::Identity,
+                    epi: Epilogue::Forward {
+                        bias: bias.then(|| self.p(p.b_off)),
+                        act: Activation::Identity,
+                    },
                 }),
                 Block::Conv2d { bias, .. } => {
                     let shape = self.conv_shape(i, rows).expect("a convolution");
