@@ -203,7 +203,9 @@ impl NetTensors {
     ) -> Vec<Op> {
         let mut ops = Vec::new();
         let layout = self.spec.layout();
-        let last = self.spec.layers.len() - 1;
+        let Some(last) = self.spec.layers.len().checked_sub(1) else {
+            return ops;
+        };
         let act = |l: usize| self.spec.layers[l].act;
         // dZ of the last layer: the loss's gradient through its activation.
         let mut dz = if act(last) == Activation::Identity {
