@@ -286,26 +286,6 @@ impl Matmul {
         self.bind_with(gpu, variant, form, a, b, c, shape, epi)
     }
 
-    /// C = op(A) op(B) * act'(Y) (`Epilogue::ActGrad`) in the form [`Matmul::bind`] picks: an
-    /// input gradient with the activation's backward of the layer below fused, Y ([m, n] from
-    /// `shape.bias_off`) that layer's forward output.
-    #[allow(clippy::too_many_arguments)]
-    pub fn bind_act_grad(
-        &self,
-        gpu: &Gpu,
-        variant: Variant,
-        a: &Buffer,
-        b: &Buffer,
-        y: &Buffer,
-        c: &Buffer,
-        shape: MatmulShape,
-        act: Activation,
-    ) -> Result<Dispatch, GpuError> {
-        let form = self.choice(variant, &shape);
-        let epi = Epilogue::ActGrad { y, act };
-        self.bind_with(gpu, variant, form, a, b, c, shape, epi)
-    }
-
     /// As [`Matmul::bind`] in the given form (tests and benchmarks compare them). The subgroup
     /// form where this adapter lacks it, or vec4 loads on a shape that does not allow them, is
     /// an error.
