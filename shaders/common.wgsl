@@ -67,3 +67,10 @@ fn matmul_epilogue(mode: u32, kind: u32, alpha: f32, v: f32, e: f32) -> f32 {
     }
     return act_apply(kind, alpha, v);
 }
+
+// matmul_epilogue on four sums at once (matmul_sg.wgsl's vec4 stores): the same operations on
+// each component, so the same bits.
+fn matmul_epilogue4(mode: u32, kind: u32, alpha: f32, v: vec4<f32>, e: vec4<f32>) -> vec4<f32> {
+    return vec4(matmul_epilogue(mode, kind, alpha, v.x, e.x), matmul_epilogue(mode, kind, alpha, v.y, e.y),
+                matmul_epilogue(mode, kind, alpha, v.z, e.z), matmul_epilogue(mode, kind, alpha, v.w, e.w));
+}

@@ -1,7 +1,9 @@
 //! Launcher for shaders/matmul.wgsl: the three tiled products (with fused bias and activation),
 //! each with scalar or vec4 loads of A and B, the naive baseline the benchmark compares against,
 //! and the bias gradient; and for shaders/matmul_sg.wgsl, the same three products in the form that
-//! suits CPU adapters (one subgroup of 8 lanes per 32 x 32 block, no workgroup memory).
+//! suits CPU adapters (one subgroup of 8 lanes per 32 x 32 block, no workgroup memory), and
+//! its skinny kernels for N or M of at most [`SKINNY`], which that form uses for them whatever the
+//! loads.
 //!
 //! Which form a product gets is decided once, when the plan binds it ([`Matmul::bind`]): the
 //! subgroup form on a CPU adapter whose subgroups are exactly 8 lanes and that granted `SUBGROUP`
@@ -176,10 +178,28 @@ pub struct Matmul {
     a_bt_vec4: Kernel,
     naive: Kernel,
     bias_grad: Kernel,
-    /// matmul_sg.wgsl's three products with vec4 loads, then with scalar loads, where this
-    /// adapter gets them (see the module doc).
-    subgroup: Option<[Kernel; 6]>,
+    /// matmul_sg.wgsl's kernels, where this adapter gets them (see the module doc).
+    subgroup: Option<SubgroupKernels>,
 }
+
+/// The entry points of matmul_sg.wgsl, each list in the order AB, AtB, ABt.
+struct SubgroupKernels {
+    /// The 32 x 32 block products with vec4 loads.
+    vec4: [Kernel; 3],
+    /// The same with scalar loads.
+    scalar: [Kernel; 3],
+    /// The skinny products: N <= [`SKINNY`] (`narrow`) and M <= [`SKINNY`] (`short`).
+    narrow: [Kernel; 3],
+    short: [Kernel; 3],
+    /// 16-byte buffers bound as `c4` and `e4` where C's or the epilogue operand's buffer is
+    /// smaller than one vec4 (the shader then never reads or writes them).
+    spare_c: Buffer,
+    spare_e: Buffer,
+}
+
+/// The largest N (or M) that the subgroup form computes with its skinny kernels rather than a
+/// 32 x 32 block (one lane's 4 x 4 corner of C).
+pub const SKINNY: usize = 4;
 
 /// The environment variable that overrides the choice: `tiled` (never the subgroup form),
 /// `subgroup` (wherever the adapter can run it, GPUs included: for trying it on a GPU with 8-lane
@@ -213,14 +233,30 @@ impl Matmul {
         let fam = ShaderFamily::new(gpu, "matmul.wgsl", super::shader("matmul.wgsl"))?;
         let subgroup = if prefers_subgroup_form(gpu)? {
             let sg = ShaderFamily::new(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?;
-            Some([
-                sg.kernel(gpu, "matmul_sg")?,
-                sg.kernel(gpu, "matmul_at_b_sg")?,
-                sg.kernel(gpu, "matmul_a_bt_sg")?,
-                sg.kernel(gpu, "matmul_sg_scalar")?,
-                sg.kernel(gpu, "matmul_at_b_sg_scalar")?,
-                sg.kernel(gpu, "matmul_a_bt_sg_scalar")?,
-            ])
+            Some(SubgroupKernels {
+                vec4: [
+                    sg.kernel(gpu, "matmul_sg")?,
+                    sg.kernel(gpu, "matmul_at_b_sg")?,
+                    sg.kernel(gpu, "matmul_a_bt_sg")?,
+                ],
+                scalar: [
+                    sg.kernel(gpu, "matmul_sg_scalar")?,
+                    sg.kernel(gpu, "matmul_at_b_sg_scalar")?,
+                    sg.kernel(gpu, "matmul_a_bt_sg_scalar")?,
+                ],
+                narrow: [
+                    sg.kernel(gpu, "matmul_narrow_sg")?,
+                    sg.kernel(gpu, "matmul_at_b_narrow_sg")?,
+                    sg.kernel(gpu, "matmul_a_bt_narrow_sg")?,
+                ],
+                short: [
+                    sg.kernel(gpu, "matmul_short_sg")?,
+                    sg.kernel(gpu, "matmul_at_b_short_sg")?,
+                    sg.kernel(gpu, "matmul_a_bt_short_sg")?,
+                ],
+                spare_c: gpu.buffer("matmul spare c4", 4)?,
+                spare_e: gpu.buffer("matmul spare e4", 4)?,
+            })
         } else {
             None
         };
@@ -260,7 +296,7 @@ impl Matmul {
     pub fn describe_choice(&self) -> &'static str {
         if self.has_subgroup_form() {
             "subgroup form (matmul_sg.wgsl: CPU adapter, 8-lane subgroups), vec4 loads where rows \
-             and offsets are multiples of 4, scalar elsewhere"
+             and offsets are multiples of 4, scalar elsewhere; N or M <= 4 by its skinny kernels"
         } else {
             "tiled (matmul.wgsl): vec4 loads where rows and offsets are multiples of 4, scalar \
              elsewhere"
@@ -343,13 +379,26 @@ impl Matmul {
                 gpu.info.name
             )));
         };
-        let kernel = &kernels[match variant {
+        let v = match variant {
             Variant::AB => 0,
             Variant::AtB => 1,
             Variant::ABt => 2,
-        } + if loads == Loads::Scalar { 3 } else { 0 }];
+        };
+        let (kernel, grid) = if shape.n <= SKINNY {
+            (&kernels.narrow[v], [1, groups(shape.m, SG_TILE), 1])
+        } else if shape.m <= SKINNY {
+            (&kernels.short[v], [groups(shape.n, SG_TILE), 1, 1])
+        } else {
+            let kernel = match loads {
+                Loads::Vec4 => &kernels.vec4[v],
+                Loads::Scalar => &kernels.scalar[v],
+            };
+            (
+                kernel,
+                [groups(shape.n, SG_TILE), groups(shape.m, SG_TILE), 1],
+            )
+        };
         check_vec4(kernel.name, loads, variant, &shape)?;
-        let grid = [groups(shape.n, SG_TILE), groups(shape.m, SG_TILE), 1];
         self.bind_kernel(gpu, kernel, a, b, c, shape, epi, grid)
     }
 
@@ -465,7 +514,17 @@ impl Matmul {
             ("a4", a),
             ("b4", b),
         ];
-        kernel.bind(gpu, &bindings, grid)
+        let Some(sg) = self.subgroup.as_ref().filter(|_| kernel.declares("c4")) else {
+            return kernel.bind(gpu, &bindings, grid);
+        };
+        // matmul_sg.wgsl also views C and the epilogue operand as vec4s; a buffer smaller than
+        // one vec4 cannot be bound so (its shapes never take the vec4 path).
+        let e = operand.map_or(a, |(e, ..)| e);
+        let c4 = if c.size() >= 16 { c } else { &sg.spare_c };
+        let e4 = if e.size() >= 16 { e } else { &sg.spare_e };
+        let mut all = bindings.to_vec();
+        all.extend([("c4", c4), ("e4", e4)]);
+        kernel.bind(gpu, &all, grid)
     }
 }
 

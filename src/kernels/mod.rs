@@ -244,6 +244,11 @@ pub struct Kernel {
 }
 
 impl Kernel {
+    /// Whether the family declares a binding of this name.
+    pub fn declares(&self, name: &str) -> bool {
+        self.declared.iter().any(|d| d == name)
+    }
+
     /// Binds `buffers`, each named as its variable in the family's file (`("a", &a)`), and fixes
     /// the grid. Bindings this entry point does not use are skipped, so a launcher may name every
     /// buffer of the family. Done once, when a plan is built. A name the family does not declare,

@@ -1,0 +1,200 @@
+//! The subgroup form's skinny products (matmul_sg.wgsl's `product_narrow`, N <= 4, and
+//! `product_short`, M <= 4: a GAN's 1- or 2-wide layers and their weight gradients) and its
+//! whole-quad stores, in every variant and with every epilogue (none, bias and activation, the
+//! activation's backward), on shapes around the skinny bound and the 32-row block, with operands
+//! at offsets that do and do not allow vec4 loads and stores, between NaN padding, the output
+//! poisoned:
+//! - against the CPU twin, to matmul_parity.rs's tolerance (rtol 1e-4, atol 1e-5);
+//! - against the tiled kernel of matmul.wgsl, bit for bit: each output is still summed in k order
+//!   by one lane, so the skinny kernels must give exactly the block products' bits.
+//!
+//! And that `bind` gives these shapes the skinny kernels (a test that passed on the block kernel
+//! would test nothing new).
+mod common;
+use common::*;
+use shadergan::cpu;
+use shadergan::kernels::matmul::{Epilogue, Form, Matmul, MatmulShape, SKINNY};
+use shadergan::ops::{Activation, Variant};
+
+const RTOL: f32 = 1e-4;
+const ATOL: f32 = 1e-5;
+
+/// (m, k, n): N of 1 to 4 with M across the 32-row block (narrow), M of 1 to 4 with N across the
+/// 32-column block (short); K of 1 and 2 (the first layer of a 2-D GAN), odd, and past one
+/// 4-deep step. The ones with n = 4 and k, m multiples of 4 take the vec4 paths.
+const SHAPES: [(usize, usize, usize); 12] = [
+    (1, 1, 1),
+    (33, 2, 1),
+    (70, 17, 2),
+    (256, 128, 1),
+    (65, 1, 3),
+    (36, 20, 4),
+    (2, 33, 70),
+    (1, 256, 128),
+    (3, 5, 33),
+    (4, 128, 36),
+    (4, 1, 4),
+    (2, 128, 2),
+];
+
+const ACTS: [Activation; 3] = [
+    Activation::LeakyRelu(0.2),
+    Activation::Tanh,
+    Activation::Sigmoid,
+];
+
+fn padded(off: usize, v: &[f32]) -> Vec<f32> {
+    let mut p = vec![f32::NAN; off];
+    p.extend_from_slice(v);
+    p.extend_from_slice(&[f32::NAN; 4]);
+    p
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Epi {
+    Plain,
+    Bias(Activation),
+    ActGrad(Activation),
+}
+
+/// Runs `form` on one case and returns C (from c_off), after checking it against the CPU twin.
+fn run(mm: &Matmul, form: Form, variant: Variant, s: MatmulShape, epi: Epi, seed: u64) -> Vec<f32> {
+    let g = gpu();
+    let MatmulShape { m, k, n, .. } = s;
+    let a = inputs(seed, m * k, -1.0, 1.0);
+    let b = inputs(seed + 1, k * n, -1.0, 1.0);
+    // The bias, or Y as a forward output of the activation (act' reads its sign or value).
+    let e = match epi {
+        Epi::ActGrad(act) => {
+            let x = inputs(seed + 2, m * n, -2.0, 2.0);
+            let mut y = vec![0.0; m * n];
+            act.forward(&x, &mut y);
+            y
+        }
+        _ => inputs(seed + 2, n, -1.0, 1.0),
+    };
+    let ab = g.buffer_from("a", &padded(s.a_off, &a)).unwrap();
+    let bb = g.buffer_from("b", &padded(s.b_off, &b)).unwrap();
+    let eb = g.buffer_from("e", &padded(s.bias_off, &e)).unwrap();
+    let cb = poisoned(g, "c", s.c_off + m * n);
+    let epilogue = match epi {
+        Epi::Plain => Epilogue::PLAIN,
+        Epi::Bias(act) => Epilogue::Forward {
+            bias: Some(&eb),
+            act,
+        },
+        Epi::ActGrad(act) => Epilogue::ActGrad { y: &eb, act },
+    };
+    let d = mm
+        .bind_with(g, variant, form, &ab, &bb, &cb, s, epilogue)
+        .unwrap();
+    g.run(&[d]).unwrap();
+    let got: Vec<f32> = g.read(&cb).unwrap();
+    let what = format!("{form:?} {variant:?} {s:?} {epi:?}");
+    assert!(
+        got[..s.c_off].iter().all(|v| v.is_nan()),
+        "{what}: wrote before c_off"
+    );
+    let got = got[s.c_off..].to_vec();
+    let mut want = vec![0.0; m * n];
+    let twin = match variant {
+        Variant::AB => cpu::matmul::matmul,
+        Variant::AtB => cpu::matmul::matmul_at_b,
+        Variant::ABt => cpu::matmul::matmul_a_bt,
+    };
+    match epi {
+        Epi::Plain => twin(m, k, n, &a, &b, None, Activation::Identity, &mut want),
+        Epi::Bias(act) => twin(m, k, n, &a, &b, Some(&e), act, &mut want),
+        Epi::ActGrad(act) => {
+            cpu::matmul::matmul_act_grad(variant, m, k, n, &a, &b, &e, act, &mut want)
+        }
+    }
+    assert_close(&what, &got, &want, RTOL, ATOL);
+    got
+}
+
+#[test]
+fn skinny_products_match_cpu_and_tiled_bit_for_bit() {
+    let g = gpu();
+    let mm = Matmul::new(g).unwrap();
+    if !mm.has_subgroup_form() {
+        // CI runs on lavapipe with 8-lane subgroups, where the form must be built and tested.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the subgroup form is not built under CI"
+        );
+        eprintln!("the subgroup matmul form is not built here: not tested");
+        return;
+    }
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let mut cases = 0;
+    for (vi, variant) in [Variant::AB, Variant::AtB, Variant::ABt]
+        .into_iter()
+        .enumerate()
+    {
+        for (si, &(m, k, n)) in SHAPES.iter().enumerate() {
+            assert!(m <= SKINNY || n <= SKINNY);
+            let act = ACTS[si % ACTS.len()];
+            // At the start of every buffer; at offsets that keep vec4 loads and stores legal;
+            // at odd ones.
+            let at = |o: [usize; 4]| MatmulShape {
+                a_off: o[0],
+                b_off: o[1],
+                c_off: o[2],
+                bias_off: o[3],
+                ..MatmulShape::new(m, k, n)
+            };
+            let placements = [at([0; 4]), at([8, 4, 12, 4]), at([7, 5, 3, 1])];
+            for (pi, s) in placements.into_iter().enumerate() {
+                for (ei, epi) in [Epi::Plain, Epi::Bias(act), Epi::ActGrad(act)]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let seed = 30_000 + (vi * 10_000 + si * 100 + pi * 10 + ei) as u64;
+                    let form = mm.choice(variant, &s);
+                    let Form::Subgroup(loads) = form else {
+                        panic!("{s:?}: the subgroup form is built but not chosen");
+                    };
+                    let sg = run(&mm, form, variant, s, epi, seed);
+                    let tiled = run(&mm, Form::Tiled(loads), variant, s, epi, seed);
+                    assert_eq!(
+                        bits(&sg),
+                        bits(&tiled),
+                        "{variant:?} {s:?} {epi:?}: the skinny product and the tiled kernel differ"
+                    );
+                    cases += 1;
+                }
+            }
+        }
+    }
+    eprintln!("{cases} cases");
+}
+
+/// `bind` gives N <= SKINNY the narrow kernel and M <= SKINNY the short one, and every other
+/// shape the 32 x 32 block.
+#[test]
+fn bind_picks_the_skinny_kernels() {
+    let g = gpu();
+    let mm = Matmul::new(g).unwrap();
+    if !mm.has_subgroup_form() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the subgroup form is not built under CI"
+        );
+        return;
+    }
+    let buf = g.buffer("x", 4096).unwrap();
+    let out = g.buffer("c", 4096).unwrap();
+    let name = |m, k, n| {
+        let s = MatmulShape::new(m, k, n);
+        let form = mm.choice(Variant::AB, &s);
+        mm.bind_with(g, Variant::AB, form, &buf, &buf, &out, s, Epilogue::PLAIN)
+            .unwrap()
+            .name
+    };
+    assert_eq!(name(64, 8, SKINNY), "matmul_narrow_sg");
+    assert_eq!(name(3, 8, 1), "matmul_narrow_sg");
+    assert_eq!(name(SKINNY, 8, 64), "matmul_short_sg");
+    assert_eq!(name(SKINNY + 1, 8, 64), "matmul_sg");
+    assert_eq!(name(64, 8, SKINNY + 1), "matmul_sg_scalar");
+}
