@@ -1,9 +1,9 @@
 //! Launcher for shaders/matmul.wgsl: the three tiled products (with fused bias and activation),
 //! each with scalar or vec4 loads of A and B, the naive baseline the benchmark compares against,
-//! and the bias gradient; and for shaders/matmul_sg.wgsl, the same three products in the form that
-//! suits CPU adapters (one subgroup of 8 lanes per 32 x 32 block, no workgroup memory), and
-//! its skinny kernels for N or M of at most [`SKINNY`], which that form uses for them whatever the
-//! loads.
+//! and the bias gradient; and, with its entry points and choice in `matmul_sg.rs`, for
+//! shaders/matmul_sg.wgsl: the same three products in the form that suits CPU adapters (one
+//! subgroup of 8 lanes per 32 x 32 block, no workgroup memory), and its skinny kernels for N or M
+//! of at most [`SKINNY`], which that form uses for them whatever the loads.
 //!
 //! Which form a product gets is decided once, when the plan binds it ([`Matmul::bind`]): the
 //! subgroup form on a CPU adapter whose subgroups are exactly 8 lanes and that granted `SUBGROUP`
@@ -13,6 +13,9 @@
 //! lanes with 512-bit vectors) also keeps the tiled kernel. [`FORM_ENV`] overrides the choice;
 //! [`Matmul::choice`] says which form a product gets, and `bench kernels` prints it.
 
+pub use super::matmul_sg::{prefers_subgroup_form, FORM_ENV, SKINNY};
+
+use super::matmul_sg::SubgroupForm;
 use super::{grid_1d, groups, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 use crate::ops::{Activation, Variant};
@@ -20,10 +23,6 @@ use wgpu::Buffer;
 
 /// Side of the block of C one tiled workgroup computes (BM = BN in matmul.wgsl).
 const TILE: usize = 64;
-/// Side of the block of C one subgroup-form workgroup computes (matmul_sg.wgsl).
-const SG_TILE: usize = 32;
-/// The subgroup width matmul_sg.wgsl is written for (its broadcasts name lanes 0..7).
-const SG_LANES: u32 = 8;
 /// Side of the naive kernel's workgroup (one output per invocation).
 const NAIVE_WG: usize = 16;
 
@@ -179,84 +178,14 @@ pub struct Matmul {
     naive: Kernel,
     bias_grad: Kernel,
     /// matmul_sg.wgsl's kernels, where this adapter gets them (see the module doc).
-    subgroup: Option<SubgroupKernels>,
-}
-
-/// The entry points of matmul_sg.wgsl, each list in the order AB, AtB, ABt.
-struct SubgroupKernels {
-    /// The 32 x 32 block products with vec4 loads.
-    vec4: [Kernel; 3],
-    /// The same with scalar loads.
-    scalar: [Kernel; 3],
-    /// The skinny products: N <= [`SKINNY`] (`narrow`) and M <= [`SKINNY`] (`short`).
-    narrow: [Kernel; 3],
-    short: [Kernel; 3],
-    /// 16-byte buffers bound as `c4` and `e4` where C's or the epilogue operand's buffer is
-    /// smaller than one vec4 (the shader then never reads or writes them).
-    spare_c: Buffer,
-    spare_e: Buffer,
-}
-
-/// The largest N (or M) that the subgroup form computes with its skinny kernels rather than a
-/// 32 x 32 block (one lane's 4 x 4 corner of C).
-pub const SKINNY: usize = 4;
-
-/// The environment variable that overrides the choice: `tiled` (never the subgroup form),
-/// `subgroup` (wherever the adapter can run it, GPUs included: for trying it on a GPU with 8-lane
-/// subgroups), or `auto` (the default).
-pub const FORM_ENV: &str = "SHADERGAN_MATMUL";
-
-/// Whether an adapter gets the subgroup form: by default a CPU device with `SUBGROUP` granted and
-/// a fixed subgroup of [`SG_LANES`] lanes; [`FORM_ENV`] overrides.
-pub fn prefers_subgroup_form(gpu: &Gpu) -> Result<bool, GpuError> {
-    let can = gpu.subgroups
-        && gpu.info.subgroup_min_size == SG_LANES
-        && gpu.info.subgroup_max_size == SG_LANES;
-    let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
-    match std::env::var(FORM_ENV).as_deref() {
-        Err(_) | Ok("" | "auto") => Ok(can && cpu),
-        Ok("tiled") => Ok(false),
-        Ok("subgroup") if can => Ok(true),
-        Ok("subgroup") => Err(GpuError::Device(format!(
-            "{FORM_ENV}=subgroup: {} has no fixed {SG_LANES}-lane subgroups (subgroups {}, sizes \
-             {}..{})",
-            gpu.info.name, gpu.subgroups, gpu.info.subgroup_min_size, gpu.info.subgroup_max_size
-        ))),
-        Ok(other) => Err(GpuError::Device(format!(
-            "{FORM_ENV}={other:?}: expected auto, tiled or subgroup"
-        ))),
-    }
+    subgroup: Option<SubgroupForm>,
 }
 
 impl Matmul {
     pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let fam = ShaderFamily::new(gpu, "matmul.wgsl", super::shader("matmul.wgsl"))?;
         let subgroup = if prefers_subgroup_form(gpu)? {
-            let sg = ShaderFamily::new(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?;
-            Some(SubgroupKernels {
-                vec4: [
-                    sg.kernel(gpu, "matmul_sg")?,
-                    sg.kernel(gpu, "matmul_at_b_sg")?,
-                    sg.kernel(gpu, "matmul_a_bt_sg")?,
-                ],
-                scalar: [
-                    sg.kernel(gpu, "matmul_sg_scalar")?,
-                    sg.kernel(gpu, "matmul_at_b_sg_scalar")?,
-                    sg.kernel(gpu, "matmul_a_bt_sg_scalar")?,
-                ],
-                narrow: [
-                    sg.kernel(gpu, "matmul_narrow_sg")?,
-                    sg.kernel(gpu, "matmul_at_b_narrow_sg")?,
-                    sg.kernel(gpu, "matmul_a_bt_narrow_sg")?,
-                ],
-                short: [
-                    sg.kernel(gpu, "matmul_short_sg")?,
-                    sg.kernel(gpu, "matmul_at_b_short_sg")?,
-                    sg.kernel(gpu, "matmul_a_bt_short_sg")?,
-                ],
-                spare_c: gpu.buffer("matmul spare c4", 4)?,
-                spare_e: gpu.buffer("matmul spare e4", 4)?,
-            })
+            Some(SubgroupForm::new(gpu)?)
         } else {
             None
         };
@@ -372,32 +301,15 @@ impl Matmul {
             }
             Form::Subgroup(loads) => loads,
         };
-        let Some(kernels) = &self.subgroup else {
+        let Some(sg) = &self.subgroup else {
             return Err(GpuError::Shape(format!(
                 "the subgroup matmul form is not built on {} (it needs a CPU adapter with \
-                 {SG_LANES}-lane subgroups)",
-                gpu.info.name
+                 {}-lane subgroups)",
+                gpu.info.name,
+                super::matmul_sg::LANES
             )));
         };
-        let v = match variant {
-            Variant::AB => 0,
-            Variant::AtB => 1,
-            Variant::ABt => 2,
-        };
-        let (kernel, grid) = if shape.n <= SKINNY {
-            (&kernels.narrow[v], [1, groups(shape.m, SG_TILE), 1])
-        } else if shape.m <= SKINNY {
-            (&kernels.short[v], [groups(shape.n, SG_TILE), 1, 1])
-        } else {
-            let kernel = match loads {
-                Loads::Vec4 => &kernels.vec4[v],
-                Loads::Scalar => &kernels.scalar[v],
-            };
-            (
-                kernel,
-                [groups(shape.n, SG_TILE), groups(shape.m, SG_TILE), 1],
-            )
-        };
+        let (kernel, grid) = sg.pick(variant, loads == Loads::Vec4, shape.m, shape.n);
         check_vec4(kernel.name, loads, variant, &shape)?;
         self.bind_kernel(gpu, kernel, a, b, c, shape, epi, grid)
     }
@@ -517,13 +429,8 @@ impl Matmul {
         let Some(sg) = self.subgroup.as_ref().filter(|_| kernel.declares("c4")) else {
             return kernel.bind(gpu, &bindings, grid);
         };
-        // matmul_sg.wgsl also views C and the epilogue operand as vec4s; a buffer smaller than
-        // one vec4 cannot be bound so (its shapes never take the vec4 path).
-        let e = operand.map_or(a, |(e, ..)| e);
-        let c4 = if c.size() >= 16 { c } else { &sg.spare_c };
-        let e4 = if e.size() >= 16 { e } else { &sg.spare_e };
         let mut all = bindings.to_vec();
-        all.extend([("c4", c4), ("e4", e4)]);
+        all.extend(sg.vec4_views(c, operand.map_or(a, |(e, ..)| e)));
         kernel.bind(gpu, &all, grid)
     }
 }

@@ -36,6 +36,7 @@ pub mod bce;
 pub mod conv;
 pub mod gather;
 pub mod matmul;
+pub mod matmul_sg;
 pub mod optim;
 pub mod peak;
 pub mod rng;
