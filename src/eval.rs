@@ -109,9 +109,25 @@ pub struct MixtureEval {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DrsEval {
     #[serde(flatten)]
-    pub sampling: crate::gan::drs::DrsReport,
+    pub sampling: DrsReport,
     #[serde(flatten)]
     pub coverage: ModeReport,
+}
+
+/// How many samples discriminator rejection sampling (`gan::drs`) drew and kept.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DrsReport {
+    /// The percentile of F that set gamma.
+    pub percentile: f32,
+    /// Samples drawn from G after the burn-in, and kept.
+    pub drawn: usize,
+    pub kept: usize,
+}
+
+impl DrsReport {
+    pub fn acceptance(&self) -> f64 {
+        self.kept as f64 / self.drawn.max(1) as f64
+    }
 }
 
 impl MixtureEval {

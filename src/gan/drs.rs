@@ -26,6 +26,7 @@
 use super::config::TrainConfig;
 use super::generate::{Forward, Generator};
 use super::schedule::{streams, TrainState};
+pub use crate::eval::DrsReport;
 use crate::eval::{DrsEval, MixtureEval};
 use crate::gpu::Gpu;
 use crate::noise::{Noise, PhiloxNoise};
@@ -93,22 +94,6 @@ impl Calibration {
             let e = f.exp();
             e / (1.0 + e)
         }
-    }
-}
-
-/// How many samples DRS drew and kept.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DrsReport {
-    /// The percentile of F that set gamma.
-    pub percentile: f32,
-    /// Samples drawn from G after the burn-in, and kept.
-    pub drawn: usize,
-    pub kept: usize,
-}
-
-impl DrsReport {
-    pub fn acceptance(&self) -> f64 {
-        self.kept as f64 / self.drawn.max(1) as f64
     }
 }
 
