@@ -20,14 +20,6 @@ use shadergan::ops::{Activation, Variant};
 const RTOL: f32 = 1e-4;
 const ATOL: f32 = 1e-5;
 
-const ACTS: [Activation; 5] = [
-    Activation::Identity,
-    Activation::Relu,
-    Activation::LeakyRelu(0.2),
-    Activation::Tanh,
-    Activation::Sigmoid,
-];
-
 /// Odd shapes past the tiled kernel's 64 x 64 block and 32-deep slice and the subgroup form's
 /// 32 x 32 block (scalar loads), and shapes whose rows are multiples of 4 but not of the blocks
 /// (vec4 loads). The GAN's own backward products are (rows, out, in) = (m, k, n) of `Variant::AB`.
@@ -50,13 +42,6 @@ fn forms(mm: &Matmul) -> Vec<Form> {
     f
 }
 
-fn padded(off: usize, v: &[f32]) -> Vec<f32> {
-    let mut p = vec![f32::NAN; off];
-    p.extend_from_slice(v);
-    p.extend_from_slice(&[f32::NAN; 4]);
-    p
-}
-
 /// One case: fused on the GPU, against the CPU twin and against the two unfused ops.
 fn check(
     mm: &Matmul,
@@ -76,9 +61,9 @@ fn check(
     let x = inputs(seed + 2, m * n, -2.0, 2.0);
     let mut y = vec![0.0; m * n];
     act.forward(&x, &mut y);
-    let ab = g.buffer_from("a", &padded(s.a_off, &a)).unwrap();
-    let bb = g.buffer_from("b", &padded(s.b_off, &b)).unwrap();
-    let yb = g.buffer_from("y", &padded(s.bias_off, &y)).unwrap();
+    let ab = g.buffer_from("a", &nan_padded(s.a_off, &a)).unwrap();
+    let bb = g.buffer_from("b", &nan_padded(s.b_off, &b)).unwrap();
+    let yb = g.buffer_from("y", &nan_padded(s.bias_off, &y)).unwrap();
     let cb = poisoned(g, "c", s.c_off + m * n);
     let epi = Epilogue::ActGrad { y: &yb, act };
     let d = mm
@@ -141,7 +126,7 @@ fn act_grad_epilogue_matches_cpu_and_the_unfused_ops_bit_for_bit() {
             .enumerate()
         {
             for (si, &(m, k, n)) in shapes.iter().enumerate() {
-                for (ai, act) in ACTS.into_iter().enumerate() {
+                for (ai, act) in ACTIVATIONS.into_iter().enumerate() {
                     let seed = 11_000 + (vi * 1000 + si * 100 + ai * 10) as u64;
                     check(
                         &mm,

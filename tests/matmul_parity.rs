@@ -45,14 +45,6 @@ const VEC4_SHAPES: [(usize, usize, usize); 6] = [
     (132, 100, 68),
 ];
 
-const ACTS: [Activation; 5] = [
-    Activation::Identity,
-    Activation::Relu,
-    Activation::LeakyRelu(0.2),
-    Activation::Tanh,
-    Activation::Sigmoid,
-];
-
 type CpuMatmul = fn(usize, usize, usize, &[f32], &[f32], Option<&[f32]>, Activation, &mut [f32]);
 
 fn cpu_twin(variant: Variant) -> CpuMatmul {
@@ -102,15 +94,11 @@ fn check(mm: &Matmul, case: &Case) -> Vec<f32> {
     let a = inputs(case.seed, m * k, -1.0, 1.0);
     let b = inputs(case.seed + 1, k * n, -1.0, 1.0);
     let bias = inputs(case.seed + 2, n, -1.0, 1.0);
-    let padded = |off: usize, v: &[f32]| {
-        let mut p = vec![f32::NAN; off];
-        p.extend_from_slice(v);
-        p.extend_from_slice(&[f32::NAN; 4]);
-        p
-    };
-    let ab = g.buffer_from("a", &padded(s.a_off, &a)).unwrap();
-    let bb = g.buffer_from("b", &padded(s.b_off, &b)).unwrap();
-    let biasb = g.buffer_from("bias", &padded(s.bias_off, &bias)).unwrap();
+    let ab = g.buffer_from("a", &nan_padded(s.a_off, &a)).unwrap();
+    let bb = g.buffer_from("b", &nan_padded(s.b_off, &b)).unwrap();
+    let biasb = g
+        .buffer_from("bias", &nan_padded(s.bias_off, &bias))
+        .unwrap();
     let cb = poisoned(g, "c", s.c_off + m * n);
     let bias_buf = case.bias.then_some(&biasb);
     let (d, variant) = match case.which {
@@ -184,7 +172,7 @@ fn tiled_and_naive_match_cpu_on_odd_shapes() {
 #[test]
 fn fused_activations_match_cpu() {
     let mm = Matmul::new(gpu()).unwrap();
-    for (ai, act) in ACTS.into_iter().enumerate() {
+    for (ai, act) in ACTIVATIONS.into_iter().enumerate() {
         for which in TILED {
             let case = Case {
                 which,
@@ -233,7 +221,7 @@ fn vec4_loads_match_cpu_and_scalar_loads_bit_for_bit() {
             cases.push((MatmulShape::new(m, k, n), bias, Activation::Identity, seed));
         }
     }
-    for (ai, act) in ACTS.into_iter().enumerate() {
+    for (ai, act) in ACTIVATIONS.into_iter().enumerate() {
         cases.push((MatmulShape::new(20, 68, 132), true, act, 5000 + ai as u64));
     }
     let offsets = MatmulShape {
@@ -334,7 +322,7 @@ fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
                 cases.push((variant, MatmulShape::new(m, k, n), bias, act, seed));
             }
         }
-        for (ai, act) in ACTS.into_iter().enumerate() {
+        for (ai, act) in ACTIVATIONS.into_iter().enumerate() {
             let seed = 8000 + (vi * 100 + ai) as u64;
             cases.push((
                 variant,
@@ -375,7 +363,7 @@ fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
     {
         for (si, &(m, k, n)) in SHAPES.iter().enumerate() {
             let seed = 9100 + (vi * 100 + si) as u64;
-            let act = ACTS[si % ACTS.len()];
+            let act = ACTIVATIONS[si % ACTIVATIONS.len()];
             let shape = MatmulShape::new(m, k, n);
             same_bits_as_tiled(&mm, variant, Loads::Scalar, shape, si % 2 == 0, act, seed);
         }

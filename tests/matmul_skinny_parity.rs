@@ -37,19 +37,6 @@ const SHAPES: [(usize, usize, usize); 12] = [
     (2, 128, 2),
 ];
 
-const ACTS: [Activation; 3] = [
-    Activation::LeakyRelu(0.2),
-    Activation::Tanh,
-    Activation::Sigmoid,
-];
-
-fn padded(off: usize, v: &[f32]) -> Vec<f32> {
-    let mut p = vec![f32::NAN; off];
-    p.extend_from_slice(v);
-    p.extend_from_slice(&[f32::NAN; 4]);
-    p
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Epi {
     Plain,
@@ -73,9 +60,9 @@ fn run(mm: &Matmul, form: Form, variant: Variant, s: MatmulShape, epi: Epi, seed
         }
         _ => inputs(seed + 2, n, -1.0, 1.0),
     };
-    let ab = g.buffer_from("a", &padded(s.a_off, &a)).unwrap();
-    let bb = g.buffer_from("b", &padded(s.b_off, &b)).unwrap();
-    let eb = g.buffer_from("e", &padded(s.bias_off, &e)).unwrap();
+    let ab = g.buffer_from("a", &nan_padded(s.a_off, &a)).unwrap();
+    let bb = g.buffer_from("b", &nan_padded(s.b_off, &b)).unwrap();
+    let eb = g.buffer_from("e", &nan_padded(s.bias_off, &e)).unwrap();
     let cb = poisoned(g, "c", s.c_off + m * n);
     let epilogue = match epi {
         Epi::Plain => Epilogue::PLAIN,
@@ -142,7 +129,7 @@ fn skinny_products_match_cpu_and_tiled_bit_for_bit() {
     {
         for (si, &(m, k, n)) in SHAPES.iter().enumerate() {
             assert!(m <= SKINNY || n <= SKINNY);
-            let act = ACTS[si % ACTS.len()];
+            let act = ACTIVATIONS[si % ACTIVATIONS.len()];
             // At the start of every buffer; at offsets that keep vec4 loads and stores legal;
             // at odd ones.
             let at = |o: [usize; 4]| MatmulShape {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use shadergan::gpu::{Gpu, GpuOptions};
+use shadergan::ops::Activation;
 use std::sync::OnceLock;
 
 /// The one GPU the tests share. Fails the test, never skips it, when there is no adapter.
@@ -29,6 +30,24 @@ pub fn inputs(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
             lo + (hi - lo) * u
         })
         .collect()
+}
+
+/// Every activation the shaders know, in the order of their codes (`Activation::code`).
+pub const ACTIVATIONS: [Activation; 5] = [
+    Activation::Identity,
+    Activation::Relu,
+    Activation::LeakyRelu(0.2),
+    Activation::Tanh,
+    Activation::Sigmoid,
+];
+
+/// `v` between `off` NaNs and 4 more: an operand at element offset `off` of its buffer, where a
+/// read before it or past its end (even one multiplied by zero) gives NaN.
+pub fn nan_padded(off: usize, v: &[f32]) -> Vec<f32> {
+    let mut p = vec![f32::NAN; off];
+    p.extend_from_slice(v);
+    p.extend_from_slice(&[f32::NAN; 4]);
+    p
 }
 
 /// A buffer of `n` NaNs: an element the kernel fails to write stays NaN and fails the check.
