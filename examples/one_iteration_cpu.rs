@@ -4,7 +4,8 @@
 //!     cargo run --release --example one_iteration_cpu
 use shadergan::data::Dataset;
 use shadergan::gan::config::TrainConfig;
-use shadergan::gan::schedule::{GanGraph, GanInputs, TrainState, M_D_LOSS, M_G_LOSS};
+use shadergan::gan::schedule::{GanGraph, GanInputs};
+use shadergan::gan::state::{TrainState, M_D_LOSS, M_G_LOSS};
 use shadergan::graph::cpu::CpuPlan;
 use shadergan::noise::PhiloxNoise;
 

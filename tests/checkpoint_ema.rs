@@ -6,7 +6,7 @@ use common::{tmp_dir, TmpDir};
 use safetensors::SafeTensors;
 use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::TrainConfig;
-use shadergan::gan::schedule::TrainState;
+use shadergan::gan::state::TrainState;
 use std::path::PathBuf;
 
 fn config() -> TrainConfig {

@@ -11,7 +11,7 @@ use safetensors::tensor::{Dtype, SafeTensors};
 use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::{Arch, TrainConfig};
 use shadergan::gan::generate::generate;
-use shadergan::gan::schedule::{fixed_noise, TrainState};
+use shadergan::gan::state::{fixed_noise, TrainState};
 use shadergan::run::train;
 
 /// Workload C's networks (benches/WORKLOADS.md).

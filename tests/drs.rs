@@ -8,7 +8,7 @@ use common::*;
 use shadergan::gan::config::TrainConfig;
 use shadergan::gan::drs;
 use shadergan::gan::generate::Forward;
-use shadergan::gan::schedule::TrainState;
+use shadergan::gan::state::TrainState;
 
 fn small() -> TrainConfig {
     TrainConfig {

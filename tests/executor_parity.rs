@@ -6,7 +6,8 @@
 mod common;
 use common::*;
 use shadergan::gan::config::{DNorm, GLoss, Loss, TrainConfig};
-use shadergan::gan::schedule::{DataRef, GanGraph, GanInputs, TrainState};
+use shadergan::gan::schedule::{DataRef, GanGraph, GanInputs};
+use shadergan::gan::state::TrainState;
 use shadergan::graph::cpu::CpuPlan;
 use shadergan::graph::gpu::GpuPlan;
 use shadergan::graph::net::{Layer, NetSpec, NetTensors};

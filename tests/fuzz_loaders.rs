@@ -25,7 +25,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner
 use shadergan::data::{load_folder, load_idx, parse_digits_csv, write_idx};
 use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::TrainConfig;
-use shadergan::gan::schedule::TrainState;
+use shadergan::gan::state::TrainState;
 
 #[global_allocator]
 static ALLOC: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;

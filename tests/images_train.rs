@@ -6,7 +6,7 @@ use common::*;
 use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::TrainConfig;
 use shadergan::gan::generate::generate;
-use shadergan::gan::schedule::fixed_noise;
+use shadergan::gan::state::fixed_noise;
 use shadergan::gan::trainer::{check_fits, Trainer, GRID_IMAGES};
 
 #[test]

@@ -16,7 +16,7 @@ use safetensors::tensor::{SafeTensors, TensorView};
 use shadergan::data::{load_folder, load_idx, Dataset};
 use shadergan::gan::checkpoint::{self, Checkpoint};
 use shadergan::gan::config::TrainConfig;
-use shadergan::gan::schedule::TrainState;
+use shadergan::gan::state::TrainState;
 
 #[global_allocator]
 static ALLOC: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;

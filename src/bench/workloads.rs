@@ -8,7 +8,8 @@
 //! CPU trainer), so it is timed over fewer iterations; the count is printed with each number.
 
 use crate::gan::config::{Arch, TrainConfig};
-use crate::gan::schedule::{DataRef, GanGraph, GanInputs, TrainState};
+use crate::gan::schedule::{DataRef, GanGraph, GanInputs};
+use crate::gan::state::TrainState;
 use crate::gpu::Gpu;
 use crate::graph::convnet::Block;
 use crate::graph::cpu::CpuPlan;

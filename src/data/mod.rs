@@ -17,9 +17,11 @@ pub mod images;
 mod labeled;
 pub mod limit;
 pub mod mixture;
+mod params;
 pub mod stacked;
+mod toy;
 
-use crate::noise::Noise;
+use params::Params;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -331,78 +333,6 @@ impl Dataset {
             _ => 2,
         }
     }
-
-    /// The mixture behind ring, grid and gauss1d; `None` for the others.
-    pub fn mixture(&self) -> Option<Mixture> {
-        match *self {
-            Self::Ring { n, radius, std } => Some(Mixture::ring(n, radius, std)),
-            Self::Grid { n, spacing, std } => Some(Mixture::grid(n, spacing, std)),
-            Self::Gauss1d { ref centres, std } => Some(Mixture::line(centres, std)),
-            Self::Spiral { .. } | Self::Moons { .. } => None,
-            _ => None,
-        }
-    }
-
-    /// The modes' centres; empty for spiral, moons and image sets (mode coverage does not apply).
-    pub fn centres(&self) -> Vec<Vec<f32>> {
-        self.mixture().map_or_else(Vec::new, |m| m.centres)
-    }
-
-    /// Standard deviation of every mode; `None` for spiral, moons and image sets.
-    pub fn std(&self) -> Option<f32> {
-        self.mixture().map(|m| m.std)
-    }
-
-    /// `n` samples, row-major `n x dim()`; empty for image sets (dim 0: load them instead).
-    pub fn sample(&self, n: usize, rng: &mut dyn Noise) -> Vec<f32> {
-        if let Some(m) = self.mixture() {
-            return m.sample(n, rng);
-        }
-        if self.is_image() {
-            return Vec::new();
-        }
-        let mut out = Vec::with_capacity(2 * n);
-        for _ in 0..n {
-            let (x, y, noise) = match *self {
-                Self::Spiral {
-                    turns,
-                    radius,
-                    noise,
-                } => {
-                    // Arc length grows as t^2, so t = sqrt(u) spreads points evenly along it.
-                    let t = rng.uniform().sqrt();
-                    let angle = std::f32::consts::TAU * turns * t;
-                    (radius * t * angle.cos(), radius * t * angle.sin(), noise)
-                }
-                Self::Moons { noise } => {
-                    let t = std::f32::consts::PI * rng.uniform();
-                    // Upper moon centred on (-0.5, -0.25); the lower one is its point reflection.
-                    let sign = if rng.uniform() < 0.5 { 1.0 } else { -1.0 };
-                    (sign * (t.cos() - 0.5), sign * (t.sin() - 0.25), noise)
-                }
-                _ => unreachable!("mixtures are sampled above"),
-            };
-            out.push(x + noise * rng.normal());
-            out.push(y + noise * rng.normal());
-        }
-        out
-    }
-
-    /// One `(lo, hi)` per dimension: a plotting box holding the data with a margin; empty for
-    /// image sets (dim 0).
-    pub fn bounds(&self) -> Vec<(f32, f32)> {
-        let widen = |half: f32, noise: f32| {
-            let h = half * 1.1 + 5.0 * noise;
-            (-h, h)
-        };
-        match (self.mixture(), self) {
-            (Some(m), _) => m.bounds(),
-            (None, Self::Spiral { radius, noise, .. }) => vec![widen(*radius, *noise); 2],
-            (None, Self::Moons { noise }) => vec![widen(1.5, *noise), widen(0.75, *noise)],
-            (None, d) if d.is_image() => Vec::new(),
-            (None, _) => unreachable!("every non-mixture has its bounds above"),
-        }
-    }
 }
 
 impl FromStr for Dataset {
@@ -415,119 +345,5 @@ impl FromStr for Dataset {
 impl fmt::Display for Dataset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.spec())
-    }
-}
-
-/// The `key=value` pairs of one spec, checked against the keys its data set accepts.
-struct Params<'a> {
-    set: &'static str,
-    pairs: Vec<(&'a str, &'a str)>,
-}
-
-impl<'a> Params<'a> {
-    fn parse(set: &'static str, rest: &'a str, accepted: &[&str]) -> Result<Self> {
-        let keys = accepted.join(", ");
-        let mut pairs: Vec<(&str, &str)> = Vec::new();
-        for item in rest.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let Some((key, value)) = item.split_once('=') else {
-                bail!("{set}: expected key=value, got {item:?}; accepted keys: {keys}");
-            };
-            let (key, value) = (key.trim(), value.trim());
-            if !accepted.contains(&key) {
-                bail!("{set}: unknown key {key:?}; accepted keys: {keys}");
-            }
-            if pairs.iter().any(|&(k, _)| k == key) {
-                bail!("{set}: key {key:?} given twice");
-            }
-            pairs.push((key, value));
-        }
-        Ok(Self { set, pairs })
-    }
-
-    fn get(&self, key: &str) -> Option<&'a str> {
-        self.pairs.iter().find(|&&(k, _)| k == key).map(|&(_, v)| v)
-    }
-
-    fn count(&self, key: &str, default: usize, max: usize) -> Result<usize> {
-        let Some(v) = self.get(key) else {
-            return Ok(default);
-        };
-        match v.parse::<usize>() {
-            Ok(n) if n > 0 && n <= max => Ok(n),
-            _ => bail!(
-                "{}: {key} must be a positive integer no larger than {max}, got {v:?}",
-                self.set
-            ),
-        }
-    }
-
-    fn number(&self, key: &str, v: &str) -> Result<f32> {
-        match v.parse::<f32>() {
-            Ok(x) if x.is_finite() => Ok(x),
-            _ => bail!("{}: {key} must be a finite number, got {v:?}", self.set),
-        }
-    }
-
-    fn positive(&self, key: &str, default: f32, max: f32) -> Result<f32> {
-        let Some(v) = self.get(key) else {
-            return Ok(default);
-        };
-        let x = self.number(key, v)?;
-        if x <= 0.0 || x > max {
-            bail!(
-                "{}: {key} must be positive and at most {max}, got {v:?}",
-                self.set
-            );
-        }
-        Ok(x)
-    }
-
-    fn non_negative(&self, key: &str, default: f32, max: f32) -> Result<f32> {
-        let Some(v) = self.get(key) else {
-            return Ok(default);
-        };
-        let x = self.number(key, v)?;
-        if !(0.0..=max).contains(&x) {
-            bail!(
-                "{}: {key} must be zero or positive and at most {max}, got {v:?}",
-                self.set
-            );
-        }
-        Ok(x)
-    }
-
-    /// Up to `max_len` numbers separated by `;`, each within `-max_abs..=max_abs`.
-    fn list(&self, key: &str, default: &[f32], max_len: usize, max_abs: f32) -> Result<Vec<f32>> {
-        let Some(v) = self.get(key) else {
-            return Ok(default.to_vec());
-        };
-        let items: Vec<&str> = v
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        if items.is_empty() {
-            bail!(
-                "{}: {key} needs at least one number, separated by ';' (e.g. -2;2)",
-                self.set
-            );
-        }
-        if items.len() > max_len {
-            bail!(
-                "{}: {key} takes at most {max_len} numbers, got {}",
-                self.set,
-                items.len()
-            );
-        }
-        items
-            .iter()
-            .map(|item| match self.number(key, item)? {
-                x if x.abs() <= max_abs => Ok(x),
-                _ => bail!(
-                    "{}: each of {key} must be between -{max_abs} and {max_abs}, got {item:?}",
-                    self.set
-                ),
-            })
-            .collect()
     }
 }

@@ -8,7 +8,7 @@
 //! name and renamed, so a crash never leaves a corrupt or half-written checkpoint.
 
 use super::config::{DNorm, TrainConfig};
-use super::schedule::TrainState;
+use super::state::TrainState;
 use crate::data::limit::{format_bytes, read_limited};
 use crate::graph::network::NetworkSpec;
 use crate::graph::state_dict::{self, Source};
@@ -197,7 +197,7 @@ fn expected_tensors(
             out.push((format!("optim.{name}.{moment}"), Dtype::F32, shape));
         }
     }
-    let counters = vec![super::schedule::STATE_LEN];
+    let counters = vec![super::state::STATE_LEN];
     out.push(("state.counters".to_string(), Dtype::U32, counters));
     Ok(out)
 }

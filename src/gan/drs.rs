@@ -25,7 +25,7 @@
 
 use super::config::TrainConfig;
 use super::generate::{Forward, Generator};
-use super::schedule::{streams, TrainState};
+use super::state::{streams, TrainState};
 pub use crate::eval::DrsReport;
 use crate::eval::{DrsEval, MixtureEval};
 use crate::gpu::Gpu;

@@ -3,7 +3,7 @@
 //! sampling (`super::drs`), both through [`Forward`]. The plan is built once; any number of rows
 //! streams through it in bounded memory.
 
-use super::schedule::streams;
+use super::state::streams;
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuPlan;
 use crate::graph::network::{Network, NetworkSpec};

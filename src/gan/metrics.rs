@@ -1,7 +1,7 @@
 //! What the trainer observes once per logging interval: the losses and discriminator outputs
 //! that the schedule sums on the GPU, turned into means.
 
-use super::schedule;
+use super::state;
 use serde::{Deserialize, Serialize};
 
 /// One logging interval's averages (a row of `metrics.csv`).
@@ -53,12 +53,12 @@ impl MetricsRow {
         let gn = iters.max(1) as f32;
         MetricsRow {
             iteration,
-            d_loss: m[schedule::M_D_LOSS] / dn,
-            g_loss: m[schedule::M_G_LOSS] / gn,
-            d_real: m[schedule::M_D_REAL] / dn,
-            d_fake: m[schedule::M_D_FAKE] / dn,
+            d_loss: m[state::M_D_LOSS] / dn,
+            g_loss: m[state::M_G_LOSS] / gn,
+            d_real: m[state::M_D_REAL] / dn,
+            d_fake: m[state::M_D_FAKE] / dn,
             jsd: if bce {
-                ((4.0f32).ln() - m[schedule::M_LAST_D_LOSS]) / 2.0
+                ((4.0f32).ln() - m[state::M_LAST_D_LOSS]) / 2.0
             } else {
                 f32::NAN
             },

@@ -10,4 +10,5 @@ pub mod generate;
 pub mod metrics;
 pub mod schedule;
 pub mod spectral;
+pub mod state;
 pub mod trainer;

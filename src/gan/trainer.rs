@@ -4,7 +4,8 @@
 
 use super::config::{Arch, TrainConfig};
 use super::metrics::MetricsRow;
-use super::schedule::{self, DataRef, GanGraph, GanInputs, TrainState};
+use super::schedule::{DataRef, GanGraph, GanInputs};
+use super::state::{self, TrainState};
 use crate::data::Dataset;
 use crate::gpu::Gpu;
 use crate::graph::gpu::GpuPlan;
@@ -65,7 +66,7 @@ pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Res
     }
     let rows = ds.sample(
         cfg.data_size,
-        &mut PhiloxNoise::new(cfg.seed, schedule::streams::DATA),
+        &mut PhiloxNoise::new(cfg.seed, state::streams::DATA),
     );
     Ok(TrainData {
         rows,
@@ -207,7 +208,7 @@ impl<'g> Trainer<'g> {
     ) -> anyhow::Result<MetricsRow> {
         let m = self.plan.read_f32(self.gpu, self.gan.metrics)?;
         self.plan
-            .write_f32(self.gpu, self.gan.metrics, &[0.0; schedule::METRICS_LEN]);
+            .write_f32(self.gpu, self.gan.metrics, &[0.0; state::METRICS_LEN]);
         Ok(MetricsRow::from_sums(
             &m,
             iteration,

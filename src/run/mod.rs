@@ -15,7 +15,7 @@ pub use dir::{read_metrics, RunDir};
 use crate::gan::checkpoint::Checkpoint;
 use crate::gan::config::{Arch, TrainConfig};
 use crate::gan::metrics::MetricsRow;
-use crate::gan::schedule::TrainState;
+use crate::gan::state::TrainState;
 use crate::gan::trainer::Trainer;
 use crate::gpu::Gpu;
 use anyhow::bail;
