@@ -8,7 +8,9 @@ mod select;
 pub use error::GpuError;
 pub use select::{adapter_report, choose, AdapterSummary, Backend, GpuOptions};
 
-use std::sync::mpsc;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex};
 use wgpu::util::DeviceExt;
 
 /// One device and its queue, with what we learned about the adapter.
@@ -25,6 +27,8 @@ pub struct Gpu {
     pub timestamps_inside_passes: bool,
     /// Whether `SUBGROUP` was granted (the subgroup matmul kernels may then be chosen).
     pub subgroups: bool,
+    /// What is made once per device and shared ([`Gpu::shared`]), by type.
+    shared: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 /// Usages every storage buffer gets: kernels read and write it, tests fill and read it back.
@@ -76,7 +80,38 @@ impl Gpu {
             timestamps,
             timestamps_inside_passes,
             subgroups,
+            shared: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The device's one `T`, made by `make` the first time it is asked for (the kernels' set:
+    /// pipelines are compiled once per process, not once per plan). `make` runs without the
+    /// lock held, so it may ask for other shared values; of two made at once, the first stays.
+    pub fn shared<T: Any + Send + Sync>(
+        &self,
+        make: impl FnOnce(&Gpu) -> Result<T, GpuError>,
+    ) -> Result<Arc<T>, GpuError> {
+        let get = |map: &HashMap<TypeId, Arc<dyn Any + Send + Sync>>| {
+            map.get(&TypeId::of::<T>()).map(|v| {
+                Arc::clone(v)
+                    .downcast::<T>()
+                    .expect("keyed by its own type")
+            })
+        };
+        if let Some(v) = get(&self
+            .shared
+            .lock()
+            .expect("never poisoned: no panics inside"))
+        {
+            return Ok(v);
+        }
+        let made: Arc<dyn Any + Send + Sync> = Arc::new(make(self)?);
+        let mut map = self
+            .shared
+            .lock()
+            .expect("never poisoned: no panics inside");
+        map.entry(TypeId::of::<T>()).or_insert(made);
+        Ok(get(&map).expect("inserted above"))
     }
 
     /// Runs `f` inside validation and out-of-memory error scopes and turns whatever wgpu reports

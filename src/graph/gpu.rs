@@ -10,7 +10,7 @@ use crate::kernels::{At, Dispatch, Kernels};
 
 /// A graph's tensors on the device, and the kernels to run its ops.
 pub struct GpuPlan {
-    pub kernels: Kernels,
+    pub kernels: std::sync::Arc<Kernels>,
     pub buffers: Vec<wgpu::Buffer>,
     dtypes: Vec<Dtype>,
 }
@@ -19,7 +19,7 @@ impl GpuPlan {
     /// Creates and fills every tensor's buffer; fails with both sizes if one is larger than the
     /// device allows.
     pub fn new(gpu: &Gpu, graph: &Graph) -> Result<GpuPlan, GpuError> {
-        let kernels = Kernels::new(gpu)?;
+        let kernels = Kernels::shared(gpu)?;
         let mut buffers = Vec::with_capacity(graph.tensors.len());
         for (spec, init) in graph.tensors.iter().zip(&graph.init) {
             let b = match init {

@@ -44,6 +44,7 @@ pub mod softmax_xent;
 pub mod spectral;
 
 use crate::gpu::{Gpu, GpuError};
+use std::sync::{Arc, OnceLock};
 
 /// Every kernel family's pipelines, built once per device.
 pub struct Kernels {
@@ -60,6 +61,12 @@ pub struct Kernels {
 }
 
 impl Kernels {
+    /// The device's kernels, made once and shared by every plan on it: pipelines are built when a
+    /// kernel is first bound, once per process.
+    pub fn shared(gpu: &Gpu) -> Result<Arc<Kernels>, GpuError> {
+        gpu.shared(Kernels::new)
+    }
+
     pub fn new(gpu: &Gpu) -> Result<Kernels, GpuError> {
         Ok(Kernels {
             act: activation::Activations::new(gpu)?,
@@ -190,8 +197,9 @@ impl ShaderFamily {
         })
     }
 
-    /// Builds the pipeline for `entry`.
-    pub fn kernel(&self, gpu: &Gpu, entry: &'static str) -> Result<Kernel, GpuError> {
+    /// The kernel of `entry`: its bindings are read from the module now, its pipeline is built
+    /// when it is first bound (see [`Kernel`]).
+    pub fn kernel(&self, _gpu: &Gpu, entry: &'static str) -> Result<Kernel, GpuError> {
         let index = self
             .naga
             .entry_points
@@ -211,33 +219,25 @@ impl ShaderFamily {
             }
         }
         used.sort_unstable();
-        let pipeline = gpu.checked(entry, || {
-            gpu.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &self.module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        })?;
-        let layout = pipeline.get_bind_group_layout(0);
         Ok(Kernel {
             name: entry,
-            pipeline,
-            layout,
+            module: self.module.clone(),
+            pipeline: OnceLock::new(),
             used,
             declared,
         })
     }
 }
 
-/// One compute pipeline and the bindings its entry point uses.
+/// One entry point and the bindings it uses. Its compute pipeline is built the first time the
+/// kernel is bound, so a plan pays only for the kernels it uses: a CPU driver compiles each
+/// pipeline with LLVM (lavapipe: 20 ms to 2.5 s a pipeline, at its first dispatch), and a
+/// device's [`Kernels`] are shared by every plan on it ([`Kernels::shared`]), so no pipeline is
+/// built or compiled twice in a process.
 pub struct Kernel {
     pub name: &'static str,
-    pipeline: wgpu::ComputePipeline,
-    layout: wgpu::BindGroupLayout,
+    module: wgpu::ShaderModule,
+    pipeline: OnceLock<(wgpu::ComputePipeline, wgpu::BindGroupLayout)>,
     /// (binding number, variable name) of every binding the entry point touches.
     used: Vec<(u32, String)>,
     /// The names of every binding the family declares.
@@ -248,6 +248,30 @@ impl Kernel {
     /// Whether the family declares a binding of this name.
     pub fn declares(&self, name: &str) -> bool {
         self.declared.iter().any(|d| d == name)
+    }
+
+    /// The pipeline and its bind group layout, built on first use.
+    fn pipeline(
+        &self,
+        gpu: &Gpu,
+    ) -> Result<&(wgpu::ComputePipeline, wgpu::BindGroupLayout), GpuError> {
+        if let Some(p) = self.pipeline.get() {
+            return Ok(p);
+        }
+        let pipeline = gpu.checked(self.name, || {
+            gpu.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(self.name),
+                    layout: None,
+                    module: &self.module,
+                    entry_point: Some(self.name),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        })?;
+        let layout = pipeline.get_bind_group_layout(0);
+        // Two threads building the same pipeline at once keep the first; both are valid.
+        Ok(self.pipeline.get_or_init(|| (pipeline, layout)))
     }
 
     /// Binds `buffers`, each named as its variable in the family's file (`("a", &a)`), and fixes
@@ -275,6 +299,7 @@ impl Kernel {
                 self.name
             )));
         }
+        let (pipeline, layout) = self.pipeline(gpu)?;
         let entries: Vec<wgpu::BindGroupEntry> = self
             .used
             .iter()
@@ -291,13 +316,13 @@ impl Kernel {
         let bind_group = gpu.checked(self.name, || {
             gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(self.name),
-                layout: &self.layout,
+                layout,
                 entries: &entries,
             })
         })?;
         Ok(Dispatch {
             name: self.name,
-            pipeline: self.pipeline.clone(),
+            pipeline: pipeline.clone(),
             bind_group,
             workgroups,
         })
