@@ -68,9 +68,40 @@ fn matmul_epilogue(mode: u32, kind: u32, alpha: f32, v: f32, e: f32) -> f32 {
     return act_apply(kind, alpha, v);
 }
 
-// matmul_epilogue on four sums at once (matmul_sg.wgsl's vec4 stores): the same operations on
-// each component, so the same bits.
+// matmul_epilogue on four sums at once (matmul_sg.wgsl's quads): the same operations on each
+// component, so the same bits, with the activation's code (exp, tanh) compiled once for the
+// four instead of four times.
 fn matmul_epilogue4(mode: u32, kind: u32, alpha: f32, v: vec4<f32>, e: vec4<f32>) -> vec4<f32> {
-    return vec4(matmul_epilogue(mode, kind, alpha, v.x, e.x), matmul_epilogue(mode, kind, alpha, v.y, e.y),
-                matmul_epilogue(mode, kind, alpha, v.z, e.z), matmul_epilogue(mode, kind, alpha, v.w, e.w));
+    if (mode == EPI_ACT_GRAD) {
+        return v * act_grad4(kind, alpha, e);
+    }
+    if (mode == EPI_BIAS) {
+        return act_apply4(kind, alpha, v + e);
+    }
+    return act_apply4(kind, alpha, v);
+}
+
+// act_apply, act_grad, sigmoid_stable and tanh_stable on four values: each component takes
+// the same operations as the scalar function does (both branches computed, one selected).
+fn act_apply4(kind: u32, alpha: f32, x: vec4<f32>) -> vec4<f32> {
+    switch kind {
+        case 1u: { return max(x, vec4(0.0)); }
+        case 2u: { return select(alpha * x, x, x > vec4(0.0)); }
+        case 3u: { return select(tanh(x), sign(x), abs(x) > vec4(10.0)); }
+        case 4u: {
+            let e = exp(x);
+            return select(e / (1.0 + e), 1.0 / (1.0 + exp(-x)), x >= vec4(0.0));
+        }
+        default: { return x; }
+    }
+}
+
+fn act_grad4(kind: u32, alpha: f32, y: vec4<f32>) -> vec4<f32> {
+    switch kind {
+        case 1u: { return select(vec4(0.0), vec4(1.0), y > vec4(0.0)); }
+        case 2u: { return select(vec4(alpha), vec4(1.0), y > vec4(0.0)); }
+        case 3u: { return 1.0 - y * y; }
+        case 4u: { return y * (1.0 - y); }
+        default: { return vec4(1.0); }
+    }
 }

@@ -1,17 +1,16 @@
 // matmul_sg.wgsl: the products of matmul.wgsl for CPU adapters (lavapipe and other SIMD drivers
 // whose subgroup is a vector register of 8 lanes), with the same epilogues (bias and activation,
-// or the activation's derivative):
-//   matmul_sg:      C[M,N] = act(A[M,K] * B[K,N] + bias)
-//   matmul_at_b_sg: C[M,N] = act(A^T * B + bias), A stored [K,M]
-//   matmul_a_bt_sg: C[M,N] = act(A * B^T + bias), B stored [N,K]
-//   ..._scalar:     the same for any shape, reading A and B one f32 at a time (a GAN's first
-//                   layer, where K is 1 or 2)
-//   ..._narrow_sg:  the three products for N <= 4, ..._short_sg for M <= 4 (a GAN's 1- or 2-wide
-//                   layers and their weight gradients; `SKINNY` in the launcher), any shape
+// or the activation's derivative), all in ONE entry point, `matmul_sg`:
+//   Params.variant AB:   C[M,N] = act(A[M,K] * B[K,N] + bias)
+//   Params.variant AT_B: C[M,N] = act(A^T * B + bias), A stored [K,M]
+//   Params.variant A_BT: C[M,N] = act(A * B^T + bias), B stored [N,K]
+// on any shape: a 32 x 32 block of C per workgroup, or, where N <= 4 or M <= 4 (a GAN's 1- or
+// 2-wide layers and their weight gradients; `SKINNY` in the launcher), a skinny body that keeps
+// a 4 x 4 corner of C a lane. Operands are read a vec4 at a time where Params.loads allows it and
+// the stored rows and offsets are multiples of 4, one f32 at a time otherwise.
 // Bindings as matmul.wgsl (0 params, 1 a, 2 b, 3 bias, 4 c, 5 a4, 6 b4; the same launcher binds
 // both families), and 7 c4, 8 e4: C's and the bias's (Y's) buffers again as vec4s, for the
-// epilogue's whole-quad stores. The vec4 entry points need `MatmulShape::allows_vec4`; all need a
-// subgroup of exactly 8 lanes.
+// epilogue's whole-quad stores. Needs a subgroup of exactly 8 lanes.
 //
 // Why a second formulation. A CPU driver runs a workgroup as a loop over SIMD batches of 8
 // invocations and, inside a loop, fetches every storage or workgroup-memory value lane by lane
@@ -21,30 +20,42 @@
 // cost about 3x the multiply-adds, and its 16 accumulators per lane live in the coroutine frame
 // that every workgroupBarrier needs, so each multiply-add also loads and stores. Here there is no
 // workgroup memory and no barrier: one workgroup is one subgroup of 8 lanes computing a 32 x 32
-// block of C. Per 4 steps of k, lane l loads four vec4s of op(A) (rows 8q + l for AB, rows
-// 4l..4l+3 for A^T B) and one vec4 of op(B) for each of the 4 steps (its columns 4l..4l+3); every
-// value of op(A) then reaches all 8 lanes by subgroupBroadcast, a register shuffle, and feeds 4
-// multiply-adds per lane. So 8 vec4 loads per lane buy 512 multiply-adds per lane, against 16
-// scalar loads of workgroup memory per 64 multiply-adds in the tiled kernel.
+// block of C. Per 4 steps of k, lane l loads four quads of op(A) (its rows 4l..4l+3) and four of
+// op(B) (its columns 4l..4l+3); every value of op(A) then reaches all 8 lanes by
+// subgroupBroadcast, a register shuffle, and feeds 4 multiply-adds per lane. So 8 vec4 loads per
+// lane buy 512 multiply-adds per lane, against 16 scalar loads of workgroup memory per 64
+// multiply-adds in the tiled kernel.
+//
+// Why one entry point. lavapipe compiles a pipeline with LLVM at its first dispatch, and the
+// time grows with the code of each place that touches a buffer (a vec4 load expands to a
+// per-lane, per-component sequence with bounds tests, ~25 ms of LLVM each). The twelve entry
+// points this file had (three variants x vec4 or scalar loads, and six skinny kernels) took
+// 0.8-1.1 s each, and the default ring run compiled eleven of them, plus again for each
+// network it built for evaluation, before it finished: 16 s of a 17 s one-iteration run with
+// Mesa's shader cache off. Here the variant, the loads and the body are uniform branches read
+// from Params, one pipeline (about 1.8 s) serves every product of a process (2.7 s for that
+// run, with the kernels shared). What it costs at run time was measured at each step
+// (1024^3 and 512^3 beside the twelve-kernel file, same run): rolled loops over the quads (one
+// load site each) compiled fastest but ran at half the speed, their quads in memory; a vec4 or
+// scalar choice inside the loop ran at 0.85x; two copies of the k loop, one per kind of load,
+// with the loop over the quads unrolled, run at 0.96-1.0x.
+//
 // Measured choices (lavapipe, 512^3, per core-second beside the tiled kernel in the same run):
 // - this 32 x 32 block: 3.4x the tiled kernel (`bench kernels` prints both on every shape);
 //   blocks of 16 x 64, 24 x 32 and 32 x 64 were within 10% of it, 8 x 32 25% slower, and
 //   workgroups of 8 subgroups 1.7x slower than one subgroup;
 // - every index into acc is a constant (rank1_8 called once per row group and step, written
-//   out): a loop over the 4 steps indexing a[q][t] by a variable, or an epilogue indexing acc by
-//   one, moves acc to memory and halves the speed;
-// - the epilogue loops over a copy of acc instead: written out, it inlined the activation's exp
-//   and tanh 128 times and LLVM took ~20 s to compile each kernel (1 s now);
+//   out): a loop indexing acc by a variable moves acc to memory and halves the speed;
+// - the epilogue loops over a copy of acc instead, which may live in memory;
 // - the epilogue reads a lane's 4 biases once and stores a row's quad with one vec4 store where
 //   C's rows and offset are multiples of 4 (four scalar stores otherwise): the grid recipe's
-//   128 x 2 x 128 first layer went from 230-340 to 180-190 us a dispatch, its 128^3 products
-//   about 10% faster;
-// - the skinny kernels below: D's 256 x 128 x 1 output layer and its 1 x 256 x 128 weight
-//   gradient went from 370-400 to 180-210 us, the grid recipe's iteration 1.2-1.5x faster;
+//   128 x 2 x 128 first layer went from 230-340 to 180-190 us a dispatch;
+// - the skinny bodies: D's 256 x 128 x 1 output layer and its 1 x 256 x 128 weight gradient went
+//   from 370-400 to 180-210 us, the grid recipe's iteration 1.2-1.5x faster;
 // - reading op(A) at one address for all 8 lanes instead of the broadcasts (a value every lane
 //   needs) was 2.5x slower: lavapipe fetches it lane by lane all the same.
-// Each output is summed in k order by one lane, unfused on lavapipe as in matmul.wgsl, so the
-// two give the same bits there (tests/matmul_parity.rs holds them to it).
+// Each output is summed in k order by one lane with one fma per step, unfused on lavapipe as in
+// matmul.wgsl, so the two give the same bits there (tests/matmul_parity.rs holds them to it).
 
 struct Params {
     m: u32,
@@ -57,12 +68,16 @@ struct Params {
     b_off: u32,
     c_off: u32,
     bias_off: u32,
+    variant: u32,
+    loads: u32,
+    quads: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>; // for the _scalar entry points
+@group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
@@ -74,263 +89,228 @@ struct Params {
 const AB: u32 = 0u;
 const AT_B: u32 = 1u;
 const A_BT: u32 = 2u;
+// Params.loads: vec4 loads wherever the shape allows them (else one f32 at a time).
+const LOADS_VEC4: u32 = 1u;
+// The skinny bound (N or M at most this many) and the block's side.
+const SKINNY: u32 = 4u;
+const TILE: u32 = 32u;
 
-// acc[r] += op(A)[row0 + r, k] * (4 columns of op(B) at k) for the 8 rows r = base + stride * i,
-// i < 8, whose op(A) value at k lane i holds in v. Called with constant base and stride, so after
-// inlining every index is a constant and acc stays in registers.
-fn rank1_8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, stride: u32, v: f32, b: vec4<f32>) {
-    (*acc)[base] = fma(vec4(subgroupBroadcast(v, 0u)), b, (*acc)[base]);
-    (*acc)[base + stride] = fma(vec4(subgroupBroadcast(v, 1u)), b, (*acc)[base + stride]);
-    (*acc)[base + 2u * stride] = fma(vec4(subgroupBroadcast(v, 2u)), b, (*acc)[base + 2u * stride]);
-    (*acc)[base + 3u * stride] = fma(vec4(subgroupBroadcast(v, 3u)), b, (*acc)[base + 3u * stride]);
-    (*acc)[base + 4u * stride] = fma(vec4(subgroupBroadcast(v, 4u)), b, (*acc)[base + 4u * stride]);
-    (*acc)[base + 5u * stride] = fma(vec4(subgroupBroadcast(v, 5u)), b, (*acc)[base + 5u * stride]);
-    (*acc)[base + 6u * stride] = fma(vec4(subgroupBroadcast(v, 6u)), b, (*acc)[base + 6u * stride]);
-    (*acc)[base + 7u * stride] = fma(vec4(subgroupBroadcast(v, 7u)), b, (*acc)[base + 7u * stride]);
+// One operand as stored: a row-major matrix from element `off` with rows of `len` values.
+// quad(...) reads the four values at `inner`..`inner + 3` of stored row `outer`, where `outer`
+// past `outer_last` is clamped (zero_outer false) or reads 0 (zero_outer true), and likewise
+// for the values past the row's end (zero_inner). Clamped rows and columns are never stored;
+// zeros are the steps of k past its end. `vec4_ok`: `len`, `off` and `inner` are multiples of 4
+// and the row is read whole by one vec4 (only when zero_inner's steps cannot pass the end).
+struct Stored {
+    off: u32,
+    len: u32,
+    outer_last: u32,
+    zero_outer: bool,
+    zero_inner: bool,
+    vec4_ok: bool,
 }
 
-// op(A) for k0..k0+3 as this lane holds it: AB and A_BT, a[q] = A[row0 + 8q + lane, k0..k0+3]
-// (rows past m repeat the last row; their outputs are not written); AT_B, a[t] = A[k0 + t,
-// row0 + 4 lane..+3]. Steps past k read as 0 (only where k need not be a multiple of 4).
-fn load_a(variant: u32, vec4_loads: bool, row0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
-    var a: array<vec4<f32>, 4>;
-    if (variant == AT_B) {
-        let row = row0 + 4u * lane;
-        for (var t = 0u; t < 4u; t++) {
-            let kk = min(k0 + t, p.k - 1u);
-            var v: vec4<f32>;
-            if (vec4_loads) {
-                v = a4[p.a_off / 4u + kk * (p.m / 4u) + min(row / 4u, p.m / 4u - 1u)];
-            } else {
-                v = quad(p.a_off + kk * p.m, row, p.m - 1u, true);
-            }
-            a[t] = select(vec4(0.0), v, k0 + t < p.k);
-        }
-    } else {
-        for (var q = 0u; q < 4u; q++) {
-            let row = min(row0 + 8u * q + lane, p.m - 1u);
-            if (vec4_loads) {
-                a[q] = a4[p.a_off / 4u + row * (p.k / 4u) + k0 / 4u];
-            } else {
-                a[q] = quad(p.a_off + row * p.k, k0, p.k - 1u, true);
-            }
-        }
-    }
-    return a;
-}
-
-// x[base + min(i + j, last)] for j < 4, from a (from_a) or b; 0 where i + j > last.
-fn quad(base: u32, i: u32, last: u32, from_a: bool) -> vec4<f32> {
-    return vec4(one(base, i, last, from_a), one(base, i + 1u, last, from_a),
-                one(base, i + 2u, last, from_a), one(base, i + 3u, last, from_a));
-}
-
-fn one(base: u32, i: u32, last: u32, from_a: bool) -> f32 {
-    let at = base + min(i, last);
-    var x: f32;
+// A whole quad, one vec4 load: `len`, the offset and `inner` are multiples of 4.
+fn quad_vec4(from_a: bool, s: Stored, outer: u32, inner: u32) -> vec4<f32> {
+    let at = (s.off + min(outer, s.outer_last) * s.len) / 4u + min(inner / 4u, s.len / 4u - 1u);
+    var v: vec4<f32>;
     if (from_a) {
-        x = a[at];
+        v = a4[at];
     } else {
-        x = b[at];
+        v = b4[at];
     }
-    return select(0.0, x, i <= last);
+    return select(vec4(0.0), v, !s.zero_outer || outer <= s.outer_last);
 }
 
-// op(B)[k0 + t, col0 + 4 lane..+3] for t < 4 (columns past n repeat the last quad or column;
-// steps past k read as 0).
-fn load_b(variant: u32, vec4_loads: bool, col0: u32, lane: u32, k0: u32) -> array<vec4<f32>, 4> {
-    var b: array<vec4<f32>, 4>;
-    let col = col0 + 4u * lane;
-    if (variant == A_BT) { // B stored [N,K]: 4 steps of k for each of the lane's 4 columns
-        let c0 = bt_col(vec4_loads, col, k0);
-        let c1 = bt_col(vec4_loads, col + 1u, k0);
-        let c2 = bt_col(vec4_loads, col + 2u, k0);
-        let c3 = bt_col(vec4_loads, col + 3u, k0);
-        b[0] = vec4(c0.x, c1.x, c2.x, c3.x);
-        b[1] = vec4(c0.y, c1.y, c2.y, c3.y);
-        b[2] = vec4(c0.z, c1.z, c2.z, c3.z);
-        b[3] = vec4(c0.w, c1.w, c2.w, c3.w);
-    } else {
-        for (var t = 0u; t < 4u; t++) {
-            let kk = min(k0 + t, p.k - 1u);
-            var v: vec4<f32>;
-            if (vec4_loads) {
-                v = b4[p.b_off / 4u + kk * (p.n / 4u) + min(col / 4u, p.n / 4u - 1u)];
-            } else {
-                v = quad(p.b_off + kk * p.n, col, p.n - 1u, false);
-            }
-            b[t] = select(vec4(0.0), v, k0 + t < p.k);
+// A quad one f32 at a time, in a loop that stays rolled (one load site for the four).
+fn quad_scalar(from_a: bool, s: Stored, outer: u32, inner: u32) -> vec4<f32> {
+    let base = s.off + min(outer, s.outer_last) * s.len;
+    var v: vec4<f32>;
+    for (var j = 0u; j < four(); j++) {
+        let at = base + min(inner + j, s.len - 1u);
+        var x: f32;
+        if (from_a) {
+            x = a[at];
+        } else {
+            x = b[at];
+        }
+        v[j] = select(x, 0.0, s.zero_inner && inner + j >= s.len);
+    }
+    return select(vec4(0.0), v, !s.zero_outer || outer <= s.outer_last);
+}
+
+// The four quads of one operand for 4 steps of k: quad q is stored row `outer + q` (when the
+// stored rows are steps of k, outer is k0) from `inner`, read whole (`vec4`) or one f32 at a
+// time. The loop over q is unrolled so that the quads stay in registers (rolled, with the quads
+// in an array indexed by q, the speed at 512^3 halved); each scalar quad reads its four values
+// in a rolled loop.
+fn quads(vec4_loads: bool, from_a: bool, s: Stored, outer: u32, inner: u32) -> array<vec4<f32>, 4> {
+    var r: array<vec4<f32>, 4>;
+    for (var q = 0u; q < 4u; q++) {
+        if (vec4_loads) {
+            r[q] = quad_vec4(from_a, s, outer + q, inner);
+        } else {
+            r[q] = quad_scalar(from_a, s, outer + q, inner);
         }
     }
-    return b;
+    return r;
 }
 
-// B^T's column `col` (a stored row of B) at k0..k0+3; columns past n repeat the last one.
-fn bt_col(vec4_loads: bool, col: u32, k0: u32) -> vec4<f32> {
-    let row = min(col, p.n - 1u);
-    if (vec4_loads) {
-        return b4[p.b_off / 4u + row * (p.k / 4u) + k0 / 4u];
+// The values in a quad: always 4, read from Params so that the compiler keeps the loops over
+// them (scalar loads, the bias, the epilogue's scalar stores) rolled, with one load site each;
+// with every such loop unrolled this file took LLVM 8.6 s to compile on lavapipe, not ~2 s.
+fn four() -> u32 {
+    return p.quads;
+}
+
+fn vec4_ok(len: u32, off: u32) -> bool {
+    return p.loads == LOADS_VEC4 && len % 4u == 0u && off % 4u == 0u;
+}
+
+// op(A) as stored: AB and A_BT [M, K] (a row of op(A) is a stored row), AT_B [K, M].
+fn stored_a() -> Stored {
+    if (p.variant == AT_B) {
+        return Stored(p.a_off, p.m, p.k - 1u, true, false, vec4_ok(p.m, p.a_off));
     }
-    return quad(p.b_off + row * p.k, k0, p.k - 1u, false);
+    return Stored(p.a_off, p.k, p.m - 1u, false, true, vec4_ok(p.k, p.a_off));
 }
 
-fn product(variant: u32, vec4_loads: bool, wg: vec3<u32>, lane: u32) {
-    let row0 = wg.y * 32u;
-    let col0 = wg.x * 32u;
+// op(B) as stored: AB and AT_B [K, N] (a row of op(B) is a stored row), A_BT [N, K].
+fn stored_b() -> Stored {
+    if (p.variant == A_BT) {
+        return Stored(p.b_off, p.k, p.n - 1u, false, true, vec4_ok(p.k, p.b_off));
+    }
+    return Stored(p.b_off, p.n, p.k - 1u, true, false, vec4_ok(p.n, p.b_off));
+}
+
+fn transpose4(x: array<vec4<f32>, 4>) -> array<vec4<f32>, 4> {
+    return array<vec4<f32>, 4>(
+        vec4(x[0].x, x[1].x, x[2].x, x[3].x), vec4(x[0].y, x[1].y, x[2].y, x[3].y),
+        vec4(x[0].z, x[1].z, x[2].z, x[3].z), vec4(x[0].w, x[1].w, x[2].w, x[3].w));
+}
+
+// op(A)[row + j, k0 + t] as r[t][j], for t, j < 4.
+fn load_a(vec4_loads: bool, s: Stored, row: u32, k0: u32) -> array<vec4<f32>, 4> {
+    if (p.variant == AT_B) { // stored row k0 + t holds op(A)[row.., k0 + t]
+        return quads(vec4_loads, true, s, k0, row);
+    }
+    // stored row row + j holds op(A)[row + j, k0..]
+    return transpose4(quads(vec4_loads, true, s, row, k0));
+}
+
+// op(B)[k0 + t, col + j] as r[t][j], for t, j < 4.
+fn load_b(vec4_loads: bool, s: Stored, col: u32, k0: u32) -> array<vec4<f32>, 4> {
+    if (p.variant == A_BT) { // stored row col + j holds op(B)[k0.., col + j]
+        return transpose4(quads(vec4_loads, false, s, col, k0));
+    }
+    // stored row k0 + t holds op(B)[k0 + t, col..]
+    return quads(vec4_loads, false, s, k0, col);
+}
+
+// acc[base + 4 i] += op(A)[4 i + base, k] * b for the lane i < 8 whose value v is that
+// op(A) value. Called with constant base, so after inlining every index is a constant.
+fn rank1_8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, v: f32, b: vec4<f32>) {
+    (*acc)[base] = fma(vec4(subgroupBroadcast(v, 0u)), b, (*acc)[base]);
+    (*acc)[base + 4u] = fma(vec4(subgroupBroadcast(v, 1u)), b, (*acc)[base + 4u]);
+    (*acc)[base + 8u] = fma(vec4(subgroupBroadcast(v, 2u)), b, (*acc)[base + 8u]);
+    (*acc)[base + 12u] = fma(vec4(subgroupBroadcast(v, 3u)), b, (*acc)[base + 12u]);
+    (*acc)[base + 16u] = fma(vec4(subgroupBroadcast(v, 4u)), b, (*acc)[base + 16u]);
+    (*acc)[base + 20u] = fma(vec4(subgroupBroadcast(v, 5u)), b, (*acc)[base + 20u]);
+    (*acc)[base + 24u] = fma(vec4(subgroupBroadcast(v, 6u)), b, (*acc)[base + 24u]);
+    (*acc)[base + 28u] = fma(vec4(subgroupBroadcast(v, 7u)), b, (*acc)[base + 28u]);
+}
+
+// One step t of the 32 x 32 block: every lane's rows 4 i + j (j < 4) of op(A) at k0 + t,
+// times the lane's own 4 columns of op(B) at k0 + t.
+fn block_step(acc: ptr<function, array<vec4<f32>, 32>>, at: vec4<f32>, bt: vec4<f32>) {
+    rank1_8(acc, 0u, at.x, bt);
+    rank1_8(acc, 1u, at.y, bt);
+    rank1_8(acc, 2u, at.z, bt);
+    rank1_8(acc, 3u, at.w, bt);
+}
+
+// One step of a skinny body: acc[j] += op(A)[row j, k] * (4 columns of op(B) at k).
+fn skinny_step(acc: ptr<function, array<vec4<f32>, 32>>, at: vec4<f32>, bt: vec4<f32>) {
+    (*acc)[0] = fma(vec4(at.x), bt, (*acc)[0]);
+    (*acc)[1] = fma(vec4(at.y), bt, (*acc)[1]);
+    (*acc)[2] = fma(vec4(at.z), bt, (*acc)[2]);
+    (*acc)[3] = fma(vec4(at.w), bt, (*acc)[3]);
+}
+
+// Four steps of k of the block or of a skinny body.
+fn step4(acc: ptr<function, array<vec4<f32>, 32>>, block: bool, at: array<vec4<f32>, 4>, bt: array<vec4<f32>, 4>) {
+    if (block) {
+        block_step(acc, at[0], bt[0]);
+        block_step(acc, at[1], bt[1]);
+        block_step(acc, at[2], bt[2]);
+        block_step(acc, at[3], bt[3]);
+    } else {
+        skinny_step(acc, at[0], bt[0]);
+        skinny_step(acc, at[1], bt[1]);
+        skinny_step(acc, at[2], bt[2]);
+        skinny_step(acc, at[3], bt[3]);
+    }
+}
+
+@compute @workgroup_size(8)
+fn matmul_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    // Which body: N <= 4 (narrow: lane l computes rows 4l..4l+3 of the 32-row block, all n
+    // columns; op(B)'s corner is the same for every lane), M <= 4 (short: lane l computes all
+    // m rows of its columns 4l..4l+3; op(A)'s corner is the same for every lane), or the block.
+    let narrow = p.n <= SKINNY;
+    let is_short = !narrow && p.m <= SKINNY;
+    let block = !narrow && !is_short;
+    let row0 = wg.y * TILE;
+    let col0 = wg.x * TILE;
+    let a_row = select(row0 + 4u * lane, 0u, is_short);
+    let b_col = select(col0 + 4u * lane, 0u, narrow);
+    let sa = stored_a();
+    let sb = stored_b();
     var acc: array<vec4<f32>, 32>;
-    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
-        let a = load_a(variant, vec4_loads, row0, lane, k0);
-        let b = load_b(variant, vec4_loads, col0, lane, k0);
-        if (variant == AT_B) { // a[t][j] is row 4i + j at k0 + t, held by lane i
-            rank1_8(&acc, 0u, 4u, a[0].x, b[0]); rank1_8(&acc, 1u, 4u, a[0].y, b[0]);
-            rank1_8(&acc, 2u, 4u, a[0].z, b[0]); rank1_8(&acc, 3u, 4u, a[0].w, b[0]);
-            rank1_8(&acc, 0u, 4u, a[1].x, b[1]); rank1_8(&acc, 1u, 4u, a[1].y, b[1]);
-            rank1_8(&acc, 2u, 4u, a[1].z, b[1]); rank1_8(&acc, 3u, 4u, a[1].w, b[1]);
-            rank1_8(&acc, 0u, 4u, a[2].x, b[2]); rank1_8(&acc, 1u, 4u, a[2].y, b[2]);
-            rank1_8(&acc, 2u, 4u, a[2].z, b[2]); rank1_8(&acc, 3u, 4u, a[2].w, b[2]);
-            rank1_8(&acc, 0u, 4u, a[3].x, b[3]); rank1_8(&acc, 1u, 4u, a[3].y, b[3]);
-            rank1_8(&acc, 2u, 4u, a[3].z, b[3]); rank1_8(&acc, 3u, 4u, a[3].w, b[3]);
-        } else { // a[q][t] is row 8q + i at k0 + t, held by lane i
-            rank1_8(&acc, 0u, 1u, a[0].x, b[0]); rank1_8(&acc, 8u, 1u, a[1].x, b[0]);
-            rank1_8(&acc, 16u, 1u, a[2].x, b[0]); rank1_8(&acc, 24u, 1u, a[3].x, b[0]);
-            rank1_8(&acc, 0u, 1u, a[0].y, b[1]); rank1_8(&acc, 8u, 1u, a[1].y, b[1]);
-            rank1_8(&acc, 16u, 1u, a[2].y, b[1]); rank1_8(&acc, 24u, 1u, a[3].y, b[1]);
-            rank1_8(&acc, 0u, 1u, a[0].z, b[2]); rank1_8(&acc, 8u, 1u, a[1].z, b[2]);
-            rank1_8(&acc, 16u, 1u, a[2].z, b[2]); rank1_8(&acc, 24u, 1u, a[3].z, b[2]);
-            rank1_8(&acc, 0u, 1u, a[0].w, b[3]); rank1_8(&acc, 8u, 1u, a[1].w, b[3]);
-            rank1_8(&acc, 16u, 1u, a[2].w, b[3]); rank1_8(&acc, 24u, 1u, a[3].w, b[3]);
+    // Two copies of the loop: one reading both operands a vec4 at a time, one reading them one
+    // f32 at a time (a choice inside the loop kept the quads out of registers: 0.85x at 512^3).
+    if (sa.vec4_ok && sb.vec4_ok) {
+        for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+            step4(&acc, block, load_a(true, sa, a_row, k0), load_b(true, sb, b_col, k0));
+        }
+    } else {
+        for (var k0 = 0u; k0 < p.k; k0 += 4u) {
+            step4(&acc, block, load_a(false, sa, a_row, k0), load_b(false, sb, b_col, k0));
         }
     }
     // The epilogue reads a copy, so that its loop may index by a variable while acc itself is
-    // only ever indexed by constants and stays in registers; and the activation's code (exp,
-    // tanh) is compiled once, not once per output, which kept LLVM busy for ~20 s a kernel.
+    // only ever indexed by constants and stays in registers.
     let out = acc;
-    let col = col0 + 4u * lane;
+    // acc[i] is C's row `first + i` at the lane's columns `col`..`col + 3`.
+    var first = row0;
+    var rows = min(TILE, p.m - min(row0, p.m));
+    var col = b_col;
+    if (narrow) {
+        first = a_row;
+        rows = min(4u, p.m - min(a_row, p.m));
+    } else if (is_short) {
+        rows = p.m;
+    }
     if (col >= p.n) {
         return;
     }
     let e = bias_quad(col);
     let quads = vec4_stores();
-    for (var r = 0u; r < min(32u, p.m - row0); r++) {
-        store_quad(row0 + r, col, out[r], e, quads);
-    }
-}
-
-// The skinny products, where a 32 x 32 block would waste most of its multiply-adds: N <= 4
-// (a layer with 1 or 2 outputs, the weight gradient of a 2-D input) and M <= 4 (the weight
-// gradient of such a layer). Each lane keeps a 4 x 4 block of C in 4 vec4s and reads its operands
-// itself, with no broadcasts: 16 multiply-adds of vec4 per 4 steps of k instead of 512. Each
-// output is still summed in k order by one fma per step, so the bits are the block kernel's. They
-// use no subgroup operation: a lane is its invocation's index in the workgroup of 8.
-
-// N <= 4 (grid: 1 x ceil(M / 32)): lane l computes the rows row0 + 8q + l, q < 4 (AB, A_BT; as
-// load_a holds them) or row0 + 4l + q (AT_B), of all n columns. op(B)'s 4 x 4 corner is the
-// same for every lane.
-fn product_narrow(variant: u32, wg: vec3<u32>, lane: u32) {
-    let row0 = wg.y * 32u;
-    var acc: array<vec4<f32>, 4>;
-    var a_vec4 = p.k % 4u == 0u;
-    if (variant == AT_B) {
-        a_vec4 = p.m % 4u == 0u;
-    }
-    a_vec4 = a_vec4 && p.a_off % 4u == 0u;
-    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
-        let a = load_a(variant, a_vec4, row0, lane, k0);
-        let b = load_b(variant, false, 0u, 0u, k0);
-        if (variant == AT_B) { // a[t][q] is row 4 lane + q at k0 + t
-            acc[0] = fma(vec4(a[0].x), b[0], acc[0]); acc[1] = fma(vec4(a[0].y), b[0], acc[1]);
-            acc[2] = fma(vec4(a[0].z), b[0], acc[2]); acc[3] = fma(vec4(a[0].w), b[0], acc[3]);
-            acc[0] = fma(vec4(a[1].x), b[1], acc[0]); acc[1] = fma(vec4(a[1].y), b[1], acc[1]);
-            acc[2] = fma(vec4(a[1].z), b[1], acc[2]); acc[3] = fma(vec4(a[1].w), b[1], acc[3]);
-            acc[0] = fma(vec4(a[2].x), b[2], acc[0]); acc[1] = fma(vec4(a[2].y), b[2], acc[1]);
-            acc[2] = fma(vec4(a[2].z), b[2], acc[2]); acc[3] = fma(vec4(a[2].w), b[2], acc[3]);
-            acc[0] = fma(vec4(a[3].x), b[3], acc[0]); acc[1] = fma(vec4(a[3].y), b[3], acc[1]);
-            acc[2] = fma(vec4(a[3].z), b[3], acc[2]); acc[3] = fma(vec4(a[3].w), b[3], acc[3]);
-        } else { // a[q][t] is row 8q + lane at k0 + t
-            acc[0] = fma(vec4(a[0].x), b[0], acc[0]); acc[1] = fma(vec4(a[1].x), b[0], acc[1]);
-            acc[2] = fma(vec4(a[2].x), b[0], acc[2]); acc[3] = fma(vec4(a[3].x), b[0], acc[3]);
-            acc[0] = fma(vec4(a[0].y), b[1], acc[0]); acc[1] = fma(vec4(a[1].y), b[1], acc[1]);
-            acc[2] = fma(vec4(a[2].y), b[1], acc[2]); acc[3] = fma(vec4(a[3].y), b[1], acc[3]);
-            acc[0] = fma(vec4(a[0].z), b[2], acc[0]); acc[1] = fma(vec4(a[1].z), b[2], acc[1]);
-            acc[2] = fma(vec4(a[2].z), b[2], acc[2]); acc[3] = fma(vec4(a[3].z), b[2], acc[3]);
-            acc[0] = fma(vec4(a[0].w), b[3], acc[0]); acc[1] = fma(vec4(a[1].w), b[3], acc[1]);
-            acc[2] = fma(vec4(a[2].w), b[3], acc[2]); acc[3] = fma(vec4(a[3].w), b[3], acc[3]);
-        }
-    }
-    let out = acc;
-    let e = bias_quad(0u);
-    let quads = vec4_stores();
-    for (var q = 0u; q < 4u; q++) {
-        var row = row0 + 8u * q + lane;
-        if (variant == AT_B) {
-            row = row0 + 4u * lane + q;
-        }
-        if (row < p.m) {
-            store_quad(row, 0u, out[q], e, quads);
-        }
-    }
-}
-
-// M <= 4 (grid: ceil(N / 32) x 1): lane l computes all m rows of the columns col0 + 4l..+3, as
-// load_b holds them. op(A)'s corner (rows past m repeat the last) is the same for every lane.
-fn product_short(variant: u32, wg: vec3<u32>, lane: u32) {
-    let col0 = wg.x * 32u;
-    var acc: array<vec4<f32>, 4>;
-    var b_vec4 = p.n % 4u == 0u;
-    if (variant == A_BT) {
-        b_vec4 = p.k % 4u == 0u;
-    }
-    b_vec4 = b_vec4 && p.b_off % 4u == 0u;
-    for (var k0 = 0u; k0 < p.k; k0 += 4u) {
-        let b = load_b(variant, b_vec4, col0, lane, k0);
-        // a[r][t] = op(A)[r, k0 + t]
-        var a: array<vec4<f32>, 4>;
-        if (variant == AT_B) { // A stored [K, M]: a stored row holds op(A)'s column
-            let t0 = quad(p.a_off + min(k0, p.k - 1u) * p.m, 0u, p.m - 1u, true);
-            let t1 = quad(p.a_off + min(k0 + 1u, p.k - 1u) * p.m, 0u, p.m - 1u, true);
-            let t2 = quad(p.a_off + min(k0 + 2u, p.k - 1u) * p.m, 0u, p.m - 1u, true);
-            let t3 = quad(p.a_off + min(k0 + 3u, p.k - 1u) * p.m, 0u, p.m - 1u, true);
-            let live = vec4(k0, k0 + 1u, k0 + 2u, k0 + 3u) < vec4(p.k); // steps past k read 0
-            a[0] = select(vec4(0.0), vec4(t0.x, t1.x, t2.x, t3.x), live);
-            a[1] = select(vec4(0.0), vec4(t0.y, t1.y, t2.y, t3.y), live);
-            a[2] = select(vec4(0.0), vec4(t0.z, t1.z, t2.z, t3.z), live);
-            a[3] = select(vec4(0.0), vec4(t0.w, t1.w, t2.w, t3.w), live);
-        } else {
-            a[0] = quad(p.a_off, k0, p.k - 1u, true);
-            a[1] = quad(p.a_off + min(1u, p.m - 1u) * p.k, k0, p.k - 1u, true);
-            a[2] = quad(p.a_off + min(2u, p.m - 1u) * p.k, k0, p.k - 1u, true);
-            a[3] = quad(p.a_off + min(3u, p.m - 1u) * p.k, k0, p.k - 1u, true);
-        }
-        acc[0] = fma(vec4(a[0].x), b[0], acc[0]); acc[1] = fma(vec4(a[1].x), b[0], acc[1]);
-        acc[2] = fma(vec4(a[2].x), b[0], acc[2]); acc[3] = fma(vec4(a[3].x), b[0], acc[3]);
-        acc[0] = fma(vec4(a[0].y), b[1], acc[0]); acc[1] = fma(vec4(a[1].y), b[1], acc[1]);
-        acc[2] = fma(vec4(a[2].y), b[1], acc[2]); acc[3] = fma(vec4(a[3].y), b[1], acc[3]);
-        acc[0] = fma(vec4(a[0].z), b[2], acc[0]); acc[1] = fma(vec4(a[1].z), b[2], acc[1]);
-        acc[2] = fma(vec4(a[2].z), b[2], acc[2]); acc[3] = fma(vec4(a[3].z), b[2], acc[3]);
-        acc[0] = fma(vec4(a[0].w), b[3], acc[0]); acc[1] = fma(vec4(a[1].w), b[3], acc[1]);
-        acc[2] = fma(vec4(a[2].w), b[3], acc[2]); acc[3] = fma(vec4(a[3].w), b[3], acc[3]);
-    }
-    let out = acc;
-    let col = col0 + 4u * lane;
-    if (col >= p.n) {
-        return;
-    }
-    let e = bias_quad(col);
-    let quads = vec4_stores();
-    for (var r = 0u; r < min(4u, p.m); r++) {
-        store_quad(r, col, out[r], e, quads);
+    for (var i = 0u; i < rows; i++) {
+        store_quad(first + i, col, out[i], e, quads);
     }
 }
 
 // The bias of the columns col..col+3, read once for all of a lane's rows (columns past n repeat
 // the last; they are not written); 0 for the other epilogues.
 fn bias_quad(col: u32) -> vec4<f32> {
-    if (p.epilogue != EPI_BIAS) {
-        return vec4(0.0);
+    var e = vec4(0.0);
+    if (p.epilogue == EPI_BIAS) {
+        for (var j = 0u; j < four(); j++) {
+            e[j] = bias[p.bias_off + min(col + j, p.n - 1u)];
+        }
     }
-    let last = p.bias_off + p.n - 1u;
-    let at = p.bias_off + col;
-    return vec4(bias[at], bias[min(at + 1u, last)], bias[min(at + 2u, last)], bias[min(at + 3u, last)]);
+    return e;
 }
 
 // Whether C's rows and offset (and Y's, for EPI_ACT_GRAD) allow whole-quad stores.
@@ -343,79 +323,30 @@ fn vec4_stores() -> bool {
 // where `quads`, instead of four stores that a CPU driver makes lane by lane.
 fn store_quad(row: u32, col: u32, v: vec4<f32>, eb: vec4<f32>, quads: bool) {
     let at = row * p.n + col;
-    if (quads) {
-        var e = eb;
-        if (p.epilogue == EPI_ACT_GRAD) {
+    let count = min(4u, p.n - col);
+    var e = eb;
+    if (p.epilogue == EPI_ACT_GRAD) {
+        if (quads) {
             e = e4[(p.bias_off + at) / 4u];
+        } else {
+            for (var j = 0u; j < count; j++) {
+                e[j] = bias[p.bias_off + at + j];
+            }
         }
-        c4[(p.c_off + at) / 4u] = matmul_epilogue4(p.epilogue, p.act, p.alpha, v, e);
-        return;
     }
-    for (var j = 0u; j < min(4u, p.n - col); j++) {
-        var e = eb[j];
-        if (p.epilogue == EPI_ACT_GRAD) {
-            e = bias[p.bias_off + at + j];
+    let r = epi4(v, e);
+    if (quads) {
+        c4[(p.c_off + at) / 4u] = r;
+    } else {
+        for (var j = 0u; j < count; j++) {
+            c[p.c_off + at + j] = r[j];
         }
-        c[p.c_off + at + j] = matmul_epilogue(p.epilogue, p.act, p.alpha, v[j], e);
     }
 }
 
-@compute @workgroup_size(8)
-fn matmul_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(AB, true, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_sg_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(AB, false, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_at_b_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(AT_B, true, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_at_b_sg_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(AT_B, false, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_a_bt_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(A_BT, true, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_a_bt_sg_scalar(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    product(A_BT, false, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_narrow_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    product_narrow(AB, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_at_b_narrow_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    product_narrow(AT_B, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_a_bt_narrow_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    product_narrow(A_BT, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_short_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    product_short(AB, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_at_b_short_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    product_short(AT_B, wg, lane);
-}
-
-@compute @workgroup_size(8)
-fn matmul_a_bt_short_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-    product_short(A_BT, wg, lane);
+fn epi4(v: vec4<f32>, e: vec4<f32>) -> vec4<f32> {
+    if (p.epilogue == EPI_ACT_GRAD) {
+        return v * act_grad4(p.act, p.alpha, e);
+    }
+    return act_apply4(p.act, p.alpha, select(v, v + e, p.epilogue == EPI_BIAS));
 }

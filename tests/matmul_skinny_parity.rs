@@ -1,5 +1,5 @@
-//! The subgroup form's skinny products (matmul_sg.wgsl's `product_narrow`, N <= 4, and
-//! `product_short`, M <= 4: a GAN's 1- or 2-wide layers and their weight gradients) and its
+//! The subgroup form's skinny products (matmul_sg.wgsl's skinny body, taken where N <= 4 or
+//! M <= 4: a GAN's 1- or 2-wide layers and their weight gradients) and its
 //! whole-quad stores, in every variant and with every epilogue (none, bias and activation, the
 //! activation's backward), on shapes around the skinny bound and the 32-row block, with operands
 //! at offsets that do and do not allow vec4 loads and stores, between NaN padding, the output
@@ -8,8 +8,8 @@
 //! - against the tiled kernel of matmul.wgsl, bit for bit: each output is still summed in k order
 //!   by one lane, so the skinny kernels must give exactly the block products' bits.
 //!
-//! And that `bind` gives these shapes the skinny kernels (a test that passed on the block kernel
-//! would test nothing new).
+//! And that `bind` gives these shapes one row or column of workgroups, as the shader's skinny
+//! body expects.
 mod common;
 use common::*;
 use shadergan::cpu;
@@ -165,26 +165,29 @@ fn skinny_products_match_cpu_and_tiled_bit_for_bit() {
     eprintln!("{cases} cases");
 }
 
-/// `bind` gives N <= SKINNY the narrow kernel and M <= SKINNY the short one, and every other
-/// shape the 32 x 32 block.
+/// `bind` gives N <= SKINNY and M <= SKINNY products one column or row of 8-lane workgroups
+/// (the shader's skinny body covers the rest), and every other shape a 32 x 32 block each, all
+/// from the one entry point.
 #[test]
-fn bind_picks_the_skinny_kernels() {
+fn bind_grids_fit_the_skinny_body() {
     let g = gpu();
     let Some(mm) = subgroup_matmul() else {
         return;
     };
-    let buf = g.buffer("x", 4096).unwrap();
-    let out = g.buffer("c", 4096).unwrap();
-    let name = |m, k, n| {
+    let buf = g.buffer("x", 8192).unwrap();
+    let out = g.buffer("c", 8192).unwrap();
+    let grid = |m, k, n| {
         let s = MatmulShape::new(m, k, n);
         let form = mm.choice(Variant::AB, &s);
-        mm.bind_with(g, Variant::AB, form, &buf, &buf, &out, s, Epilogue::PLAIN)
-            .unwrap()
-            .name
+        let d = mm
+            .bind_with(g, Variant::AB, form, &buf, &buf, &out, s, Epilogue::PLAIN)
+            .unwrap();
+        assert_eq!(d.name, "matmul_sg");
+        d.workgroups
     };
-    assert_eq!(name(64, 8, SKINNY), "matmul_narrow_sg");
-    assert_eq!(name(3, 8, 1), "matmul_narrow_sg");
-    assert_eq!(name(SKINNY, 8, 64), "matmul_short_sg");
-    assert_eq!(name(SKINNY + 1, 8, 64), "matmul_sg");
-    assert_eq!(name(64, 8, SKINNY + 1), "matmul_sg_scalar");
+    assert_eq!(grid(64, 8, SKINNY), [1, 2, 1]);
+    assert_eq!(grid(3, 8, 1), [1, 1, 1]);
+    assert_eq!(grid(SKINNY, 8, 64), [2, 1, 1]);
+    assert_eq!(grid(SKINNY + 1, 8, 64), [2, 1, 1]);
+    assert_eq!(grid(64, 8, 65), [3, 2, 1]);
 }

@@ -1,9 +1,9 @@
 //! Launcher for shaders/matmul.wgsl: the three tiled products (with fused bias and activation),
 //! each with scalar or vec4 loads of A and B, the naive baseline the benchmark compares against,
-//! and the bias gradient; and, with its entry points and choice in `matmul_sg.rs`, for
+//! and the bias gradient; and, with its entry point and choice in `matmul_sg.rs`, for
 //! shaders/matmul_sg.wgsl: the same three products in the form that suits CPU adapters (one
-//! subgroup of 8 lanes per 32 x 32 block, no workgroup memory), and its skinny kernels for N or M
-//! of at most [`SKINNY`], which that form uses for them whatever the loads.
+//! subgroup of 8 lanes per 32 x 32 block, no workgroup memory, a skinny body for N or M of at
+//! most [`SKINNY`]), all in one entry point so that a plan compiles one pipeline for them.
 //!
 //! Which form a product gets is decided once, when the plan binds it ([`Matmul::bind`]): the
 //! subgroup form on a CPU adapter whose subgroups are exactly 8 lanes and that granted `SUBGROUP`
@@ -161,11 +161,8 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
     bias_off
 );
 
-/// matmul_sg.wgsl declares the same `Params`.
-pub const PARAMS_SG: super::ParamsLayout = super::ParamsLayout {
-    family: "matmul_sg.wgsl",
-    ..PARAMS
-};
+/// matmul_sg.wgsl's `Params`: these fields, then the variant, the loads and the quads.
+pub const PARAMS_SG: super::ParamsLayout = super::matmul_sg::PARAMS;
 
 /// The pipelines of matmul.wgsl, built once.
 pub struct Matmul {
@@ -225,7 +222,7 @@ impl Matmul {
     pub fn describe_choice(&self) -> &'static str {
         if self.has_subgroup_form() {
             "subgroup form (matmul_sg.wgsl: CPU adapter, 8-lane subgroups), vec4 loads where rows \
-             and offsets are multiples of 4, scalar elsewhere; N or M <= 4 by its skinny kernels"
+             and offsets are multiples of 4, scalar elsewhere; N or M <= 4 by its skinny body"
         } else {
             "tiled (matmul.wgsl): vec4 loads where rows and offsets are multiples of 4, scalar \
              elsewhere"
@@ -309,9 +306,32 @@ impl Matmul {
                 super::matmul_sg::LANES
             )));
         };
-        let (kernel, grid) = sg.pick(variant, loads == Loads::Vec4, shape.m, shape.n);
+        let (kernel, grid) = sg.pick(shape.m, shape.n);
         check_vec4(kernel.name, loads, variant, &shape)?;
-        self.bind_kernel(gpu, kernel, a, b, c, shape, epi, grid)
+        let operand = check_operands(gpu, kernel.name, a, b, c, &shape, &epi)?;
+        let base = params(kernel.name, &shape, &epi)?;
+        let p = super::matmul_sg::Params {
+            m: base.m,
+            k: base.k,
+            n: base.n,
+            act: base.act,
+            alpha: base.alpha,
+            epilogue: base.epilogue,
+            a_off: base.a_off,
+            b_off: base.b_off,
+            c_off: base.c_off,
+            bias_off: base.bias_off,
+            variant: super::matmul_sg::variant_code(variant),
+            loads: (loads == Loads::Vec4) as u32,
+            quads: 4,
+            _pad: [0; 3],
+        };
+        let pb = gpu.uniform(kernel.name, &p);
+        let e = operand.map_or(a, |(e, ..)| e);
+        let mut bindings = vec![("p", &pb), ("a", a), ("b", b), ("bias", e), ("c", c)];
+        bindings.extend([("a4", a), ("b4", b)]);
+        bindings.extend(sg.vec4_views(c, e));
+        kernel.bind(gpu, &bindings, grid)
     }
 
     /// As [`Matmul::bind`] with the given loads (tests and benchmarks compare the two); `Vec4`
@@ -386,34 +406,8 @@ impl Matmul {
         epi: Epilogue,
         grid: [u32; 3],
     ) -> Result<Dispatch, GpuError> {
-        let name = kernel.name;
-        check_dims(name, &[s.m, s.k, s.n])?;
-        // Both layouts of an operand hold the same number of elements.
-        gpu.expect_len(&format!("{name} a"), a, span(name, s.a_off, s.m, s.k)?)?;
-        gpu.expect_len(&format!("{name} b"), b, span(name, s.b_off, s.k, s.n)?)?;
-        gpu.expect_len(&format!("{name} c"), c, span(name, s.c_off, s.m, s.n)?)?;
-        let operand = epi.operand(&s);
-        if let Some((e, what, rows, cols)) = operand {
-            gpu.expect_len(
-                &format!("{name} {what}"),
-                e,
-                span(name, s.bias_off, rows, cols)?,
-            )?;
-        }
-        let p = Params {
-            m: to_u32(name, s.m)?,
-            k: to_u32(name, s.k)?,
-            n: to_u32(name, s.n)?,
-            act: epi.act().code(),
-            alpha: epi.act().alpha(),
-            epilogue: epi.code(),
-            a_off: to_u32(name, s.a_off)?,
-            b_off: to_u32(name, s.b_off)?,
-            c_off: to_u32(name, s.c_off)?,
-            bias_off: to_u32(name, s.bias_off)?,
-            _pad: [0; 2],
-        };
-        let pb = gpu.uniform(name, &p);
+        let operand = check_operands(gpu, kernel.name, a, b, c, &s, &epi)?;
+        let pb = gpu.uniform(kernel.name, &params(kernel.name, &s, &epi)?);
         // Without a bias or Y the shader never reads `bias`, but the layout still needs a
         // read-only buffer there: A serves (C would conflict with its read_write use). `a4` and
         // `b4` are A and B again, as the vec4 kernels read them.
@@ -426,13 +420,52 @@ impl Matmul {
             ("a4", a),
             ("b4", b),
         ];
-        let Some(sg) = self.subgroup.as_ref().filter(|_| kernel.declares("c4")) else {
-            return kernel.bind(gpu, &bindings, grid);
-        };
-        let mut all = bindings.to_vec();
-        all.extend(sg.vec4_views(c, operand.map_or(a, |(e, ..)| e)));
-        kernel.bind(gpu, &all, grid)
+        kernel.bind(gpu, &bindings, grid)
     }
+}
+
+/// Checks every operand's buffer against the shape; returns the epilogue's operand (bias or Y)
+/// with its name and the rows and columns it reads.
+fn check_operands<'a>(
+    gpu: &Gpu,
+    name: &str,
+    a: &Buffer,
+    b: &Buffer,
+    c: &Buffer,
+    s: &MatmulShape,
+    epi: &Epilogue<'a>,
+) -> Result<Option<(&'a Buffer, &'static str, usize, usize)>, GpuError> {
+    check_dims(name, &[s.m, s.k, s.n])?;
+    // Both layouts of an operand hold the same number of elements.
+    gpu.expect_len(&format!("{name} a"), a, span(name, s.a_off, s.m, s.k)?)?;
+    gpu.expect_len(&format!("{name} b"), b, span(name, s.b_off, s.k, s.n)?)?;
+    gpu.expect_len(&format!("{name} c"), c, span(name, s.c_off, s.m, s.n)?)?;
+    let operand = epi.operand(s);
+    if let Some((e, what, rows, cols)) = operand {
+        gpu.expect_len(
+            &format!("{name} {what}"),
+            e,
+            span(name, s.bias_off, rows, cols)?,
+        )?;
+    }
+    Ok(operand)
+}
+
+/// The `Params` both families start with.
+fn params(name: &str, s: &MatmulShape, epi: &Epilogue) -> Result<Params, GpuError> {
+    Ok(Params {
+        m: to_u32(name, s.m)?,
+        k: to_u32(name, s.k)?,
+        n: to_u32(name, s.n)?,
+        act: epi.act().code(),
+        alpha: epi.act().alpha(),
+        epilogue: epi.code(),
+        a_off: to_u32(name, s.a_off)?,
+        b_off: to_u32(name, s.b_off)?,
+        c_off: to_u32(name, s.c_off)?,
+        bias_off: to_u32(name, s.bias_off)?,
+        _pad: [0; 2],
+    })
 }
 
 fn check_vec4(

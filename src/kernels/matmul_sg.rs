@@ -1,21 +1,21 @@
 //! Launcher side of shaders/matmul_sg.wgsl, the subgroup form of the three products for CPU
-//! adapters: which adapters get it ([`prefers_subgroup_form`], [`FORM_ENV`]), its entry points,
-//! and which of them a product gets ([`SubgroupForm::pick`]: the 32 x 32 block with vec4 or scalar
-//! loads, or a skinny kernel where N or M is at most [`SKINNY`]). `matmul::Matmul` binds
-//! them with the same `Params` (`matmul::PARAMS_SG`) and checks as the tiled kernel.
+//! adapters: which adapters get it ([`prefers_subgroup_form`], [`FORM_ENV`]), and its one entry
+//! point, which takes the variant, the loads and the body (the 32 x 32 block, or a skinny body
+//! where N or M is at most [`SKINNY`]) from its `Params`. `matmul::Matmul` binds it with the same
+//! checks as the tiled kernel.
 
 use super::{groups, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 use crate::ops::Variant;
 use wgpu::Buffer;
 
-/// Side of the block of C one workgroup of the block kernel computes.
+/// Side of the block of C one workgroup computes.
 const TILE: usize = 32;
 /// The subgroup width matmul_sg.wgsl is written for (its broadcasts name lanes 0..7).
 pub const LANES: u32 = 8;
 
-/// The largest N (or M) that the subgroup form computes with its skinny kernels rather than a
-/// 32 x 32 block (one lane's 4 x 4 corner of C).
+/// The largest N (or M) that the subgroup form computes with its skinny body rather than a
+/// 32 x 32 block (one lane's 4 x 4 corner of C); `SKINNY` in matmul_sg.wgsl.
 pub const SKINNY: usize = 4;
 
 /// The environment variable that overrides the choice: `tiled` (never the subgroup form),
@@ -44,15 +44,58 @@ pub fn prefers_subgroup_form(gpu: &Gpu) -> Result<bool, GpuError> {
     }
 }
 
-/// The entry points of matmul_sg.wgsl, each list in the order AB, AtB, ABt.
+/// matmul_sg.wgsl's `Params`: matmul.wgsl's fields, then the variant, the loads and the quads
+/// (always 4; see `four()` in the shader).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(super) struct Params {
+    pub m: u32,
+    pub k: u32,
+    pub n: u32,
+    pub act: u32,
+    pub alpha: f32,
+    pub epilogue: u32,
+    pub a_off: u32,
+    pub b_off: u32,
+    pub c_off: u32,
+    pub bias_off: u32,
+    pub variant: u32,
+    pub loads: u32,
+    pub quads: u32,
+    pub _pad: [u32; 3],
+}
+
+/// Held against `Params` in matmul_sg.wgsl by tests/launcher_contracts.rs.
+pub const PARAMS: super::ParamsLayout = params_layout!(
+    "matmul_sg.wgsl",
+    Params,
+    m,
+    k,
+    n,
+    act,
+    alpha,
+    epilogue,
+    a_off,
+    b_off,
+    c_off,
+    bias_off,
+    variant,
+    loads,
+    quads
+);
+
+/// `Params.variant` of each product (AB, AT_B, A_BT in the shader).
+pub(super) fn variant_code(v: Variant) -> u32 {
+    match v {
+        Variant::AB => 0,
+        Variant::AtB => 1,
+        Variant::ABt => 2,
+    }
+}
+
+/// The entry point of matmul_sg.wgsl, and the spares of its vec4 views.
 pub(super) struct SubgroupForm {
-    /// The 32 x 32 block products with vec4 loads.
-    vec4: [Kernel; 3],
-    /// The same with scalar loads.
-    scalar: [Kernel; 3],
-    /// The skinny products: N <= [`SKINNY`] (`narrow`) and M <= [`SKINNY`] (`short`).
-    narrow: [Kernel; 3],
-    short: [Kernel; 3],
+    kernel: Kernel,
     /// 16-byte buffers bound as `c4` and `e4` where C's or the epilogue operand's buffer is
     /// smaller than one vec4 (the shader then never reads or writes them).
     spare_c: Buffer,
@@ -62,59 +105,17 @@ pub(super) struct SubgroupForm {
 impl SubgroupForm {
     pub(super) fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let sg = ShaderFamily::new(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?;
-        let three = |names: [&'static str; 3]| -> Result<[Kernel; 3], GpuError> {
-            Ok([
-                sg.kernel(gpu, names[0])?,
-                sg.kernel(gpu, names[1])?,
-                sg.kernel(gpu, names[2])?,
-            ])
-        };
         Ok(SubgroupForm {
-            vec4: three(["matmul_sg", "matmul_at_b_sg", "matmul_a_bt_sg"])?,
-            scalar: three([
-                "matmul_sg_scalar",
-                "matmul_at_b_sg_scalar",
-                "matmul_a_bt_sg_scalar",
-            ])?,
-            narrow: three([
-                "matmul_narrow_sg",
-                "matmul_at_b_narrow_sg",
-                "matmul_a_bt_narrow_sg",
-            ])?,
-            short: three([
-                "matmul_short_sg",
-                "matmul_at_b_short_sg",
-                "matmul_a_bt_short_sg",
-            ])?,
+            kernel: sg.kernel(gpu, "matmul_sg")?,
             spare_c: gpu.buffer("matmul spare c4", 4)?,
             spare_e: gpu.buffer("matmul spare e4", 4)?,
         })
     }
 
-    /// The entry point and grid for `variant` on an m x n product: a skinny kernel where N or M
-    /// is at most [`SKINNY`] (whatever the loads; they choose their own), the block kernel with
-    /// vec4 loads (`vec4_loads`) or scalar ones elsewhere.
-    pub(super) fn pick(
-        &self,
-        variant: Variant,
-        vec4_loads: bool,
-        m: usize,
-        n: usize,
-    ) -> (&Kernel, [u32; 3]) {
-        let v = match variant {
-            Variant::AB => 0,
-            Variant::AtB => 1,
-            Variant::ABt => 2,
-        };
-        if n <= SKINNY {
-            (&self.narrow[v], [1, groups(m, TILE), 1])
-        } else if m <= SKINNY {
-            (&self.short[v], [groups(n, TILE), 1, 1])
-        } else if vec4_loads {
-            (&self.vec4[v], [groups(n, TILE), groups(m, TILE), 1])
-        } else {
-            (&self.scalar[v], [groups(n, TILE), groups(m, TILE), 1])
-        }
+    /// The entry point and grid of an m x n product: one 8-lane workgroup per 32 x 32 block of
+    /// C (a skinny product, N or M at most [`SKINNY`], is one row or column of them).
+    pub(super) fn pick(&self, m: usize, n: usize) -> (&Kernel, [u32; 3]) {
+        (&self.kernel, [groups(n, TILE), groups(m, TILE), 1])
     }
 
     /// The `c4` and `e4` bindings: C and the epilogue operand (bias or Y) again, viewed as vec4s
