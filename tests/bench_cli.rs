@@ -23,3 +23,45 @@ fn bench_peak_json_names_the_adapter_and_has_positive_ceilings() {
         assert!(x > 0.0, "results.{key} = {x} in {v}");
     }
 }
+
+/// `bench startup --runs 1 --vs BIN --json`: a child `train --iterations 1` per binary, each
+/// with a positive wall time and peak resident memory (both runs are this build, so their
+/// times are the same order of magnitude).
+#[test]
+fn bench_startup_times_a_first_run_of_each_binary() {
+    let bin = env!("CARGO_BIN_EXE_shadergan");
+    let out = shadergan(&["bench", "startup", "--runs", "1", "--vs", bin, "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench startup --json failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("bench startup --json is not JSON ({e}):\n{stdout}"));
+    assert_eq!(v["bench"], "startup");
+    let runs = v["results"]["runs"].as_array().expect("a runs list");
+    assert_eq!(runs.len(), 2, "{v}");
+    for r in runs {
+        let s = r["median_seconds"].as_f64().unwrap_or(0.0);
+        assert!(s > 0.0 && s < 600.0, "median_seconds {s} in {v}");
+        let rss = r["peak_rss_bytes"].as_u64().unwrap_or(0);
+        assert!(rss > 10_000_000, "peak_rss_bytes {rss} in {v}");
+    }
+}
+
+/// A binary that is not there is an error naming it, not a panic.
+#[test]
+fn bench_startup_names_a_missing_binary() {
+    let out = shadergan(&[
+        "bench",
+        "startup",
+        "--runs",
+        "1",
+        "--vs",
+        "/no/such/shadergan",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/no/such/shadergan"), "{err}");
+}

@@ -43,6 +43,23 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// What a user waits for before training starts: `train --iterations 1` in a child process
+    /// with Mesa's shader cache off (every pipeline compiled as on a new machine), its wall time
+    /// and peak resident memory; `--full` times the whole default ring run instead.
+    Startup {
+        /// Runs of each binary (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Another shadergan binary to run in turn with this one (e.g. an earlier build).
+        #[arg(long, value_name = "BIN")]
+        vs: Option<std::path::PathBuf>,
+        /// The whole default ring run (`train` with no flags) instead of one iteration.
+        #[arg(long)]
+        full: bool,
+        /// Print one JSON record instead of the text report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Mode coverage with each data set's defaults: trains ring and grid for seeds 1..=N and
     /// prints modes and high-quality share (mean, min), wall time and it/s, beside PacGAN's
     /// published numbers.
@@ -67,6 +84,15 @@ pub fn run_bench(gpu: &Gpu, what: BenchWhat) -> anyhow::Result<()> {
     let (report, json) = match what {
         BenchWhat::Kernels { quick, json } => (crate::bench::kernels::run(gpu, quick)?, json),
         BenchWhat::Peak { json } => (crate::bench::peak::run(gpu)?, json),
+        BenchWhat::Startup {
+            runs,
+            vs,
+            full,
+            json,
+        } => {
+            let opts = crate::bench::startup::StartupOptions { runs, vs, full };
+            (crate::bench::startup::run(gpu, &opts)?, json)
+        }
         BenchWhat::Quality {
             seeds,
             quick,
