@@ -16,15 +16,16 @@
 // inside a larger buffer (G's samples in the second half of D's input). C may not alias A or B.
 // Bindings: 0 params, 1 a (read), 2 b (read), 3 bias (read), 4 c (read_write); 5 and 6 are a's
 // and b's buffers again as array<vec4<f32>> (a binding has one type), used only by the _vec4s.
-// Tiled kernels: an 8x8 workgroup computes a 64x64 block of C, each invocation an 8x8 register
-// tile of 16 vec4s (every value read from workgroup memory feeds 8 multiply-adds). K is walked
-// in BK = 32 slices staged in workgroup memory (2 * 32 * 64 * 4 B = 16 KiB, the WebGPU default
-// limit) and zero-filled past the edges, so any M, K, N >= 1 works. Chosen on lavapipe over
-// 16x16 workgroups with 4x4 tiles (half the speed: lavapipe pays for every load lane by lane)
-// and 128x128 blocks (~10% faster at 1024^3 but 4x fewer workgroups for the GAN's 512-row
-// layers). Vec4 loads stage the same tiles with a quarter of the global loads: 1.1-1.2x on
-// lavapipe (bench kernels). This is the kernel for GPUs; CPU adapters with 8-lane subgroups get
-// matmul_sg.wgsl instead (3-4x this one on lavapipe; its header says why). Tried on lavapipe and
+// Tiled kernels: a WG x WG workgroup computes an 8 WG x 8 WG block of C, each invocation an 8x8
+// register tile of 16 vec4s (every value read from workgroup memory feeds 8 multiply-adds). K is
+// walked in BK slices staged in workgroup memory (2 * BK * 8 WG * 4 B: 16 KiB for the 64 block,
+// the WebGPU default limit) and zero-filled past the edges, so any M, K, N >= 1 works. WG and BK
+// are `override`s, one pipeline per block (`Block` in the launcher: 32, 64 and 128, the blocks
+// the plan-time probe of kernels/matmul_choice.rs times on the adapter). The 64 block was chosen
+// on lavapipe over 16x16 workgroups with 4x4 tiles (half the speed: lavapipe pays for every
+// load lane by lane). Vec4 loads stage the same tiles with a quarter of the global loads:
+// 1.1-1.2x on lavapipe (bench kernels). On lavapipe the probe picks matmul_sg.wgsl (3-4x this
+// kernel; its header says why). Tried on lavapipe and
 // measured slower in the same runs, so not kept: a barrier-free kernel without workgroup memory
 // or subgroup operations (8 rows x 8 columns a lane, op(A) at addresses shared by all lanes,
 // op(B) a vec4 per lane, k 4 at a time) at 0.6-0.8x of this one (lavapipe fetches even those
@@ -57,18 +58,22 @@ struct Params {
 @group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>; // a's buffer, for the _vec4 kernels
 @group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>; // b's buffer, likewise
 
-const BM: u32 = 64u;
-const BN: u32 = 64u;
-const BK: u32 = 32u;
-const WG: u32 = 8u; // the workgroup is WG x WG invocations
+// The block, set per pipeline (`Block` in the launcher): the workgroup is WG x WG invocations,
+// each an 8 x 8 register tile, so a BM x BN = 8 WG x 8 WG block of C; k is staged in slices of BK
+// (2 BK BM 4 bytes of workgroup memory: 16 KiB at most, the least WebGPU, GLES 3.1 and Vulkan
+// guarantee). Every block sums each output in k order, so every block gives the same bits.
+override WG: u32 = 8u;
+override BK: u32 = 32u;
+override BM: u32 = 8u * WG;
+override BN: u32 = 8u * WG;
 const AB: u32 = 0u;
 const AT_B: u32 = 1u;
 const A_BT: u32 = 2u;
 
 // op(A)[row0 + r, k0 + kk] is component r % 4 of tile_a[kk * BM / 4 + r / 4];
 // op(B)[k0 + kk, col0 + j] is component j % 4 of tile_b[kk * BN / 4 + j / 4].
-var<workgroup> tile_a: array<vec4<f32>, 512>; // BK * BM / 4
-var<workgroup> tile_b: array<vec4<f32>, 512>; // BK * BN / 4
+var<workgroup> tile_a: array<vec4<f32>, BK * BM / 4u>;
+var<workgroup> tile_b: array<vec4<f32>, BK * BN / 4u>;
 
 // op(A)[row, kk] and op(B)[kk, col], zero outside the matrices.
 fn load_a(variant: u32, row: u32, kk: u32) -> f32 {
@@ -221,32 +226,32 @@ fn tiled_vec4(variant: u32, l: vec3<u32>, wg: vec3<u32>) {
     write_out(l, wg.y * BM, wg.x * BN, &acc);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG, WG)
 fn matmul(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     tiled(AB, l, wg);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG, WG)
 fn matmul_at_b(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     tiled(AT_B, l, wg);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG, WG)
 fn matmul_a_bt(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     tiled(A_BT, l, wg);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG, WG)
 fn matmul_vec4(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     tiled_vec4(AB, l, wg);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG, WG)
 fn matmul_at_b_vec4(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     tiled_vec4(AT_B, l, wg);
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(WG, WG)
 fn matmul_a_bt_vec4(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>) {
     tiled_vec4(A_BT, l, wg);
 }

@@ -28,7 +28,10 @@ const SCALAR_SHAPES: [(usize, usize, usize); 4] =
 const VEC4_SHAPES: [(usize, usize, usize); 3] = [(4, 4, 4), (36, 20, 68), (132, 68, 36)];
 
 fn forms(mm: &Matmul) -> Vec<Form> {
-    let mut f = vec![Form::Tiled(Loads::Scalar), Form::Tiled(Loads::Vec4)];
+    let mut f = Vec::new();
+    for b in mm.blocks() {
+        f.extend([Form::Tiled(Loads::Scalar, b), Form::Tiled(Loads::Vec4, b)]);
+    }
     if mm.has_subgroup_form() {
         f.extend([Form::Subgroup(Loads::Scalar), Form::Subgroup(Loads::Vec4)]);
     } else {
@@ -118,7 +121,7 @@ fn act_grad_epilogue_matches_cpu_and_the_unfused_ops_bit_for_bit() {
     let mut cases = 0;
     for form in forms(&mm) {
         let shapes: &[(usize, usize, usize)] = match form {
-            Form::Tiled(Loads::Scalar) | Form::Subgroup(Loads::Scalar) => &SCALAR_SHAPES,
+            Form::Tiled(Loads::Scalar, _) | Form::Subgroup(Loads::Scalar) => &SCALAR_SHAPES,
             _ => &VEC4_SHAPES,
         };
         for (vi, variant) in [Variant::AB, Variant::AtB, Variant::ABt]
@@ -183,7 +186,7 @@ fn a_short_y_is_an_error() {
         y: &short,
         act: Activation::Relu,
     };
-    let form = mm.choice(Variant::AB, &s);
+    let form = mm.choice(g, Variant::AB, &s).unwrap();
     match mm.bind_with(g, Variant::AB, form, &a, &b, &c, s, epi) {
         Err(GpuError::Shape(msg)) => assert!(msg.contains(" y"), "{msg}"),
         Err(e) => panic!("expected a shape error naming y, got {e}"),

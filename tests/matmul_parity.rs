@@ -19,7 +19,7 @@ mod common;
 use common::*;
 use shadergan::cpu;
 use shadergan::gpu::{Gpu, GpuError};
-use shadergan::kernels::matmul::{Form, Loads, Matmul, MatmulShape};
+use shadergan::kernels::matmul::{Block, Form, Loads, Matmul, MatmulShape};
 use shadergan::ops::{Activation, Variant};
 
 const RTOL: f32 = 1e-4;
@@ -60,6 +60,8 @@ fn cpu_twin(variant: Variant) -> CpuMatmul {
 #[derive(Clone, Copy, Debug)]
 enum Which {
     Tiled(Variant, Loads),
+    /// The tiled kernel with another block than the 64 one.
+    Block(Variant, Loads, Block),
     Subgroup(Variant, Loads),
     Naive,
 }
@@ -104,6 +106,20 @@ fn check(mm: &Matmul, case: &Case) -> Vec<f32> {
     let (d, variant) = match case.which {
         Which::Tiled(v, loads) => (
             mm.bind_loads(g, v, loads, &ab, &bb, bias_buf, &cb, s, case.act),
+            v,
+        ),
+        Which::Block(v, loads, block) => (
+            mm.bind_form(
+                g,
+                v,
+                Form::Tiled(loads, block),
+                &ab,
+                &bb,
+                bias_buf,
+                &cb,
+                s,
+                case.act,
+            ),
             v,
         ),
         Which::Subgroup(v, loads) => (
@@ -164,6 +180,44 @@ fn tiled_and_naive_match_cpu_on_odd_shapes() {
                     seed,
                 };
                 check(&mm, &case);
+            }
+        }
+    }
+}
+
+/// Every tiled block this adapter runs (matmul.wgsl's `override`s: 32, 64 and 128) against the
+/// CPU twin and against the 64 block bit for bit, in every variant, with scalar loads on the odd
+/// shapes and vec4 loads on shapes that allow them, with a bias and an activation: each output
+/// is summed in k order by one invocation whatever the block.
+#[test]
+fn every_block_matches_cpu_and_the_64_block_bit_for_bit() {
+    let mm = Matmul::new(gpu()).unwrap();
+    let blocks = mm.blocks();
+    assert!(blocks.contains(&Block::B64), "{blocks:?}");
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let vec4_shapes = [(36, 68, 132), (132, 40, 20)];
+    for (vi, variant) in [Variant::AB, Variant::AtB, Variant::ABt]
+        .into_iter()
+        .enumerate()
+    {
+        let scalar = SHAPES.iter().map(|&s| (s, Loads::Scalar));
+        let vec4 = vec4_shapes.iter().map(|&s| (s, Loads::Vec4));
+        for (si, ((m, k, n), loads)) in scalar.chain(vec4).enumerate() {
+            let case = |which| Case {
+                which,
+                shape: MatmulShape::new(m, k, n),
+                bias: si % 2 == 1,
+                act: ACTIVATIONS[si % ACTIVATIONS.len()],
+                seed: 20_000 + (vi * 100 + si) as u64,
+            };
+            let reference = bits(&check(&mm, &case(Which::Tiled(variant, loads))));
+            for &block in blocks.iter().filter(|&&b| b != Block::B64) {
+                let got = check(&mm, &case(Which::Block(variant, loads, block)));
+                assert_eq!(
+                    bits(&got),
+                    reference,
+                    "{variant:?} {loads:?} ({m},{k},{n}): the {block:?} block and the 64 block differ"
+                );
             }
         }
     }
@@ -349,10 +403,12 @@ fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
     }
     for (variant, shape, bias, act, seed) in cases {
         assert!(shape.allows_vec4(variant), "{shape:?} {variant:?}");
-        assert_eq!(
-            mm.choice(variant, &shape),
-            Form::Subgroup(Loads::Vec4),
-            "bind picks the form"
+        assert!(
+            matches!(
+                mm.choice(g, variant, &shape).unwrap(),
+                Form::Subgroup(Loads::Vec4) | Form::Tiled(Loads::Vec4, _)
+            ),
+            "bind gives {shape:?} vec4 loads"
         );
         same_bits_as_tiled(&mm, variant, Loads::Vec4, shape, bias, act, seed);
     }
@@ -384,10 +440,12 @@ fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
             act,
             9900 + vi as u64,
         );
-        assert_eq!(
-            mm.choice(variant, &offsets),
-            Form::Subgroup(Loads::Scalar),
-            "bind picks the form"
+        assert!(
+            matches!(
+                mm.choice(g, variant, &offsets).unwrap(),
+                Form::Subgroup(Loads::Scalar) | Form::Tiled(Loads::Scalar, _)
+            ),
+            "bind gives {offsets:?} scalar loads"
         );
     }
 }

@@ -13,7 +13,7 @@
 mod common;
 use common::*;
 use shadergan::cpu;
-use shadergan::kernels::matmul::{Epilogue, Form, Matmul, MatmulShape, SKINNY};
+use shadergan::kernels::matmul::{Block, Epilogue, Form, Loads, Matmul, MatmulShape, SKINNY};
 use shadergan::ops::{Activation, Variant};
 
 const RTOL: f32 = 1e-4;
@@ -146,12 +146,13 @@ fn skinny_products_match_cpu_and_tiled_bit_for_bit() {
                     .enumerate()
                 {
                     let seed = 30_000 + (vi * 10_000 + si * 100 + pi * 10 + ei) as u64;
-                    let form = mm.choice(variant, &s);
-                    let Form::Subgroup(loads) = form else {
-                        panic!("{s:?}: the subgroup form is built but not chosen");
+                    let loads = if s.allows_vec4(variant) {
+                        Loads::Vec4
+                    } else {
+                        Loads::Scalar
                     };
-                    let sg = run(&mm, form, variant, s, epi, seed);
-                    let tiled = run(&mm, Form::Tiled(loads), variant, s, epi, seed);
+                    let sg = run(&mm, Form::Subgroup(loads), variant, s, epi, seed);
+                    let tiled = run(&mm, Form::Tiled(loads, Block::B64), variant, s, epi, seed);
                     assert_eq!(
                         bits(&sg),
                         bits(&tiled),
@@ -178,7 +179,7 @@ fn bind_grids_fit_the_skinny_body() {
     let out = g.buffer("c", 8192).unwrap();
     let grid = |m, k, n| {
         let s = MatmulShape::new(m, k, n);
-        let form = mm.choice(Variant::AB, &s);
+        let form = Form::Subgroup(Loads::Scalar);
         let d = mm
             .bind_with(g, Variant::AB, form, &buf, &buf, &out, s, Epilogue::PLAIN)
             .unwrap();

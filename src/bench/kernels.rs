@@ -34,7 +34,7 @@
 use super::Report;
 use crate::gpu::{Gpu, GpuError};
 use crate::kernels::activation::Activations;
-use crate::kernels::matmul::{Form, Loads, Matmul, MatmulShape};
+use crate::kernels::matmul::{Block, Form, Loads, Matmul, MatmulShape};
 use crate::kernels::Dispatch;
 use crate::ops::{Activation, Variant};
 use serde_json::json;
@@ -82,7 +82,11 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         "matmul C[M,N] = A[M,K] B[K,N], f32 row-major; median of {RUNS} runs after {WARMUPS} \
          warm-ups unless noted; GFLOP/s = 2*M*N*K / s"
     );
-    let mm = Matmul::new(gpu)?;
+    let kernels = crate::kernels::Kernels::shared(gpu)?;
+    let mm = &kernels.matmul;
+    for class in crate::kernels::matmul::Class::ALL {
+        mm.decided(gpu, class)?;
+    }
     let _ = writeln!(
         w,
         "matmul kernel choice on this adapter: {}",
@@ -119,7 +123,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         let shape = MatmulShape::new(m, k, n);
         let id = Activation::Identity;
         let chosen = mm.bind(gpu, Variant::AB, &a, &b, None, &c, shape, id)?;
-        let tiled_form = Form::Tiled(Loads::Vec4);
+        let tiled_form = Form::Tiled(Loads::Vec4, Block::B64);
         let tiled = mm.bind_form(gpu, Variant::AB, tiled_form, &a, &b, None, &c, shape, id)?;
         let naive = mm.bind_naive(gpu, &a, &b, None, &c, shape, id)?;
         let t = timer.medians(
@@ -166,7 +170,12 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
     let c = gpu.buffer("bench c", m * n)?;
     let shape = MatmulShape::new(m, k, n);
     let flop = 2.0 * (m * n * k) as f64;
-    let mut forms = vec![Form::Tiled(Loads::Vec4), Form::Tiled(Loads::Scalar)];
+    let mut forms: Vec<Form> = mm
+        .blocks()
+        .into_iter()
+        .map(|b| Form::Tiled(Loads::Vec4, b))
+        .collect();
+    forms.push(Form::Tiled(Loads::Scalar, Block::B64));
     if mm.has_subgroup_form() {
         forms.insert(0, Form::Subgroup(Loads::Vec4));
         forms.push(Form::Subgroup(Loads::Scalar));
@@ -194,7 +203,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
                 flop / secs * 1e-9
             );
         }
-        let chosen = mm.choice(variant, &shape);
+        let chosen = mm.choice(gpu, variant, &shape)?;
         let _ = writeln!(w, "{line} chosen: {chosen:?}");
     }
 
@@ -216,7 +225,7 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         bytes / t * 1e-9
     );
 
-    conv_rows(gpu, &timer, w, &mut rows, &mm)?;
+    conv_rows(gpu, &timer, w, &mut rows, mm)?;
 
     let xent = crate::kernels::softmax_xent::SoftmaxXent::new(gpu)?;
     let (n_rows, classes) = (4096, 10);

@@ -97,10 +97,19 @@ pub enum Command {
 /// for an interrupted command).
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Devices => print!(
-            "{}",
-            adapter_report(cli.gpu.backend, cli.gpu.adapter.as_deref())?
-        ),
+        Command::Devices => {
+            print!(
+                "{}",
+                adapter_report(cli.gpu.backend, cli.gpu.adapter.as_deref())?
+            );
+            let gpu = Gpu::new(&cli.gpu.options())?;
+            let kernels = crate::kernels::Kernels::shared(&gpu)?;
+            println!("selected: {}", gpu.info.name);
+            print!(
+                "{}",
+                crate::kernels::matmul_choice::report(&kernels.matmul, &gpu)
+            );
+        }
         Command::Train(args) => {
             let gpu = cli.gpu.open()?;
             stop_on_signal()?;

@@ -95,7 +95,7 @@ impl GpuPlan {
                     c_off: c.off,
                     bias_off: e_off,
                 };
-                let form = k.matmul.choice(variant, &shape);
+                let form = k.matmul.choice(gpu, variant, &shape)?;
                 let (a, b, c) = (self.b(a.t), self.b(b.t), self.b(c.t));
                 k.matmul
                     .bind_with(gpu, variant, form, a, b, c, shape, epi)?

@@ -13,16 +13,20 @@
 //! lanes with 512-bit vectors) also keeps the tiled kernel. [`FORM_ENV`] overrides the choice;
 //! [`Matmul::choice`] says which form a product gets, and `bench kernels` prints it.
 
-pub use super::matmul_sg::{prefers_subgroup_form, FORM_ENV, SKINNY};
+pub use super::matmul_choice::{Class, Decided, Pick};
+pub use super::matmul_sg::SKINNY;
+
+/// The environment variable that overrides the measured choice (`matmul_choice`): `auto`,
+/// `subgroup`, `tiled` (the 64 block), `tiled-32`, `tiled-64` or `tiled-128`.
+pub const FORM_ENV: &str = "SHADERGAN_MATMUL";
 
 use super::matmul_sg::SubgroupForm;
 use super::{grid_1d, groups, Dispatch, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 use crate::ops::{Activation, Variant};
+use std::sync::OnceLock;
 use wgpu::Buffer;
 
-/// Side of the block of C one tiled workgroup computes (BM = BN in matmul.wgsl).
-const TILE: usize = 64;
 /// Side of the naive kernel's workgroup (one output per invocation).
 const NAIVE_WG: usize = 16;
 
@@ -36,12 +40,95 @@ pub enum Loads {
     Vec4,
 }
 
-/// The formulation of a product: the tiled kernel of matmul.wgsl or the subgroup form of
-/// matmul_sg.wgsl, each with vec4 or scalar loads.
+/// The block of C a tiled workgroup computes (matmul.wgsl's `override`s): WG x WG invocations,
+/// each an 8 x 8 register tile, k staged in slices of BK. Every block sums each output in k
+/// order, so all give the same bits; which is fastest depends on the device and the shape
+/// (`matmul_choice` measures it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Block {
+    /// 32 x 32 (WG 4, BK 32: 8 KiB of workgroup memory): more workgroups for small products.
+    B32,
+    /// 64 x 64 (WG 8, BK 32: 16 KiB): the block chosen on lavapipe before the probe existed.
+    B64,
+    /// 128 x 128 (WG 16, BK 16: 16 KiB): the usual block of GPU kernels for large products.
+    B128,
+}
+
+impl Block {
+    pub const ALL: [Block; 3] = [Block::B32, Block::B64, Block::B128];
+
+    /// WG and BK, the values of matmul.wgsl's `override`s.
+    fn constants(self) -> &'static [(&'static str, f64)] {
+        match self {
+            Block::B32 => &[("WG", 4.0), ("BK", 32.0)],
+            Block::B64 => &[("WG", 8.0), ("BK", 32.0)],
+            Block::B128 => &[("WG", 16.0), ("BK", 16.0)],
+        }
+    }
+
+    /// The side of the block of C.
+    pub fn side(self) -> usize {
+        match self {
+            Block::B32 => 32,
+            Block::B64 => 64,
+            Block::B128 => 128,
+        }
+    }
+
+    /// Invocations per workgroup and bytes of workgroup memory.
+    fn needs(self) -> (u32, u32) {
+        let wg = self.side() as u32 / 8;
+        let bk = self.constants()[1].1 as u32;
+        (wg * wg, 2 * bk * self.side() as u32 * 4)
+    }
+
+    /// Whether the device runs this block.
+    pub fn fits(self, limits: &wgpu::Limits) -> bool {
+        let (inv, bytes) = self.needs();
+        inv <= limits.max_compute_invocations_per_workgroup
+            && self.side() as u32 / 8 <= limits.max_compute_workgroup_size_x
+            && self.side() as u32 / 8 <= limits.max_compute_workgroup_size_y
+            && bytes <= limits.max_compute_workgroup_storage_size
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Block::B32 => "tiled-32",
+            Block::B64 => "tiled-64",
+            Block::B128 => "tiled-128",
+        }
+    }
+}
+
+/// The formulation of a product: the tiled kernel of matmul.wgsl with a block, or the subgroup
+/// form of matmul_sg.wgsl, each with vec4 or scalar loads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Form {
-    Tiled(Loads),
+    Tiled(Loads, Block),
     Subgroup(Loads),
+}
+
+/// The six tiled entry points of one block: scalar then vec4 loads, each AB, AtB, ABt.
+struct TiledKernels {
+    block: Block,
+    scalar: [Kernel; 3],
+    vec4: [Kernel; 3],
+}
+
+impl TiledKernels {
+    fn new(gpu: &Gpu, fam: &ShaderFamily, block: Block) -> Result<Self, GpuError> {
+        let c = block.constants();
+        let k = |name| fam.kernel_with(gpu, name, c);
+        Ok(TiledKernels {
+            block,
+            scalar: [k("matmul")?, k("matmul_at_b")?, k("matmul_a_bt")?],
+            vec4: [
+                k("matmul_vec4")?,
+                k("matmul_at_b_vec4")?,
+                k("matmul_a_bt_vec4")?,
+            ],
+        })
+    }
 }
 
 /// The sizes of one product C[m,n] = op(A) op(B), and where each operand starts in its buffer
@@ -166,36 +253,35 @@ pub const PARAMS_SG: super::ParamsLayout = super::matmul_sg::PARAMS;
 
 /// The pipelines of matmul.wgsl, built once.
 pub struct Matmul {
-    ab: Kernel,
-    at_b: Kernel,
-    a_bt: Kernel,
-    ab_vec4: Kernel,
-    at_b_vec4: Kernel,
-    a_bt_vec4: Kernel,
+    /// The tiled kernels of each block (pipelines built when first bound).
+    tiled: Vec<TiledKernels>,
     naive: Kernel,
     bias_grad: Kernel,
-    /// matmul_sg.wgsl's kernels, where this adapter gets them (see the module doc).
+    /// matmul_sg.wgsl's kernel, where this adapter can run it.
     subgroup: Option<SubgroupForm>,
+    /// The form of each product class, decided when a plan first binds one.
+    decided: [OnceLock<Decided>; 3],
 }
 
 impl Matmul {
     pub fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let fam = ShaderFamily::new(gpu, "matmul.wgsl", super::shader("matmul.wgsl"))?;
-        let subgroup = if prefers_subgroup_form(gpu)? {
+        let subgroup = if super::matmul_sg::can_run(gpu) {
             Some(SubgroupForm::new(gpu)?)
         } else {
             None
         };
+        let tiled = Block::ALL
+            .into_iter()
+            .filter(|b| b.fits(&gpu.limits))
+            .map(|b| TiledKernels::new(gpu, &fam, b))
+            .collect::<Result<_, _>>()?;
         Ok(Matmul {
-            ab: fam.kernel(gpu, "matmul")?,
-            at_b: fam.kernel(gpu, "matmul_at_b")?,
-            a_bt: fam.kernel(gpu, "matmul_a_bt")?,
-            ab_vec4: fam.kernel(gpu, "matmul_vec4")?,
-            at_b_vec4: fam.kernel(gpu, "matmul_at_b_vec4")?,
-            a_bt_vec4: fam.kernel(gpu, "matmul_a_bt_vec4")?,
+            tiled,
             naive: fam.kernel(gpu, "matmul_naive")?,
             bias_grad: fam.kernel(gpu, "bias_grad")?,
             subgroup,
+            decided: Default::default(),
         })
     }
 
@@ -204,29 +290,54 @@ impl Matmul {
         self.subgroup.is_some()
     }
 
-    /// The form [`Matmul::bind`] gives `variant` on `shape`.
-    pub fn choice(&self, variant: Variant, shape: &MatmulShape) -> Form {
+    /// The tiled blocks this adapter runs.
+    pub fn blocks(&self) -> Vec<Block> {
+        self.tiled.iter().map(|t| t.block).collect()
+    }
+
+    /// The form [`Matmul::bind`] gives `variant` on `shape`: the one measured fastest on this
+    /// adapter for the shape's class (probed the first time; see `matmul_choice`), with vec4
+    /// loads where the shape allows them.
+    pub fn choice(
+        &self,
+        gpu: &Gpu,
+        variant: Variant,
+        shape: &MatmulShape,
+    ) -> Result<Form, GpuError> {
         let loads = if shape.allows_vec4(variant) {
             Loads::Vec4
         } else {
             Loads::Scalar
         };
-        if self.has_subgroup_form() {
-            Form::Subgroup(loads)
-        } else {
-            Form::Tiled(loads)
-        }
+        Ok(self.decided(gpu, Class::of(shape))?.pick.form(loads))
     }
 
-    /// One line for reports: which form each product gets on this adapter, and why.
-    pub fn describe_choice(&self) -> &'static str {
-        if self.has_subgroup_form() {
-            "subgroup form (matmul_sg.wgsl: CPU adapter, 8-lane subgroups), vec4 loads where rows \
-             and offsets are multiples of 4, scalar elsewhere; N or M <= 4 by its skinny body"
-        } else {
-            "tiled (matmul.wgsl): vec4 loads where rows and offsets are multiples of 4, scalar \
-             elsewhere"
+    /// What was chosen for `class`, deciding it now if no plan has yet.
+    pub fn decided(&self, gpu: &Gpu, class: Class) -> Result<&Decided, GpuError> {
+        let slot = &self.decided[class.index()];
+        if let Some(d) = slot.get() {
+            return Ok(d);
         }
+        let d = super::matmul_choice::decide(self, gpu, class)?;
+        Ok(slot.get_or_init(|| d))
+    }
+
+    /// For reports: the forms this adapter can run, and what each class decided so far got.
+    pub fn describe_choice(&self) -> String {
+        let names: Vec<&str> = super::matmul_choice::candidates(self)
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        let mut s = format!(
+            "candidates {} (vec4 loads where rows and offsets are multiples of 4)",
+            names.join(", ")
+        );
+        for c in Class::ALL {
+            if let Some(d) = self.decided[c.index()].get() {
+                s += &format!("\n  {} products: {} ({})", c.name(), d.pick.name(), d.why);
+            }
+        }
+        s
     }
 
     /// C = act(op(A) op(B) + bias) with the tiled kernel of `variant`, vec4 loads where the shape
@@ -243,7 +354,7 @@ impl Matmul {
         shape: MatmulShape,
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
-        let form = self.choice(variant, &shape);
+        let form = self.choice(gpu, variant, &shape)?;
         let epi = Epilogue::Forward { bias, act };
         self.bind_with(gpu, variant, form, a, b, c, shape, epi)
     }
@@ -283,17 +394,22 @@ impl Matmul {
         epi: Epilogue,
     ) -> Result<Dispatch, GpuError> {
         let loads = match form {
-            Form::Tiled(loads) => {
-                let kernel = match (loads, variant) {
-                    (Loads::Scalar, Variant::AB) => &self.ab,
-                    (Loads::Scalar, Variant::AtB) => &self.at_b,
-                    (Loads::Scalar, Variant::ABt) => &self.a_bt,
-                    (Loads::Vec4, Variant::AB) => &self.ab_vec4,
-                    (Loads::Vec4, Variant::AtB) => &self.at_b_vec4,
-                    (Loads::Vec4, Variant::ABt) => &self.a_bt_vec4,
+            Form::Tiled(loads, block) => {
+                let Some(t) = self.tiled.iter().find(|t| t.block == block) else {
+                    return Err(GpuError::Shape(format!(
+                        "the {} block does not fit {}'s workgroup limits",
+                        block.name(),
+                        gpu.info.name
+                    )));
+                };
+                let v = super::matmul_sg::variant_code(variant) as usize;
+                let kernel = match loads {
+                    Loads::Scalar => &t.scalar[v],
+                    Loads::Vec4 => &t.vec4[v],
                 };
                 check_vec4(kernel.name, loads, variant, &shape)?;
-                let grid = [groups(shape.n, TILE), groups(shape.m, TILE), 1];
+                let side = block.side();
+                let grid = [groups(shape.n, side), groups(shape.m, side), 1];
                 return self.bind_kernel(gpu, kernel, a, b, c, shape, epi, grid);
             }
             Form::Subgroup(loads) => loads,
@@ -350,7 +466,16 @@ impl Matmul {
         act: Activation,
     ) -> Result<Dispatch, GpuError> {
         let epi = Epilogue::Forward { bias, act };
-        self.bind_with(gpu, variant, Form::Tiled(loads), a, b, c, shape, epi)
+        self.bind_with(
+            gpu,
+            variant,
+            Form::Tiled(loads, Block::B64),
+            a,
+            b,
+            c,
+            shape,
+            epi,
+        )
     }
 
     /// As [`Matmul::bind`] for `Variant::AB`, with the naive kernel (benchmark baseline only).

@@ -1,5 +1,5 @@
 //! Launcher side of shaders/matmul_sg.wgsl, the subgroup form of the three products for CPU
-//! adapters: which adapters get it ([`prefers_subgroup_form`], [`FORM_ENV`]), and its one entry
+//! adapters: which adapters can run it ([`can_run`]), and its one entry
 //! point, which takes the variant, the loads and the body (the 32 x 32 block, or a skinny body
 //! where N or M is at most [`SKINNY`]) from its `Params`. `matmul::Matmul` binds it with the same
 //! checks as the tiled kernel.
@@ -18,30 +18,11 @@ pub const LANES: u32 = 8;
 /// 32 x 32 block (one lane's 4 x 4 corner of C); `SKINNY` in matmul_sg.wgsl.
 pub const SKINNY: usize = 4;
 
-/// The environment variable that overrides the choice: `tiled` (never the subgroup form),
-/// `subgroup` (wherever the adapter can run it, GPUs included: for trying it on a GPU with 8-lane
-/// subgroups), or `auto` (the default).
-pub const FORM_ENV: &str = "SHADERGAN_MATMUL";
-
-/// Whether an adapter gets the subgroup form: by default a CPU device with `SUBGROUP` granted and
-/// a fixed subgroup of [`LANES`] lanes; [`FORM_ENV`] overrides.
-pub fn prefers_subgroup_form(gpu: &Gpu) -> Result<bool, GpuError> {
-    let can =
-        gpu.subgroups && gpu.info.subgroup_min_size == LANES && gpu.info.subgroup_max_size == LANES;
-    let cpu = gpu.info.device_type == wgpu::DeviceType::Cpu;
-    match std::env::var(FORM_ENV).as_deref() {
-        Err(_) | Ok("" | "auto") => Ok(can && cpu),
-        Ok("tiled") => Ok(false),
-        Ok("subgroup") if can => Ok(true),
-        Ok("subgroup") => Err(GpuError::Device(format!(
-            "{FORM_ENV}=subgroup: {} has no fixed {LANES}-lane subgroups (subgroups {}, sizes \
-             {}..{})",
-            gpu.info.name, gpu.subgroups, gpu.info.subgroup_min_size, gpu.info.subgroup_max_size
-        ))),
-        Ok(other) => Err(GpuError::Device(format!(
-            "{FORM_ENV}={other:?}: expected auto, tiled or subgroup"
-        ))),
-    }
+/// Whether an adapter can run the subgroup form: `SUBGROUP` granted and subgroups of exactly
+/// [`LANES`] lanes, as the broadcasts need (no form assumes a size the adapter does not
+/// guarantee). Whether it is chosen is measured (`matmul_choice`).
+pub fn can_run(gpu: &Gpu) -> bool {
+    gpu.subgroups && gpu.info.subgroup_min_size == LANES && gpu.info.subgroup_max_size == LANES
 }
 
 /// matmul_sg.wgsl's `Params`: matmul.wgsl's fields, then the variant, the loads and the quads

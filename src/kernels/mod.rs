@@ -36,6 +36,7 @@ pub mod bce;
 pub mod conv;
 pub mod gather;
 pub mod matmul;
+pub mod matmul_choice;
 pub mod matmul_sg;
 pub mod optim;
 pub mod peak;
@@ -199,7 +200,18 @@ impl ShaderFamily {
 
     /// The kernel of `entry`: its bindings are read from the module now, its pipeline is built
     /// when it is first bound (see [`Kernel`]).
-    pub fn kernel(&self, _gpu: &Gpu, entry: &'static str) -> Result<Kernel, GpuError> {
+    pub fn kernel(&self, gpu: &Gpu, entry: &'static str) -> Result<Kernel, GpuError> {
+        self.kernel_with(gpu, entry, &[])
+    }
+
+    /// The kernel of `entry` with its pipeline-overridable constants (`override` in WGSL) set to
+    /// `constants`: one pipeline per set (matmul.wgsl's blocks).
+    pub fn kernel_with(
+        &self,
+        _gpu: &Gpu,
+        entry: &'static str,
+        constants: &'static [(&'static str, f64)],
+    ) -> Result<Kernel, GpuError> {
         let index = self
             .naga
             .entry_points
@@ -221,6 +233,7 @@ impl ShaderFamily {
         used.sort_unstable();
         Ok(Kernel {
             name: entry,
+            constants,
             module: self.module.clone(),
             pipeline: OnceLock::new(),
             used,
@@ -236,6 +249,8 @@ impl ShaderFamily {
 /// built or compiled twice in a process.
 pub struct Kernel {
     pub name: &'static str,
+    /// Values of the family's `override` constants for this pipeline.
+    constants: &'static [(&'static str, f64)],
     module: wgpu::ShaderModule,
     pipeline: OnceLock<(wgpu::ComputePipeline, wgpu::BindGroupLayout)>,
     /// (binding number, variable name) of every binding the entry point touches.
@@ -265,7 +280,10 @@ impl Kernel {
                     layout: None,
                     module: &self.module,
                     entry_point: Some(self.name),
-                    compilation_options: Default::default(),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants: self.constants,
+                        ..Default::default()
+                    },
                     cache: None,
                 })
         })?;
