@@ -179,7 +179,9 @@ impl Conv {
     pub fn im2col(&self, gpu: &Gpu, s: ConvShape, x: At, cols: At) -> Result<Dispatch, GpuError> {
         let n = s.cols_len();
         let lens = [s.input_len(), 0, 0, n];
-        self.bind(gpu, &self.im2col, s, [x, x], None, cols, lens, n)
+        // One lane per output row and channel (conv.wgsl).
+        let lanes = s.batch * s.out_h() * s.out_w() * s.in_ch;
+        self.bind(gpu, &self.im2col, s, [x, x], None, cols, lens, lanes)
     }
 
     /// im2col's adjoint (plus `bias` per channel): x [N, C, H, W] from cols [N OH OW, C KH KW].
@@ -192,8 +194,9 @@ impl Conv {
         x: At,
     ) -> Result<Dispatch, GpuError> {
         let lens = [s.cols_len(), 0, s.in_ch, s.input_len()];
-        let n = s.input_len();
-        self.bind(gpu, &self.col2im, s, [cols, cols], bias, x, lens, n)
+        // One lane per image row (conv.wgsl).
+        let lanes = s.batch * s.in_ch * s.h;
+        self.bind(gpu, &self.col2im, s, [cols, cols], bias, x, lens, lanes)
     }
 
     /// [batch, channels, hw] to [batch hw, channels] (`back`: the inverse).
@@ -218,8 +221,13 @@ impl Conv {
             pad: 0,
         };
         let n = batch * channels * hw;
-        let k = if back { &self.from_rows } else { &self.to_rows };
-        self.bind(gpu, k, s, [a, a], None, out, [n, 0, 0, n], n)
+        // One lane per pixel (to_rows) or per channel of an image (from_rows; conv.wgsl).
+        let (k, lanes) = if back {
+            (&self.from_rows, batch * channels)
+        } else {
+            (&self.to_rows, batch * hw)
+        };
+        self.bind(gpu, k, s, [a, a], None, out, [n, 0, 0, n], lanes)
     }
 
     /// out[c] = sum over n and the `hw` positions of v[n, c, :] (v is [batch, channels, hw]).
