@@ -9,6 +9,7 @@
 //! - [`data`], [`eval`], [`viz`]: data sets, mode coverage, pictures.
 //! - [`classifier`], [`quality`]: the evaluation classifier trained by our kernels, and the image
 //!   metrics it gives (class coverage, KL, stacked modes, Fréchet distance).
+//! - [`selftest`]: every kernel and a whole iteration on the user's adapter against the CPU.
 
 pub mod bench;
 pub mod classifier;
@@ -25,4 +26,5 @@ pub mod noise;
 pub mod ops;
 pub mod quality;
 pub mod run;
+pub mod selftest;
 pub mod viz;

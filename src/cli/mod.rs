@@ -86,6 +86,20 @@ pub enum Command {
     },
     /// Draw samples from a checkpoint's generator as CSV.
     Sample(sample::SampleArgs),
+    /// Check every kernel on this adapter against its CPU twin (odd shapes, outputs poisoned with
+    /// NaN, the parity tests' tolerances), then whole MLP and DCGAN training iterations against
+    /// the CPU executor; one line per family and a verdict; exit status 1 on any failure.
+    Selftest {
+        /// Fewer shapes per family (a few seconds on a GPU).
+        #[arg(long)]
+        quick: bool,
+        /// Only the families whose names start with this (e.g. matmul), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        family: Vec<String>,
+        /// Print one JSON record instead of the text report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks in physical units.
     Bench {
         #[command(subcommand)]
@@ -124,6 +138,34 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         } => eval::run_eval(&cli.gpu.open()?, &target, samples, drs)?,
         Command::Classifier { what } => classifier::run_classifier(&cli.gpu.open()?, &what)?,
         Command::Sample(args) => sample::run_sample(&cli.gpu.open()?, &args)?,
+        Command::Selftest {
+            quick,
+            family,
+            json,
+        } => {
+            let gpu = cli.gpu.open()?;
+            let results = crate::selftest::run(&gpu, quick, &family);
+            if results.is_empty() {
+                anyhow::bail!(
+                    "no family starts with {}; families: {}",
+                    family.join(", "),
+                    crate::selftest::families()
+                        .iter()
+                        .map(|f| f.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            let report = crate::selftest::report(&gpu, &results);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report.json)?);
+            } else {
+                print!("{}", report.text);
+            }
+            if !results.iter().all(|r| r.passed()) {
+                return Ok(1);
+            }
+        }
         Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,
     }
     Ok(0)

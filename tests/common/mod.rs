@@ -1,10 +1,13 @@
 //! Shared test helpers: the GPU (or a loud failure with the install hint), seeded inputs, and a
 //! closeness check in burn's form |a - b| <= max(rtol * max(|a|, |b|), atol) that prints the first
 //! mismatches.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use shadergan::gpu::{Gpu, GpuOptions};
+// Seeded inputs, NaN padding, the odd sizes and the comparison: the library's, which `shadergan
+// selftest` uses on a user's adapter.
 use shadergan::ops::Activation;
+pub use shadergan::selftest::compare::{compare, inputs, nan_padded, ODD_SIZES};
 use std::sync::OnceLock;
 
 /// The one GPU the tests share. Fails the test, never skips it, when there is no adapter.
@@ -16,22 +19,6 @@ pub fn gpu() -> &'static Gpu {
     })
 }
 
-/// Deterministic inputs in [lo, hi) from a small LCG (independent of the code under test).
-pub fn inputs(seed: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let u = (s >> 40) as f32 / (1u64 << 24) as f32;
-            lo + (hi - lo) * u
-        })
-        .collect()
-}
-
 /// Every activation the shaders know, in the order of their codes (`Activation::code`).
 pub const ACTIVATIONS: [Activation; 5] = [
     Activation::Identity,
@@ -41,53 +28,17 @@ pub const ACTIVATIONS: [Activation; 5] = [
     Activation::Sigmoid,
 ];
 
-/// `v` between `off` NaNs and 4 more: an operand at element offset `off` of its buffer, where a
-/// read before it or past its end (even one multiplied by zero) gives NaN.
-pub fn nan_padded(off: usize, v: &[f32]) -> Vec<f32> {
-    let mut p = vec![f32::NAN; off];
-    p.extend_from_slice(v);
-    p.extend_from_slice(&[f32::NAN; 4]);
-    p
-}
-
 /// A buffer of `n` NaNs: an element the kernel fails to write stays NaN and fails the check.
 pub fn poisoned(g: &Gpu, label: &str, n: usize) -> wgpu::Buffer {
     g.buffer_from(label, &vec![f32::NAN; n]).unwrap()
 }
 
-/// Asserts every element is close; prints up to 8 mismatches with their indices.
+/// Asserts every element is close (the comparison `shadergan selftest` makes); prints up to 8
+/// mismatches with their indices.
 pub fn assert_close(what: &str, got: &[f32], want: &[f32], rtol: f32, atol: f32) {
-    assert!(
-        got.len() >= want.len(),
-        "{what}: got {} values, want {}",
-        got.len(),
-        want.len()
-    );
-    let mut bad = Vec::new();
-    for (i, (&a, &b)) in got.iter().zip(want).enumerate() {
-        let tol = (rtol * a.abs().max(b.abs())).max(atol);
-        let ok = (a - b).abs() <= tol || (a == b);
-        if !ok || a.is_nan() != b.is_nan() {
-            bad.push((i, a, b));
-        }
-    }
-    if !bad.is_empty() {
-        let first: Vec<String> = bad
-            .iter()
-            .take(8)
-            .map(|(i, a, b)| format!("[{i}] got {a:e} want {b:e}"))
-            .collect();
-        panic!(
-            "{what}: {} of {} values differ beyond rtol {rtol:e} / atol {atol:e}; first: {}",
-            bad.len(),
-            want.len(),
-            first.join(", ")
-        );
-    }
+    let c = compare(got, want, rtol, atol);
+    assert!(c.ok(), "{}", c.describe(what, rtol, atol));
 }
-
-/// The odd sizes every kernel is checked on: not multiples of any workgroup or tile size.
-pub const ODD_SIZES: [usize; 7] = [1, 3, 17, 63, 65, 257, 1031];
 
 /// A fresh, empty folder for one test's files (not created: tests that need it to be absent, as
 /// `train --out` does, get it so). Removed when the value is dropped, unless the test is failing:
