@@ -179,6 +179,10 @@ pub struct Matmul {
     bias_grad: Kernel,
     /// matmul_sg.wgsl's kernels, where this adapter gets them (see the module doc).
     subgroup: Option<SubgroupForm>,
+    /// One vec4 bound as `a4` or `b4` in place of an operand smaller than one (e.g. the two
+    /// parameters of a linear 1-D generator): wgpu refuses to bind a buffer shorter than the
+    /// vec4 array's element, and no shape of such an operand takes the vec4 loads.
+    spare_quad: Buffer,
 }
 
 impl Matmul {
@@ -199,6 +203,7 @@ impl Matmul {
             naive: fam.kernel(gpu, "matmul_naive")?,
             bias_grad: fam.kernel(gpu, "bias_grad")?,
             subgroup,
+            spare_quad: gpu.buffer("matmul spare a4/b4", 4)?,
         })
     }
 
@@ -423,8 +428,8 @@ impl Matmul {
             ("b", b),
             ("bias", operand.map_or(a, |(e, ..)| e)),
             ("c", c),
-            ("a4", a),
-            ("b4", b),
+            ("a4", self.quad(a)),
+            ("b4", self.quad(b)),
         ];
         let Some(sg) = self.subgroup.as_ref().filter(|_| kernel.declares("c4")) else {
             return kernel.bind(gpu, &bindings, grid);
@@ -432,6 +437,17 @@ impl Matmul {
         let mut all = bindings.to_vec();
         all.extend(sg.vec4_views(c, operand.map_or(a, |(e, ..)| e)));
         kernel.bind(gpu, &all, grid)
+    }
+}
+
+impl Matmul {
+    /// `x` as the vec4 bindings see it, or the spare where it is shorter than one vec4.
+    fn quad<'a>(&'a self, x: &'a Buffer) -> &'a Buffer {
+        if x.size() >= 16 {
+            x
+        } else {
+            &self.spare_quad
+        }
     }
 }
 
