@@ -21,7 +21,10 @@ pub use curves::{density_1d, loss_curves};
 pub use font::draw_text;
 pub use gif::write_gif;
 pub use grid::{grid_scale, image_grid, save_image, GRID_GAP};
-pub use scatter::{scatter_2d, scatter_pixel, scatter_sets, Heatmap};
+pub use scatter::{
+    scatter_2d, scatter_arrows, scatter_pixel, scatter_sets, Arrows, Heatmap, ARROW, ARROW_MAX_PX,
+    ARROW_MIN_PX, ARROW_PX,
+};
 
 use crate::io::atomic_write;
 use image::{ImageEncoder, Rgb, RgbImage};
