@@ -4,6 +4,7 @@ pub mod bench;
 pub mod classifier;
 pub mod eval;
 pub mod sample;
+pub mod theory;
 pub mod train;
 
 use crate::gpu::{adapter_report, Backend, Gpu, GpuOptions};
@@ -86,6 +87,12 @@ pub enum Command {
     },
     /// Draw samples from a checkpoint's generator as CSV.
     Sample(sample::SampleArgs),
+    /// The original GAN's theory shown numerically in 1-D (D*, the JSD identity, the saturating
+    /// loss, Algorithm 1's k): pictures and a report in a run directory (docs/theory.md).
+    Theory {
+        #[command(subcommand)]
+        what: theory::TheoryWhat,
+    },
     /// Benchmarks in physical units.
     Bench {
         #[command(subcommand)]
@@ -115,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         } => eval::run_eval(&cli.gpu.open()?, &target, samples, drs)?,
         Command::Classifier { what } => classifier::run_classifier(&cli.gpu.open()?, &what)?,
         Command::Sample(args) => sample::run_sample(&cli.gpu.open()?, &args)?,
+        Command::Theory { what } => theory::run_theory(&cli.gpu.open()?, &what)?,
         Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,
     }
     Ok(0)
