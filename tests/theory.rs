@@ -251,3 +251,36 @@ fn train_pictures_carry_arrows() {
         assert_eq!(n > 0, want, "--arrows {arrows}: {n} arrow pixels");
     }
 }
+
+/// `shadergan theory saturation` writes its report and pictures and prints the report; bad
+/// input is a clear error with a non-zero exit and leaves no run directory.
+#[test]
+fn theory_command_writes_its_run_and_refuses_bad_input() {
+    let dir = tmp_dir("theory-saturation");
+    let out = shadergan(&["theory", "saturation", "--out", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(dir.join("report.txt")).unwrap();
+    assert!(stdout.contains(&report), "the report is printed");
+    assert!(report.contains("mean D(G(z)) over P_G"), "{report}");
+    for png in [saturation::PICTURE, saturation::VS_D_PICTURE] {
+        assert!(dir.join(png).is_file(), "{png} written");
+    }
+    for (args, says) in [
+        (&["optimal-d", "--dataset", "ring"][..], "1-D mixture"),
+        (&["optimal-d", "--g-std", "0"][..], "positive, finite std"),
+        (&["divergence", "--generator", "3"][..], "MEAN,STD"),
+        (&["k", "--d-steps", "1,300"][..], "k = 300"),
+    ] {
+        let bad = tmp_dir("theory-bad");
+        let out = shadergan(&[&["theory"], args, &["--out", bad.to_str().unwrap()]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!bad.exists(), "{args:?} left a run directory");
+    }
+}

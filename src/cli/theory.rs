@@ -53,6 +53,7 @@ pub enum TheoryWhat {
         /// P_G's mean (default: beside the data, where an early G is).
         #[arg(long, default_value_t = saturation::GENERATOR.b)]
         g_mean: f32,
+        /// P_G's standard deviation.
         #[arg(long, default_value_t = saturation::GENERATOR.a)]
         g_std: f32,
         /// D steps before the gradients are taken ("early in training").

@@ -52,7 +52,11 @@ pub fn report(rows: &[Row]) -> String {
         "divergence: V(G, D) at the trained D against -log 4 + 2 JSD(P_data || P_G) \
          (Goodfellow et al. 2014, Theorem 1)"
     );
-    let _ = writeln!(r, "P_data = {} (equal weights)", s.dataset);
+    let _ = writeln!(
+        r,
+        "P_data = {} (equal weights)",
+        super::data_spec(&s.dataset)
+    );
     let _ = writeln!(
         r,
         "{}; each D trained until it stopped improving\n",

@@ -168,6 +168,9 @@ pub struct FrozenG<'g> {
 impl<'g> FrozenG<'g> {
     /// Binds the graph and `extra` ops of the caller's (run by [`FrozenG::run_extra`]).
     pub fn new(gpu: &'g Gpu, graph: FrozenGraph, extra: &[Op]) -> anyhow::Result<FrozenG<'g>> {
+        let cfg = graph.setup.config();
+        let data_bytes = (cfg.data_size as u64).saturating_mul(4);
+        crate::gan::trainer::check_fits(gpu, &cfg, 1, data_bytes)?;
         let plan = GpuPlan::new(gpu, &graph.gan.graph)?;
         Ok(FrozenG {
             step: plan.compile(gpu, &graph.gan.d_step)?,

@@ -55,6 +55,12 @@ pub fn run(
     seed: u64,
 ) -> anyhow::Result<Vec<KRun>> {
     anyhow::ensure!(!ks.is_empty(), "k needs at least one value of k");
+    // Every run's configuration is checked before the first one trains.
+    for &k in ks {
+        config(k, iterations, seed)
+            .validate()
+            .map_err(|e| anyhow::anyhow!("k = {k}: {e}"))?;
+    }
     ks.iter()
         .map(|&k| {
             let cfg = config(k, iterations, seed);

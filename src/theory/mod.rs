@@ -48,3 +48,8 @@ pub fn some_rows<T>(rows: &[T], n: usize) -> Vec<&T> {
 pub fn describe(g: density::LinearG) -> String {
     format!("N({}, {}^2)", g.b, g.a.abs())
 }
+
+/// A data set spec with every parameter spelled out (`gauss1d` -> its centres and std).
+pub fn data_spec(spec: &str) -> String {
+    crate::data::Dataset::parse(spec).map_or_else(|_| spec.to_string(), |d| d.spec())
+}

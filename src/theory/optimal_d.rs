@@ -62,7 +62,11 @@ impl OptimalD {
             r,
             "optimal-d: D trained alone against a frozen G (Goodfellow et al. 2014, Proposition 1)"
         );
-        let _ = writeln!(r, "P_data = {} (equal weights)", s.dataset);
+        let _ = writeln!(
+            r,
+            "P_data = {} (equal weights)",
+            super::data_spec(&s.dataset)
+        );
         let _ = writeln!(
             r,
             "G(z) = a z + b, z ~ N(0, 1), a = {}, b = {}: P_G = {}",

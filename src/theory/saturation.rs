@@ -233,7 +233,7 @@ impl Saturation {
         let _ = writeln!(
             r,
             "P_data = {}; G frozen at P_G = {}; D trained {} steps ({})",
-            s.dataset,
+            super::data_spec(&s.dataset),
             super::describe(s.g),
             self.d_steps,
             super::optimal_d::setup_line(s)
@@ -348,18 +348,13 @@ impl Saturation {
                 ..Plot::default()
             },
         )?;
-        // |dL/dl| against D: the kernels at every 8th point, the closed forms as lines.
+        // |dL/dl| against D: the closed forms as lines, the kernels at every 8th point.
         let ds = super::density::grid(0.0, 1.0, 201);
-        let mut series = Vec::new();
-        for (k, label) in [
-            ("minimax: |dL/dl| = D", "minimax, kernel"),
-            ("ns: |dL/dl| = 1 - D", "ns, kernel"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            series.push(Series {
-                label: label.0,
+        let mut series: Vec<Series> = ["minimax: |dL/dl| = D", "ns: |dL/dl| = 1 - D"]
+            .iter()
+            .enumerate()
+            .map(|(k, label)| Series {
+                label,
                 points: ds
                     .iter()
                     .map(|&d| (d, if k == 0 { d } else { 1.0 - d }))
@@ -367,18 +362,21 @@ impl Saturation {
                 color: colors[k],
                 style: Style::Line,
                 right: false,
-            });
-            series.push(Series {
-                label: label.1,
-                points: (0..self.xs.len())
-                    .step_by(8)
-                    .map(|i| (self.d[i], self.dl[k][i].abs()))
-                    .collect(),
-                color: viz::REAL,
-                style: Style::Ring,
-                right: false,
-            });
-        }
+            })
+            .collect();
+        series.push(Series {
+            label: "bce.wgsl backward",
+            points: (0..2)
+                .flat_map(|k| {
+                    (0..self.xs.len())
+                        .step_by(8)
+                        .map(move |i| (self.d[i], self.dl[k][i].abs()))
+                })
+                .collect(),
+            color: viz::REAL,
+            style: Style::Ring,
+            right: false,
+        });
         viz::line_plot(
             &dir.join(VS_D_PICTURE),
             &Plot {
