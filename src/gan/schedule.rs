@@ -66,7 +66,9 @@ pub struct GanGraph {
     pub d_step: Vec<Op>,
     /// dL_G/dx~ of the last G step, [m, dim]: the gradient of G's loss with respect to each of
     /// its m generated points, which sit, clean of instance noise, at `g_out` (the arrows on
-    /// `train`'s pictures read both at the logging interval).
+    /// `train`'s pictures read both at the logging interval). With instance noise D saw, and the
+    /// gradient was taken at, the noisy copy; the noise is added, so it is also the gradient with
+    /// respect to the clean point.
     pub fake_grad: TensorId,
     pub g_out: View,
     /// G on the fixed noise, D on the probe points (pictures; run at the logging interval).
