@@ -7,6 +7,7 @@
 //! - [`graph`]: networks as op lists, run by the GPU plan or the CPU executor.
 //! - [`gan`]: Algorithm 1's schedule, the training loop, checkpoints.
 //! - [`data`], [`eval`], [`viz`]: data sets, mode coverage, pictures.
+//! - [`theory`]: the original GAN's theory shown numerically in 1-D (`shadergan theory`).
 //! - [`classifier`], [`quality`]: the evaluation classifier trained by our kernels, and the image
 //!   metrics it gives (class coverage, KL, stacked modes, Fréchet distance).
 //! - [`selftest`]: every kernel and a whole iteration on the user's adapter against the CPU.
@@ -27,4 +28,5 @@ pub mod ops;
 pub mod quality;
 pub mod run;
 pub mod selftest;
+pub mod theory;
 pub mod viz;

@@ -36,7 +36,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 36,
+        flags, 37,
         "a flag was added or removed: update this test's command line too"
     );
 
@@ -106,6 +106,8 @@ fn every_train_flag_is_a_config_key() {
         "42",
         "--log-every",
         "13",
+        "--arrows",
+        "5",
         "--checkpoint-every",
         "14",
         "--eval-every",
@@ -149,6 +151,7 @@ fn every_train_flag_is_a_config_key() {
         instance_noise_iters: 19,
         seed: 42,
         log_every: 13,
+        arrows: 5,
         checkpoint_every: 14,
         eval_every: 26,
         iters_per_submit: 15,

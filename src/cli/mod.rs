@@ -4,6 +4,7 @@ pub mod bench;
 pub mod classifier;
 pub mod eval;
 pub mod sample;
+pub mod theory;
 pub mod train;
 
 use crate::gpu::{adapter_report, Backend, Gpu, GpuOptions};
@@ -100,6 +101,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The original GAN's theory shown numerically in 1-D (D*, the JSD identity, the saturating
+    /// loss, Algorithm 1's k): pictures and a report in a run directory (docs/theory.md).
+    Theory {
+        #[command(subcommand)]
+        what: theory::TheoryWhat,
+    },
     /// Benchmarks in physical units.
     Bench {
         #[command(subcommand)]
@@ -166,6 +173,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(1);
             }
         }
+        Command::Theory { what } => theory::run_theory(&cli.gpu.open()?, &what)?,
         Command::Bench { what } => bench::run_bench(&cli.gpu.open()?, what)?,
     }
     Ok(0)

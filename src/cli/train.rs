@@ -140,6 +140,13 @@ pub struct ConfigFlags {
     /// Iterations between metric read-backs, sample pictures and progress lines.
     #[arg(long)]
     pub log_every: Option<u64>,
+    /// 2-D pictures: draw, at N of the last G step's generated points (at most --batch), an
+    /// arrow for the way G's loss pushes the point, -dL_G/dx (its gradient from the G step's
+    /// backward pass, read with the picture). Lengths are proportional to the gradient, the
+    /// 90th percentile drawn 28 px long, kept between 8 and 42 px, one scale per picture. 0: no
+    /// arrows.
+    #[arg(long, value_name = "N")]
+    pub arrows: Option<usize>,
     /// Iterations between checkpoints (0: only at the end).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
@@ -223,7 +230,7 @@ impl TrainArgs {
 }
 
 /// UTC date and time as YYYYMMDD-HHMMSS, for default run names.
-fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
     time::OffsetDateTime::now_utc()
         .format(fmt)

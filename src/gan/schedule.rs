@@ -60,6 +60,17 @@ pub struct GanGraph {
     pub probe_rows: usize,
     /// One full iteration.
     pub iteration: Vec<Op>,
+    /// One discriminator step alone (the iteration's first, j = 0), then the iteration counter's
+    /// tick so the next one draws new numbers: Algorithm 1's inner loop against a frozen G, for
+    /// `crate::theory`. `train` never runs it.
+    pub d_step: Vec<Op>,
+    /// dL_G/dx~ of the last G step, [m, dim]: the gradient of G's loss with respect to each of
+    /// its m generated points, which sit, clean of instance noise, at `g_out` (the arrows on
+    /// `train`'s pictures read both at the logging interval). With instance noise D saw, and the
+    /// gradient was taken at, the noisy copy; the noise is added, so it is also the gradient with
+    /// respect to the clean point.
+    pub fake_grad: TensorId,
+    pub g_out: View,
     /// G on the fixed noise, D on the probe points (pictures; run at the logging interval).
     pub snapshot: Vec<Op>,
     pub dim: usize,
@@ -96,6 +107,36 @@ pub struct GanInputs<'a> {
     pub probe: &'a [f32],
     /// Rows of fixed noise for pictures and evaluation.
     pub eval_rows: usize,
+}
+
+/// A configuration's losses as the per-row terms bce.wgsl applies: D's term (targets
+/// [real_label; 0], scale 2, so that with BCE D's loss is -V(G, D)), and G's term with its
+/// target and sign.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossTerms {
+    pub d_term: LossTerm,
+    pub g_term: LossTerm,
+    pub g_target: f32,
+    pub g_scale: f32,
+}
+
+impl LossTerms {
+    pub fn of(cfg: &TrainConfig) -> LossTerms {
+        let (d_term, g_term, g_target, g_scale) = match (cfg.loss, cfg.g_loss) {
+            // G minimises -log D(G(z)): BCE against target 1.
+            (Loss::Bce, GLoss::Ns) => (LossTerm::Bce, LossTerm::Bce, 1.0, 1.0),
+            // G minimises log(1 - D(G(z))) = -BCE against target 0.
+            (Loss::Bce, GLoss::Minimax) => (LossTerm::Bce, LossTerm::Bce, 0.0, -1.0),
+            (Loss::Hinge, _) => (LossTerm::Hinge, LossTerm::Linear, 1.0, 1.0),
+            (Loss::Ls, _) => (LossTerm::Square, LossTerm::Square, 1.0, 1.0),
+        };
+        LossTerms {
+            d_term,
+            g_term,
+            g_target,
+            g_scale,
+        }
+    }
 }
 
 impl GanGraph {
@@ -138,14 +179,12 @@ impl GanGraph {
         let mut t_d = vec![cfg.real_label; mp];
         t_d.extend(std::iter::repeat_n(0.0, mp));
         let targets_d = gr.f32_from("d_targets", &t_d);
-        // Each loss as the term bce.wgsl applies per row, with targets [real_label; 0] for D, and
-        // G's target and sign.
-        let (d_term, g_term, g_target, g_scale) = match (cfg.loss, cfg.g_loss) {
-            (Loss::Bce, GLoss::Ns) => (LossTerm::Bce, LossTerm::Bce, 1.0, 1.0),
-            (Loss::Bce, GLoss::Minimax) => (LossTerm::Bce, LossTerm::Bce, 0.0, -1.0),
-            (Loss::Hinge, _) => (LossTerm::Hinge, LossTerm::Linear, 1.0, 1.0),
-            (Loss::Ls, _) => (LossTerm::Square, LossTerm::Square, 1.0, 1.0),
-        };
+        let LossTerms {
+            d_term,
+            g_term,
+            g_target,
+            g_scale,
+        } = LossTerms::of(cfg);
         let targets_g = gr.f32_from("g_targets", &vec![g_target; mp]);
 
         let g = g_spec.tensors(&mut gr, "g", &s.g_params, &s.g_running, m)?;
@@ -203,8 +242,9 @@ impl GanGraph {
                 anneal: cfg.instance_noise_iters as u32,
             })
         };
-        let mut ops = Vec::new();
-        for j in 0..k as u32 {
+        // One discriminator step, Algorithm 1's inner loop body; step j draws from its own streams.
+        let d_step = |j: u32| -> anyhow::Result<Vec<Op>> {
+            let mut ops = Vec::new();
             ops.push(Op::RngIndex {
                 src: src(streams::REAL_INDEX + j),
                 out: idx,
@@ -286,7 +326,17 @@ impl GanGraph {
                 v: d.adam_v(),
                 n: d_spec.param_count()?,
             });
+            Ok(ops)
+        };
+        let mut ops = Vec::new();
+        for j in 0..k as u32 {
+            ops.extend(d_step(j)?);
         }
+        let mut d_only = d_step(0)?;
+        d_only.push(Op::Tick {
+            state,
+            slot: SLOT_ITERATION,
+        });
         ops.push(Op::RngNormal {
             src: src(streams::G_NOISE),
             out: z.into(),
@@ -404,6 +454,9 @@ impl GanGraph {
             probe_d,
             probe_rows,
             iteration: ops,
+            d_step: d_only,
+            fake_grad: dx_fake,
+            g_out,
             snapshot,
             dim,
         })

@@ -130,6 +130,15 @@ pub struct Snapshot {
     pub d: Vec<f32>,
 }
 
+/// G's last step as its generated points felt it: where each point was (clean of instance
+/// noise) and minus the gradient of G's loss with respect to it, the way the step pushed it.
+pub struct GPush {
+    /// Row-major [rows, dim].
+    pub at: Vec<f32>,
+    /// -dL_G/dx~ at each point, row-major [rows, dim]; L_G is the batch's mean loss.
+    pub push: Vec<f32>,
+}
+
 /// A run in progress: the device plan and where its files go.
 pub struct Trainer<'g> {
     gpu: &'g Gpu,
@@ -253,6 +262,20 @@ impl<'g> Trainer<'g> {
                 Some(sn) => p.read_f32(g, sn.uv)?,
                 None => Vec::new(),
             },
+        })
+    }
+
+    /// The first `rows` (at most the batch) of the last G step's points and pushes: read back
+    /// from the buffers that step's backward left (`GanGraph::fake_grad`, `g_out`), so only at a
+    /// logging interval, after at least one iteration.
+    pub fn g_push(&self, rows: usize) -> anyhow::Result<GPush> {
+        let n = rows.min(self.cfg.batch) * self.gan.dim;
+        let off = self.gan.g_out.off;
+        let xd = self.plan.read_f32(self.gpu, self.gan.g_out.t)?;
+        let grad = self.plan.read_f32(self.gpu, self.gan.fake_grad)?;
+        Ok(GPush {
+            at: xd[off..off + n].to_vec(),
+            push: grad[..n].iter().map(|g| -g).collect(),
         })
     }
 

@@ -132,6 +132,23 @@ impl NetTensors {
         }
     }
 
+    /// The same parameters, gradients and Adam moments with forward and backward workspaces of
+    /// its own for `rows` rows: a second batch through the same network, e.g. an input gradient
+    /// at points of one's choosing (`crate::theory`).
+    pub fn with_train_workspace(&self, g: &mut Graph, name: &str, rows: usize) -> NetTensors {
+        let dzs = self
+            .spec
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| g.f32(&format!("{name}.dz{i}"), rows * l.out))
+            .collect();
+        NetTensors {
+            dzs,
+            ..self.with_workspace(g, name, rows)
+        }
+    }
+
     fn y(&self, l: usize, out: Option<View>) -> View {
         match out {
             Some(v) if l + 1 == self.spec.layers.len() => v,

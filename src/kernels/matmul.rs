@@ -261,6 +261,10 @@ pub struct Matmul {
     subgroup: Option<SubgroupForm>,
     /// The form of each product class, decided when a plan first binds one.
     decided: [OnceLock<Decided>; 3],
+    /// One vec4 bound as `a4` or `b4` in place of an operand smaller than one (e.g. the two
+    /// parameters of a linear 1-D generator): wgpu refuses to bind a buffer shorter than the
+    /// vec4 array's element, and no shape of such an operand takes the vec4 loads.
+    spare_quad: Buffer,
 }
 
 impl Matmul {
@@ -282,6 +286,7 @@ impl Matmul {
             bias_grad: fam.kernel(gpu, "bias_grad")?,
             subgroup,
             decided: Default::default(),
+            spare_quad: gpu.buffer("matmul spare a4/b4", 4)?,
         })
     }
 
@@ -445,7 +450,7 @@ impl Matmul {
         let pb = gpu.uniform(kernel.name, &p);
         let e = operand.map_or(a, |(e, ..)| e);
         let mut bindings = vec![("p", &pb), ("a", a), ("b", b), ("bias", e), ("c", c)];
-        bindings.extend([("a4", a), ("b4", b)]);
+        bindings.extend([("a4", self.quad(a)), ("b4", self.quad(b))]);
         bindings.extend(sg.vec4_views(c, e));
         kernel.bind(gpu, &bindings, grid)
     }
@@ -542,8 +547,8 @@ impl Matmul {
             ("b", b),
             ("bias", operand.map_or(a, |(e, ..)| e)),
             ("c", c),
-            ("a4", a),
-            ("b4", b),
+            ("a4", self.quad(a)),
+            ("b4", self.quad(b)),
         ];
         kernel.bind(gpu, &bindings, grid)
     }
@@ -591,6 +596,17 @@ fn params(name: &str, s: &MatmulShape, epi: &Epilogue) -> Result<Params, GpuErro
         bias_off: to_u32(name, s.bias_off)?,
         _pad: [0; 2],
     })
+}
+
+impl Matmul {
+    /// `x` as the vec4 bindings see it, or the spare where it is shorter than one vec4.
+    fn quad<'a>(&'a self, x: &'a Buffer) -> &'a Buffer {
+        if x.size() >= 16 {
+            x
+        } else {
+            &self.spare_quad
+        }
+    }
 }
 
 fn check_vec4(

@@ -94,7 +94,7 @@ pub fn train_in(
     let (mut it, mut last_log, mut t_log) = (start, start, Instant::now());
     let mut last = MetricsRow::default();
     if start == 0 {
-        pictures::snapshot_picture(&dir.frame(0), &t, &t.snapshot()?, 0)?;
+        pictures::snapshot_picture(&dir.frame(0), &t, &t.snapshot()?, None, 0)?;
     }
     let mut interrupted = false;
     while it < cfg.iterations {
@@ -133,7 +133,13 @@ pub fn train_in(
                 dir.draw_summary(&title(&t))?;
                 bail!(diverged(&dir, it, cfg, &last));
             }
-            pictures::snapshot_picture(&dir.frame(it), &t, &snap, it)?;
+            // The arrows: G's last step's pushes on its points (2-D pictures only).
+            let push = match (cfg.arrows, t.gan.dim) {
+                (0, _) => None,
+                (n, 2) => Some(t.g_push(n)?),
+                _ => None,
+            };
+            pictures::snapshot_picture(&dir.frame(it), &t, &snap, push.as_ref(), it)?;
             bar.update(it - start, &last);
         } else if !is_finite(&state) {
             bail!(diverged(&dir, it, cfg, &last));

@@ -2,16 +2,18 @@
 //! animation of the frames.
 
 use super::MetricsRow;
-use crate::gan::trainer::{Snapshot, Trainer, HEAT_N};
+use crate::gan::trainer::{GPush, Snapshot, Trainer, HEAT_N};
 use crate::viz;
 use std::path::{Path, PathBuf};
 
 /// Writes samples/step_NNNNNN.png: an 8 x 8 grid of images, real and generated points over D's
-/// heat map (2-D), or the densities and D(x) as curves (1-D).
+/// heat map (2-D) with G's last step's `push` as arrows when given, or the densities and D(x)
+/// as curves (1-D).
 pub fn snapshot_picture(
     path: &Path,
     t: &Trainer,
     snap: &Snapshot,
+    push: Option<&GPush>,
     iteration: u64,
 ) -> anyhow::Result<()> {
     let (samples, d) = (&snap.samples, &snap.d);
@@ -33,11 +35,27 @@ pub fn snapshot_picture(
             bounds,
             values: d.clone(),
         };
-        viz::scatter_2d(
+        let (at, pushes) = match push {
+            Some(p) => (pts(&p.at), pts(&p.push)),
+            None => (Vec::new(), Vec::new()),
+        };
+        let arrows = push.map(|_| viz::Arrows {
+            at: &at,
+            push: &pushes,
+            label: "-dL_G/dx",
+        });
+        viz::scatter_arrows(
             path,
-            &pts(&data[..n_real * 2]),
-            &pts(&samples[..1000.min(samples.len() / 2) * 2]),
+            &[
+                ("real", &pts(&data[..n_real * 2]), viz::REAL),
+                (
+                    "generated",
+                    &pts(&samples[..1000.min(samples.len() / 2) * 2]),
+                    viz::FAKE,
+                ),
+            ],
             Some(&heat),
+            arrows,
             &title,
             bounds,
         )

@@ -203,7 +203,7 @@ pub fn loss_curves(
 
 /// [min, max] of the values widened by `pad` of the span; a single value gets a unit window
 /// around it and no values give [0, 1].
-fn padded_range(vs: impl Iterator<Item = f64>, pad: f64) -> [f64; 2] {
+pub(super) fn padded_range(vs: impl Iterator<Item = f64>, pad: f64) -> [f64; 2] {
     let (lo, hi) = vs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });

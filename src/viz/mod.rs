@@ -4,6 +4,7 @@
 //!   labelled sets of points, e.g. what rejection sampling keeps and rejects).
 //! - [`density_1d`]: the classic 1-D picture: P_data, P_G and D(x) on one axis.
 //! - [`loss_curves`]: several series over training steps.
+//! - [`line_plot`]: lines and points of y against x, with an optional right axis.
 //! - [`image_grid`], [`save_image`]: generated images in [-1, 1] as tiles.
 //! - [`write_gif`]: PNG frames into one looping animation.
 //!
@@ -15,13 +16,18 @@ pub mod font;
 mod curves;
 mod gif;
 mod grid;
+mod plot;
 mod scatter;
 
 pub use curves::{density_1d, loss_curves};
 pub use font::draw_text;
 pub use gif::write_gif;
 pub use grid::{grid_scale, image_grid, save_image, GRID_GAP};
-pub use scatter::{scatter_2d, scatter_pixel, scatter_sets, Heatmap};
+pub use plot::{line_plot, Plot, Series, Style};
+pub use scatter::{
+    scatter_2d, scatter_arrows, scatter_pixel, scatter_sets, Arrows, Heatmap, ARROW, ARROW_MAX_PX,
+    ARROW_MIN_PX, ARROW_PX,
+};
 
 use crate::io::atomic_write;
 use image::{ImageEncoder, Rgb, RgbImage};

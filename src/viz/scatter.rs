@@ -125,6 +125,38 @@ pub fn scatter_sets(
     title_text: &str,
     bounds: [f32; 4],
 ) -> anyhow::Result<()> {
+    scatter_arrows(path, sets, heat, None, title_text, bounds)
+}
+
+/// Arrows to draw from points, both in data units: `push[i]` is a direction (and relative
+/// strength) at `at[i]`, e.g. minus the gradient of G's loss at a generated point.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrows<'a> {
+    pub at: &'a [[f32; 2]],
+    pub push: &'a [[f32; 2]],
+    pub label: &'a str,
+}
+
+/// Arrow lengths in pixels: the 90th percentile of the pushes' lengths (on the picture) is drawn
+/// this long, the others in proportion, but none shorter than [`ARROW_MIN_PX`] (so that its
+/// direction reads) or longer than [`ARROW_MAX_PX`]. One scale per picture, since gradients
+/// shrink by orders of magnitude over training.
+pub const ARROW_PX: f64 = 28.0;
+pub const ARROW_MIN_PX: f64 = 8.0;
+pub const ARROW_MAX_PX: f64 = 42.0;
+/// The colour of the arrows: orange, apart from the red generated points and the heat map.
+pub const ARROW: Rgb<u8> = Rgb([255, 140, 0]);
+
+/// [`scatter_sets`] with `arrows` drawn over the points (scaled as [`ARROW_PX`] says) and named
+/// in the legend.
+pub fn scatter_arrows(
+    path: &Path,
+    sets: &[PointSet],
+    heat: Option<&Heatmap>,
+    arrows: Option<Arrows>,
+    title_text: &str,
+    bounds: [f32; 4],
+) -> anyhow::Result<()> {
     check_bounds(bounds)?;
     if let Some(h) = heat {
         h.check()?;
@@ -146,15 +178,76 @@ pub fn scatter_sets(
             }
         }
     }
+    if let Some(a) = arrows {
+        draw_arrows(&mut img, &ax, a);
+    }
     ax.frame(&mut img);
     title(&mut img, &ax, title_text);
     let lx = LEFT + PLOT + 20;
-    let entries: Vec<(&str, Mark)> = sets.iter().map(|&(l, _, c)| (l, Mark::Dot(c))).collect();
+    let mut entries: Vec<(&str, Mark)> = sets.iter().map(|&(l, _, c)| (l, Mark::Dot(c))).collect();
+    if let Some(a) = arrows {
+        entries.push((a.label, Mark::Line(ARROW)));
+    }
     let below = legend(&mut img, lx, TOP, &entries);
     if heat.is_some() {
         colour_bar(&mut img, lx, below + 16);
     }
     save_png(path, &img)
+}
+
+/// Each push as a 2 px arrow from its point, in picture space (so a push along x points along
+/// the picture's x even when the axes' scales differ), scaled as [`ARROW_PX`] says; pushes that
+/// are zero or not finite draw nothing.
+fn draw_arrows(img: &mut RgbImage, ax: &Axes, a: Arrows) {
+    let (sx, sy) = (
+        ax.w as f64 / (ax.x[1] - ax.x[0]),
+        ax.h as f64 / (ax.y[1] - ax.y[0]),
+    );
+    // The pushes in pixels, y down as the picture's.
+    let px: Vec<(f64, f64)> = a
+        .push
+        .iter()
+        .map(|v| (v[0] as f64 * sx, -(v[1] as f64) * sy))
+        .collect();
+    let mut lens: Vec<f64> = px
+        .iter()
+        .map(|v| v.0.hypot(v.1))
+        .filter(|l| l.is_finite() && *l > 0.0)
+        .collect();
+    if lens.is_empty() {
+        return;
+    }
+    lens.sort_by(f64::total_cmp);
+    let scale = ARROW_PX / lens[(lens.len() * 9 / 10).min(lens.len() - 1)];
+    for (p, v) in a.at.iter().zip(&px) {
+        let len = v.0.hypot(v.1);
+        if !(len.is_finite() && len > 0.0) {
+            continue;
+        }
+        let (x0, y0) = ax.to_px(p[0] as f64, p[1] as f64);
+        let shown = (len * scale).clamp(ARROW_MIN_PX, ARROW_MAX_PX);
+        let (ux, uy) = (v.0 / len, v.1 / len);
+        let tip = (x0 + ux * shown, y0 + uy * shown);
+        stroke(img, ax, (x0, y0), tip);
+        // The head: two 6 px strokes at 30 degrees either side of the shaft, back from the tip.
+        let (c, s) = (30f64.to_radians().cos(), 30f64.to_radians().sin());
+        for sign in [1.0, -1.0] {
+            let (hx, hy) = (-ux * c + sign * uy * s, -uy * c - sign * ux * s);
+            stroke(img, ax, tip, (tip.0 + 6.0 * hx, tip.1 + 6.0 * hy));
+        }
+    }
+}
+
+/// A 2 px line between two pixel positions, clipped to the plot.
+fn stroke(img: &mut RgbImage, ax: &Axes, a: (f64, f64), b: (f64, f64)) {
+    let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as i64).clamp(1, 1000);
+    for k in 0..=n {
+        let t = k as f64 / n as f64;
+        let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+        for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+            ax.put(img, x.floor() as i32 + dx, y.floor() as i32 + dy, ARROW);
+        }
+    }
 }
 
 /// Fills the plot area with ramp(D) at each pixel centre; white outside the heat map's bounds.

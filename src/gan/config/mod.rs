@@ -131,6 +131,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Iterations between metric read-backs, sample pictures and progress updates.
     pub log_every: u64,
+    /// 2-D pictures: arrows at this many of the last G step's generated points (at most the
+    /// batch) for the direction G's loss pushes each one, -dL_G/dx~ (0: none). Pictures only:
+    /// training is the same with any value.
+    pub arrows: usize,
     /// Iterations between checkpoints (0: only at the end).
     pub checkpoint_every: u64,
     /// Image runs: iterations between quality evaluations (classifier coverage, KL, Fréchet;
@@ -159,6 +163,10 @@ pub const DRS_PERCENTILE: f32 = 10.0;
 /// run (README, "Mode coverage"). Measured on seed 2: a quarter gave 25/25 and 94.9% high
 /// quality, a half 25/25 and 86.8% (the modes separate later, leaving less time to sharpen).
 pub const INSTANCE_NOISE_PER_SPACING: f32 = 0.25;
+
+/// Arrows on a 2-D picture by default: 64 of the batch's generated points (half of the ring's
+/// 128) read beside the 1,000 points drawn without hiding them.
+pub const DEFAULT_ARROWS: usize = 64;
 
 impl Default for TrainConfig {
     fn default() -> Self {
@@ -195,6 +203,7 @@ impl Default for TrainConfig {
             drs: 0.0,
             seed: 1,
             log_every: 200,
+            arrows: DEFAULT_ARROWS,
             checkpoint_every: 2000,
             eval_every: 0,
             iters_per_submit: 10,
