@@ -207,7 +207,7 @@ impl GanGraph {
         for j in 0..k as u32 {
             ops.push(Op::RngIndex {
                 src: src(streams::REAL_INDEX + j),
-                out: idx,
+                out: idx.into(),
                 n: m,
                 n_rows: data_rows,
             });
