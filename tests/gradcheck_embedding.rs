@@ -114,3 +114,112 @@ fn projection_backward_matches_finite_differences() {
         }
     }
 }
+
+/// A whole discriminator with the projection's class term, on the CPU executor: D(x, y) =
+/// psi(phi(x)) + E[y]^T phi(x), L = sum_r dlogit[r] D(x_r, y_r). `Network::backward_projected`
+/// (the table's gradient, and the term's share of phi's gradient spliced in before the layers
+/// below) against finite differences of the forward, for every parameter (the table included)
+/// and every input value; for an MLP D (phi behind a leaky ReLU, the fused path it replaces) and
+/// a convolutional one (phi a flattened map).
+#[test]
+fn projected_discriminator_backward_matches_finite_differences() {
+    use shadergan::graph::convnet::{Block, ConvNetSpec};
+    use shadergan::graph::cpu::CpuPlan;
+    use shadergan::graph::net::{Layer, NetSpec};
+    use shadergan::graph::network::NetworkSpec;
+    use shadergan::graph::projection::Projection;
+    use shadergan::graph::{Graph, View};
+    let mlp = NetworkSpec::Mlp(NetSpec {
+        input: 4,
+        layers: vec![
+            Layer {
+                out: 5,
+                act: Activation::Tanh,
+            },
+            Layer {
+                out: 3,
+                act: Activation::LeakyRelu(0.2),
+            },
+            Layer {
+                out: 1,
+                act: Activation::Identity,
+            },
+        ],
+    });
+    let conv = NetworkSpec::Conv(ConvNetSpec {
+        input: [1, 4, 4],
+        blocks: vec![
+            Block::Conv2d {
+                out_ch: 2,
+                k: 4,
+                stride: 2,
+                pad: 1,
+                bias: true,
+            },
+            Block::Act(Activation::Sigmoid),
+            Block::Flatten,
+            Block::Linear { out: 1, bias: true },
+        ],
+    });
+    let (rows, classes) = (5, 3);
+    let y = [2u32, 0, 2, 1, 0];
+    let dlogit0 = [0.6f32, -0.9, 0.4, 1.1, -0.3];
+    for (name, spec) in [("mlp", mlp), ("conv", conv)] {
+        let own = spec.param_count().unwrap();
+        let f = spec.feature_len().unwrap();
+        let params: Vec<f32> = values(own + classes * f, 0.2, false)
+            .into_iter()
+            .map(|v| 0.8 * v)
+            .collect();
+        let x0 = values(rows * spec.input_len(), 1.3, true);
+        let mut g = Graph::default();
+        let x = g.f32_from("x", &x0);
+        let dlogit = g.f32_from("dlogit", &dlogit0);
+        let labels = g.u32_from("y", &y);
+        let dx = g.f32("dx", x0.len());
+        let net = spec
+            .tensors_trailing(&mut g, "d", &params, &[], rows, classes * f)
+            .unwrap();
+        let proj = Projection {
+            classes,
+            dim: f,
+            table: View {
+                t: net.params(),
+                off: own,
+            },
+            dtable: View {
+                t: net.grads(),
+                off: own,
+            },
+            labels: labels.into(),
+        };
+        let mut fwd = net.forward(x.into(), rows, None, true);
+        fwd.push(proj.forward(&net, x.into(), rows, None));
+        let mut ops = fwd.clone();
+        ops.extend(net.backward_projected(x.into(), rows, None, dlogit, true, Some(dx), &proj));
+        let mut cpu = CpuPlan::new(&g);
+        cpu.run(&ops);
+        let grads = cpu.tensors[net.grads()].f32().to_vec();
+        let dxv = cpu.tensors[dx].f32().to_vec();
+        let out = net.output_view(None).t;
+        let loss = |p: &[f32], xin: &[f32]| -> f64 {
+            let mut c = CpuPlan::new(&g);
+            c.tensors[net.params()].f32_mut().copy_from_slice(p);
+            c.tensors[x].f32_mut().copy_from_slice(xin);
+            c.run(&fwd);
+            c.tensors[out].f32()[..rows]
+                .iter()
+                .zip(&dlogit0)
+                .map(|(a, b)| (*a as f64) * (*b as f64))
+                .sum()
+        };
+        for (i, &gr) in grads.iter().enumerate() {
+            let num = numeric(&params, i, &|p| loss(p, &x0));
+            close(&format!("{name} dL/dparam[{i}]"), gr as f64, num);
+        }
+        for (i, &d) in dxv.iter().enumerate() {
+            let num = numeric(&x0, i, &|xi| loss(&params, xi));
+            close(&format!("{name} dL/dx[{i}]"), d as f64, num);
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod cpu_layers;
 pub mod gpu;
 pub mod net;
 pub mod network;
+pub mod projection;
 pub mod state_dict;
 
 use crate::ops::{

@@ -72,6 +72,9 @@ pub fn train_in(
     resume: Option<TrainState>,
 ) -> anyhow::Result<TrainSummary> {
     let t = Trainer::new(gpu, cfg, resume)?;
+    // The configuration as resolved by the data set (a conditional run's class count).
+    let resolved = t.cfg.clone();
+    let cfg = &resolved;
     let start = t.iteration()?;
     anyhow::ensure!(
         start < cfg.iterations,
@@ -202,9 +205,10 @@ impl<'g> QualityProbe<'g> {
         let cache = dir.path.join(crate::classifier::file::RUN_FILE);
         let (ev, _) = crate::quality::for_run(gpu, &t.dataset, t.cfg.seed, &cache)?;
         let state = t.state()?;
-        let g = crate::gan::generate::Generator::new(
+        let g = crate::gan::generate::Generator::for_run(
             gpu,
-            &t.cfg.g_network(t.gan.dim)?,
+            &t.cfg,
+            t.gan.dim,
             state.g_sampling(),
             &state.g_running,
         )?;
