@@ -235,7 +235,13 @@ impl<'g> QualityProbe<'g> {
         if let Some(shape) = self.chw {
             x = crate::gan::dcgan::chw_to_hwc(&x, shape);
         }
-        self.ev.evaluate(&x)
+        // A conditional G draws the classes in turn (`Generator::sample_stream`).
+        let asked: Option<Vec<u32>> = self.g.classes().map(|k| {
+            (0..crate::quality::SAMPLES)
+                .map(|i| (i % k) as u32)
+                .collect()
+        });
+        self.ev.evaluate_labeled(&x, asked.as_deref())
     }
 }
 
