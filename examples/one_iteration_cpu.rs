@@ -24,6 +24,8 @@ fn main() -> anyhow::Result<()> {
         state: &state,
         probe: &[],
         eval_rows: 1,
+        labels: &[],
+        eval_labels: &[],
     };
     let gan = GanGraph::build(&cfg, &inputs)?;
     for (i, op) in gan.iteration.iter().enumerate() {

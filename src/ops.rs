@@ -296,3 +296,21 @@ pub struct SpectralSpec {
     /// torch's default, 1e-12: the floor of a norm that normalize divides by.
     pub eps: f32,
 }
+
+/// The shape of an embedding op (embedding.wgsl): `rows` labels into a table of `classes` rows
+/// of `dim` values (nn.Embedding(classes, dim).weight); `z_dim` noise values follow each
+/// embedding in a conditional G's input rows (embed_concat, embed_backward; 0 for the
+/// projection entries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmbedSpec {
+    pub rows: usize,
+    pub classes: usize,
+    pub dim: usize,
+    pub z_dim: usize,
+}
+
+impl EmbedSpec {
+    pub fn table_len(&self) -> usize {
+        self.classes * self.dim
+    }
+}

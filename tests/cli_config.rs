@@ -36,7 +36,7 @@ fn every_train_flag_is_a_config_key() {
         );
     }
     assert_eq!(
-        flags, 37,
+        flags, 38,
         "a flag was added or removed: update this test's command line too"
     );
 
@@ -118,6 +118,8 @@ fn every_train_flag_is_a_config_key() {
         "16",
         "--channels",
         "3",
+        // A bare flag: true.
+        "--conditional",
     ]);
     let c = a.resolve(None).unwrap();
     let want = TrainConfig {
@@ -157,9 +159,12 @@ fn every_train_flag_is_a_config_key() {
         iters_per_submit: 15,
         image_size: Some(16),
         channels: 3,
+        conditional: true,
         ..TrainConfig::defaults_for("digits")
     };
     assert_eq!(c, want);
+    let off = train_args(&["--dataset", "digits", "--conditional", "false"]);
+    assert!(!off.resolve(None).unwrap().conditional);
 }
 
 #[test]

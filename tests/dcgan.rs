@@ -94,6 +94,8 @@ fn whole_dcgan_iterations_match_cpu_executor() {
             state: &state,
             probe: &[],
             eval_rows: 4,
+            labels: &[],
+            eval_labels: &[],
         },
     )
     .unwrap();

@@ -102,6 +102,8 @@ fn iterations_match_within(cfg: &TrainConfig, iters: usize, atol: f32) {
             state: &state,
             probe: &[],
             eval_rows: 1,
+            labels: &[],
+            eval_labels: &[],
         },
     )
     .unwrap();
@@ -276,6 +278,8 @@ fn cpu_g_weights(cfg: &TrainConfig, iters: usize) -> Vec<f32> {
         state: &state,
         probe: &[],
         eval_rows: 1,
+        labels: &[],
+        eval_labels: &[],
     };
     let gan = GanGraph::build(cfg, &inputs).unwrap();
     let mut cpu = CpuPlan::new(&gan.graph);

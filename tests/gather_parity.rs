@@ -225,3 +225,53 @@ fn gather_u8_expands_packed_bytes_like_the_cpu_twin() {
         );
     }
 }
+
+/// gather_rows_u32 (a minibatch's labels, picked by the images' indices): bit for bit against
+/// the twin on odd shapes, written from an offset into a buffer of sentinels that must stay, with
+/// an index past the data set reading its last row.
+#[test]
+fn gather_u32_matches_cpu_on_odd_shapes() {
+    let g = gpu();
+    let gather = Gather::new(g).unwrap();
+    const SENTINEL: u32 = 0xdead_beef;
+    for (rows, cols, data_rows) in [
+        (1, 1, 1),
+        (3, 1, 5),
+        (17, 3, 1031),
+        (65, 1, 9),
+        (257, 2, 300),
+    ] {
+        let data: Vec<u32> = (0..(data_rows * cols) as u32)
+            .map(|i| i.wrapping_mul(2654435761) % 1000)
+            .collect();
+        let mut idx: Vec<u32> = (0..rows as u32)
+            .map(|r| (r * 7 + 3) % data_rows as u32)
+            .collect();
+        idx[rows / 2] = data_rows as u32 + 5;
+        let n = rows * cols;
+        let db = g.buffer_from("data", &data).unwrap();
+        let ib = g.buffer_from("idx", &idx).unwrap();
+        let ob = g
+            .buffer_from("out", &vec![SENTINEL; OUT_OFF + n + PAD])
+            .unwrap();
+        let d = gather
+            .bind_u32(g, &db, &ib, &ob, OUT_OFF, rows, cols, data_rows)
+            .unwrap();
+        g.run(&[d]).unwrap();
+        let got: Vec<u32> = g.read(&ob).unwrap();
+        assert!(got[..OUT_OFF]
+            .iter()
+            .chain(&got[OUT_OFF + n..])
+            .all(|&v| v == SENTINEL));
+        let mut want = vec![SENTINEL; n];
+        cpu::gather::gather_rows_u32(rows, cols, data_rows, &data, &idx, &mut want);
+        assert!(want.iter().all(|&v| v < 1000), "the twin left a hole");
+        let last = &data[(data_rows - 1) * cols..];
+        assert_eq!(&want[rows / 2 * cols..(rows / 2 + 1) * cols], last);
+        assert_eq!(
+            &got[OUT_OFF..OUT_OFF + n],
+            &want[..],
+            "{rows}x{cols} from {data_rows}"
+        );
+    }
+}

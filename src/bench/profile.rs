@@ -78,6 +78,40 @@ pub fn cost(op: &Op, entry: &str) -> OpCost {
             0.0,
             f(2 * rows * cols + rows),
         ),
+        Op::GatherU32 { rows, cols, .. } => (
+            format!("{entry} {rows}x{cols}"),
+            0.0,
+            f(2 * rows * cols + rows),
+        ),
+        // G's input rows written once, the embeddings and noise they copy read once.
+        Op::EmbedConcat { spec: s, .. } => (
+            format!("{entry} {}x({}+{})", s.rows, s.dim, s.z_dim),
+            0.0,
+            f(2 * s.rows * (s.dim + s.z_dim) + s.rows),
+        ),
+        // Each table element reads every row's label; the embedding columns of dx read once.
+        Op::EmbedBackward { spec: s, .. } => (
+            format!("{entry} {}x{} over {} rows", s.classes, s.dim, s.rows),
+            (s.rows * s.dim) as f64,
+            f(s.rows * s.dim + s.table_len() + s.rows),
+        ),
+        // A multiply-add per feature: phi and the rows' embeddings read, the logits updated.
+        Op::ProjectionForward { spec: s, .. } => (
+            format!("{entry} {}x{}", s.rows, s.dim),
+            2.0 * (s.rows * s.dim) as f64,
+            f(2 * s.rows * s.dim + 3 * s.rows),
+        ),
+        // dphi read and written, the embedding and h read: three flops an element.
+        Op::ProjectionBackwardInput { spec: s, .. } => (
+            format!("{entry} {}x{}", s.rows, s.dim),
+            3.0 * (s.rows * s.dim) as f64,
+            f(4 * s.rows * s.dim + 2 * s.rows),
+        ),
+        Op::ProjectionBackwardTable { spec: s, .. } => (
+            format!("{entry} {}x{} over {} rows", s.classes, s.dim, s.rows),
+            2.0 * (s.rows * s.dim) as f64,
+            f(s.rows * s.dim + s.table_len() + 2 * s.rows),
+        ),
         Op::SoftmaxXent { spec, .. } | Op::SoftmaxXentBackward { spec, .. } => {
             let n = spec.rows * spec.classes;
             (

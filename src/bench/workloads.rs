@@ -202,6 +202,8 @@ pub fn run(gpu: &Gpu, opts: Options) -> anyhow::Result<Report> {
                 state: &state,
                 probe: &[],
                 eval_rows: 1,
+                labels: &[],
+                eval_labels: &[],
             },
         )?;
         let plan = GpuPlan::new(gpu, &gan.graph)?;

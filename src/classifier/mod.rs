@@ -186,7 +186,7 @@ impl ClassifierGraph {
                     state,
                     state_slot: SLOT_ITERATION,
                 },
-                out: idx,
+                out: idx.into(),
                 n: m,
                 n_rows: n,
             },

@@ -1,7 +1,8 @@
 //! `shadergan eval`: mode coverage of a checkpoint's generator on its mixture data set (and of
 //! the samples discriminator rejection sampling keeps, for a run with `drs`), or, for
 //! image data sets, the classifier-based quality numbers of `crate::quality` (the classifier is
-//! trained on first use and cached in the run directory).
+//! trained on first use and cached in the run directory), with a conditional run's accuracy: the
+//! share of G(z, y) classified as y, per class and overall.
 
 use super::checkpoint_path;
 use crate::gan::checkpoint;
@@ -79,12 +80,25 @@ fn eval_images(
         100.0 * c.test_accuracy,
         c.dataset
     );
-    let g = Generator::new(
+    let g = Generator::for_run(
         gpu,
-        &ck.config.g_network(ck.data_dim)?,
+        &ck.config,
+        ck.data_dim,
         ck.state.g_sampling(),
         &ck.state.g_running,
     )?;
+    // A conditional G draws the classes in turn; the classifier is asked whether it drew them.
+    let asked = match g.classes() {
+        Some(k) => {
+            anyhow::ensure!(
+                k == c.classes,
+                "the run has {k} classes but its classifier {}",
+                c.classes
+            );
+            Some((0..samples).map(|i| (i % k) as u32).collect::<Vec<u32>>())
+        }
+        None => None,
+    };
     let mut x = Vec::with_capacity(samples * ck.data_dim);
     g.sample_stream(ck.config.seed, samples, |_, chunk| {
         x.extend_from_slice(chunk);
@@ -101,7 +115,7 @@ fn eval_images(
             path.display()
         );
     }
-    let r = ev.evaluate(&x)?;
+    let r = ev.evaluate_labeled(&x, asked.as_deref())?;
     println!(
         "{}: {r} ({:.1} s)",
         path.display(),

@@ -1,6 +1,7 @@
 //! `shadergan sample`: samples from a checkpoint's generator as CSV, a grid picture or one PNG
 //! per sample. Samples stream through the GPU a chunk at a time, so memory stays bounded for any
-//! `-n`; long runs show a progress bar.
+//! `-n`; long runs show a progress bar. A conditional run's G draws the class `--class` names,
+//! or the classes in turn (CSV and PNG files) or one grid row per class (`--grid`).
 
 use super::checkpoint_path;
 use crate::gan::checkpoint;
@@ -37,9 +38,16 @@ pub struct SampleArgs {
     /// CSV output file (default: standard output).
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// Image checkpoints: write the samples as one grid picture (PNG, at most 4096 images).
+    /// Image checkpoints: write the samples as one grid picture (PNG, at most 4096 images). A
+    /// conditional run's grid has one row per class, -n / classes samples each (at least one),
+    /// unless --class picks one.
     #[arg(long, value_name = "PNG")]
     pub grid: Option<PathBuf>,
+    /// Conditional runs: draw only class K (0-based; for images:DIR the class folders sorted
+    /// by name). Without it, samples go through the classes in turn, and CSV rows start with
+    /// their class.
+    #[arg(long, value_name = "K")]
+    pub class: Option<u32>,
     /// Image checkpoints: write one PNG per sample into this folder.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -77,8 +85,36 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
             ck.config.dataset
         ),
     };
-    let spec = ck.config.g_network(ck.data_dim)?;
-    let z_dim = spec.input_len();
+    let classes = ck.config.conditional.then_some(ck.config.classes);
+    if let Some(k) = a.class {
+        match classes {
+            None => bail!(
+                "{} was not trained with classes, so --class has nothing to pick; train with \
+                 --conditional on a labelled data set",
+                a.checkpoint.display()
+            ),
+            Some(c) if k as usize >= c => bail!(
+                "--class {k} is not a class of {}: it has classes 0 to {}",
+                a.checkpoint.display(),
+                c - 1
+            ),
+            Some(_) => {}
+        }
+    }
+    // A conditional grid: one row per class, the same number of samples in each.
+    let per_row = match (classes, &a.grid, a.class) {
+        (Some(c), Some(_), None) => Some((a.n / c).max(1)),
+        _ => None,
+    };
+    let n = match (per_row, classes) {
+        (Some(r), Some(c)) => r * c,
+        _ => a.n,
+    };
+    let label = move |i: usize| match (a.class, per_row) {
+        (Some(k), _) => k,
+        (None, Some(r)) => (i / r) as u32,
+        (None, None) => (i % classes.unwrap_or(1)) as u32,
+    };
     let cfg = crate::gan::config::TrainConfig {
         drs: a.drs.unwrap_or(ck.config.drs),
         ..ck.config.clone()
@@ -88,38 +124,53 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
     let g = match &sampler {
         Some(s) => s.generator(),
         None => {
-            own = Generator::new(gpu, &spec, ck.state.g_sampling(), &ck.state.g_running)?;
+            own = Generator::for_run(
+                gpu,
+                &ck.config,
+                ck.data_dim,
+                ck.state.g_sampling(),
+                &ck.state.g_running,
+            )?;
             &own
         }
     };
+    let z_dim = g.z_dim();
     let seed = a.seed.unwrap_or(ck.config.seed);
-    let bar = progress(a.n);
+    let bar = progress(n);
     let mut grid: Vec<Vec<f32>> = Vec::new();
     let mut written = 0usize;
     let mut csv_rows = |out: &mut dyn Write| -> anyhow::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         if !(images && a.output.is_none()) {
             let mut header: Vec<String> = Vec::new();
+            if classes.is_some() {
+                header.push("class".to_string());
+            }
             if a.include_noise {
                 header.extend((0..z_dim).map(|i| format!("z_{i}")));
             }
             header.extend((0..ck.data_dim).map(|i| format!("x_{i}")));
             w.write_record(&header)?;
         }
-        let each = |z: &[f32], x: &[f32]| -> anyhow::Result<()> {
+        let mut each = |z: &[f32], y: &[u32], x: &[f32]| -> anyhow::Result<()> {
             // A DCGAN generator writes NCHW rows; samples are HWC like the data set.
             let x = match (ck.config.arch, ck.image) {
                 (Arch::Dcgan, Some(shape)) => crate::gan::dcgan::chw_to_hwc(x, shape),
                 _ => x.to_vec(),
             };
             let zs = z.chunks(z_dim);
-            for (zr, xr) in zs.zip(x.chunks(ck.data_dim)) {
+            for (r, (zr, xr)) in zs.zip(x.chunks(ck.data_dim)).enumerate() {
+                let class = y.get(r);
                 if let Some([iw, ih, c]) = image {
                     if a.grid.is_some() {
                         grid.push(xr.to_vec());
                     }
                     if let Some(d) = &a.dir {
-                        let p = d.join(format!("sample_{written:06}.png"));
+                        let name = match class {
+                            Some(k) => format!("sample_{written:06}_class{k}.png"),
+                            None => format!("sample_{written:06}.png"),
+                        };
+                        let p = d.join(name);
                         crate::viz::save_image(&p, xr, iw as u32, ih as u32, c as u32)?;
                     }
                     written += 1;
@@ -128,6 +179,9 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
                     }
                 }
                 let mut rec: Vec<String> = Vec::new();
+                if let Some(k) = class {
+                    rec.push(k.to_string());
+                }
                 if a.include_noise {
                     rec.extend(zr.iter().map(|v| v.to_string()));
                 }
@@ -141,7 +195,7 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
         };
         match &sampler {
             Some(s) => {
-                let r = s.sample(seed, a.n, each)?;
+                let r = s.sample(seed, n, |z, x| each(z, &[], x))?;
                 eprintln!(
                     "discriminator rejection sampling (percentile {}): kept {} of {} samples \
                      ({:.0}%)",
@@ -151,7 +205,8 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
                     100.0 * r.acceptance()
                 );
             }
-            None => g.sample_stream(seed, a.n, each)?,
+            None if classes.is_some() => g.sample_labeled(seed, n, &label, each)?,
+            None => g.sample_stream(seed, n, |z, x| each(z, &[], x))?,
         }
         w.flush()?;
         Ok(())
@@ -168,7 +223,10 @@ pub fn run_sample(gpu: &Gpu, a: &SampleArgs) -> anyhow::Result<()> {
         b.finish_and_clear();
     }
     if let (Some(p), Some([w, h, c])) = (&a.grid, image) {
-        let cols = (grid.len() as f64).sqrt().ceil() as u32;
+        let cols = match per_row {
+            Some(r) => r as u32,
+            None => (grid.len() as f64).sqrt().ceil() as u32,
+        };
         let scale = crate::viz::grid_scale(w, h);
         crate::viz::image_grid(p, &grid, w as u32, h as u32, c as u32, cols, scale)?;
         eprintln!("wrote {} ({} images)", p.display(), grid.len());

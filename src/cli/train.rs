@@ -163,6 +163,13 @@ pub struct ConfigFlags {
     /// Image folders: 1 (grayscale) or 3 (RGB).
     #[arg(long)]
     pub channels: Option<u32>,
+    /// Conditional generation: G draws an image of a class it is given (cat(embedding(y), z)
+    /// as input), D judges image and class (a projection discriminator). Needs a labelled image
+    /// set: digits, idx:IMAGES,labels=LABELS, or images:DIR holding one subfolder of images per
+    /// class (the subfolder names, sorted, are classes 0, 1, ...). Then `sample --class K` draws
+    /// class K.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub conditional: Option<bool>,
 }
 
 impl ConfigFlags {
@@ -238,7 +245,7 @@ pub(crate) fn timestamp() -> String {
 }
 
 /// What `--resume` may change: anything but the data set, seed, batch, pack, architecture (with
-/// D's normalisation) and image shape (the checkpoint's tensors and the run's random streams depend on those).
+/// D's normalisation and conditioning) and image shape (the checkpoint's tensors and the run's random streams depend on those).
 fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
     let key = |c: &TrainConfig| {
         (
@@ -259,6 +266,7 @@ fn same_run(a: &TrainConfig, b: &TrainConfig) -> bool {
                 c.leaky_alpha.to_bits(),
             ),
             (c.image_size, c.channels, c.d_norm),
+            (c.conditional, c.classes),
         )
     };
     key(a) == key(b)

@@ -54,3 +54,20 @@ pub fn gather_rows_u8(
         }
     }
 }
+
+/// gather_rows on u32 words (a minibatch's labels): out[r * cols + c] = data[min(idx[r],
+/// data_rows - 1) * cols + c].
+pub fn gather_rows_u32(
+    rows: usize,
+    cols: usize,
+    data_rows: usize,
+    data: &[u32],
+    idx: &[u32],
+    out: &mut [u32],
+) {
+    assert!(data_rows > 0, "gather_rows_u32: empty data set");
+    for r in 0..rows {
+        let src = (idx[r] as usize).min(data_rows - 1);
+        out[r * cols..(r + 1) * cols].copy_from_slice(&data[src * cols..(src + 1) * cols]);
+    }
+}

@@ -6,6 +6,7 @@ pub mod activation;
 pub mod batchnorm;
 pub mod bce;
 pub mod conv;
+pub mod embedding;
 pub mod gather;
 pub mod matmul;
 pub mod optim;

@@ -1,4 +1,5 @@
-//! A folder of PNG/JPEG files as an image data set.
+//! A folder of PNG/JPEG files as an image data set, or a folder of class folders (one subfolder
+//! of PNG/JPEG files per class, as torchvision's ImageFolder reads them) as a labelled one.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -13,9 +14,12 @@ use super::limit::{format_bytes, read_limited};
 const EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
 /// Files an image folder may hold (listing them is the one cost not bounded by the byte limit).
 const MAX_FILES: usize = 1 << 20;
+/// Class folders a labelled folder may hold (the classes of a conditional run).
+pub const MAX_CLASSES: usize = 1000;
 
-/// Loads every `*.png`, `*.jpg` and `*.jpeg` file directly in `dir` (extension case-insensitive,
-/// subfolders not searched), in file-name order so runs are reproducible.
+/// Loads every `*.png`, `*.jpg` and `*.jpeg` file directly in `dir` (extension case-insensitive),
+/// in file-name order so runs are reproducible; a folder with no such file but subfolders that
+/// hold them is a labelled set, read as [`load_folder_labeled`] does, labels dropped.
 ///
 /// Each image becomes grayscale (`channels` 1, Rec. 709 luma) or RGB (`channels` 3); alpha is
 /// dropped. With `image_size` every image is resized to `image_size x image_size` (aspect ratio
@@ -32,6 +36,19 @@ pub fn load_folder(
     channels: u32,
     max_bytes: u64,
 ) -> Result<ImageSet> {
+    Ok(load_folder_labeled(dir, image_size, channels, max_bytes)?.0)
+}
+
+/// [`load_folder`], and for a folder of class folders each image's class: the subfolders
+/// (those not starting with `.`) sorted by name are classes 0, 1, ..., each image in its own
+/// folder's file-name order (torchvision's ImageFolder labels them the same way). The labels are
+/// `None` for a folder that holds images directly.
+pub fn load_folder_labeled(
+    dir: &Path,
+    image_size: Option<u32>,
+    channels: u32,
+    max_bytes: u64,
+) -> Result<(ImageSet, Option<Vec<u32>>)> {
     ensure!(
         channels == 1 || channels == 3,
         "channels must be 1 (grayscale) or 3 (RGB), got {channels}"
@@ -40,7 +57,13 @@ pub fn load_folder(
         image_size != Some(0),
         "image size must be at least 1 pixel, got 0"
     );
-    let files = image_files(dir)?;
+    let (files, labels) = match image_files(dir)? {
+        files if !files.is_empty() => (files, None),
+        _ => {
+            let (files, labels) = class_files(dir)?;
+            (files, Some(labels))
+        }
+    };
     // The whole set as f32, from the number of files and one image's size.
     let fits = |w: u32, h: u32| -> Result<()> {
         let bytes = files.len() as u128 * w as u128 * h as u128 * channels as u128 * 4;
@@ -94,14 +117,15 @@ pub fn load_folder(
             pixels.extend(buf.into_raw().into_iter().map(scale_u8));
         }
     }
-    let (width, height, _) = size.expect("image_files returns at least one file");
-    Ok(ImageSet {
+    let (width, height, _) = size.expect("at least one file, or an error above");
+    let set = ImageSet {
         width: width as usize,
         height: height as usize,
         channels: channels as usize,
         pixels,
         source: dir.display().to_string(),
-    })
+    };
+    Ok((set, labels))
 }
 
 /// Decodes `file` if it, its declared size (from the header, read first) and the decoder's
@@ -150,7 +174,7 @@ fn decode_bounded(file: &Path, max_bytes: u64) -> Result<DynamicImage> {
     }
 }
 
-/// The PNG/JPEG files directly in `dir`, sorted by name; an error if there are none.
+/// The PNG/JPEG files directly in `dir`, sorted by name (possibly none).
 fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let shown = dir.display();
     ensure!(dir.exists(), "image folder {shown} does not exist");
@@ -176,11 +200,53 @@ fn image_files(dir: &Path) -> Result<Vec<PathBuf>> {
             files.push(path);
         }
     }
-    ensure!(
-        !files.is_empty(),
-        "no PNG or JPEG files in {shown} (looked for *.png, *.jpg, *.jpeg; subfolders are not \
-         searched)"
-    );
     files.sort();
     Ok(files)
+}
+
+/// The files of a folder of class folders and each one's class (the subfolders sorted by name);
+/// an error if there are no subfolders, or one holds no PNG/JPEG file.
+fn class_files(dir: &Path) -> Result<(Vec<PathBuf>, Vec<u32>)> {
+    let shown = dir.display();
+    let mut classes = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list folder {shown}"))? {
+        let path = entry
+            .with_context(|| format!("cannot list folder {shown}"))?
+            .path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if path.is_dir() && !hidden {
+            classes.push(path);
+        }
+    }
+    ensure!(
+        !classes.is_empty(),
+        "no PNG or JPEG files in {shown} (looked for *.png, *.jpg, *.jpeg), and no class \
+         subfolders holding them"
+    );
+    ensure!(
+        classes.len() <= MAX_CLASSES,
+        "{shown} has {} class folders; at most {MAX_CLASSES} are accepted",
+        classes.len()
+    );
+    classes.sort();
+    let (mut files, mut labels) = (Vec::new(), Vec::new());
+    for (k, class) in classes.iter().enumerate() {
+        let in_class = image_files(class)?;
+        ensure!(
+            !in_class.is_empty(),
+            "class folder {} holds no PNG or JPEG files (each subfolder of {shown} is a class; \
+             remove it or add its images)",
+            class.display()
+        );
+        ensure!(
+            files.len() + in_class.len() <= MAX_FILES,
+            "{shown} holds more than {MAX_FILES} PNG/JPEG files, the most an image folder may \
+             have; use a subset"
+        );
+        labels.extend(std::iter::repeat_n(k as u32, in_class.len()));
+        files.extend(in_class);
+    }
+    Ok((files, labels))
 }

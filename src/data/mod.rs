@@ -28,7 +28,7 @@ use std::str::FromStr;
 
 use anyhow::{bail, ensure, Result};
 
-pub use folder::load_folder;
+pub use folder::{load_folder, load_folder_labeled};
 pub use idx::{load_idx, load_idx_labels, write_idx};
 pub use images::{digits, digits_labeled, parse_digits_csv, ImageSet};
 pub use labeled::LabeledImages;
@@ -66,8 +66,8 @@ const FORMS: &str = "ring[:n=8,radius=2,std=0.02], grid[:n=5,spacing=2,std=0.05]
      spiral[:turns=2,radius=2,noise=0.05], moons[:noise=0.05], gauss1d[:centres=-3;0;3,std=0.3], \
      digits (embedded 8x8 digits), idx:PATH[,labels=LABELS] (an MNIST-style \
      *-images-idx3-ubyte[.gz] file and optionally its labels file), images:DIR (a folder of \
-     PNG/JPEG files), stacked-digits[:n=10000] (three digits as three channels, 1,000 modes), \
-     stacked-idx:PATH[,labels=LABELS]";
+     PNG/JPEG files, or of one subfolder of them per class), stacked-digits[:n=10000] (three \
+     digits as three channels, 1,000 modes), stacked-idx:PATH[,labels=LABELS]";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dataset {
@@ -89,7 +89,8 @@ pub enum Dataset {
         path: PathBuf,
         labels: Option<PathBuf>,
     },
-    /// Every PNG/JPEG file directly in a folder.
+    /// Every PNG/JPEG file directly in a folder, or in its subfolders, one per class (sorted
+    /// names are classes 0, 1, ...).
     Images { dir: PathBuf },
     /// `n` images of three embedded digits stacked as channels (1,000 modes; see
     /// [`stacked`]).

@@ -3,8 +3,11 @@
 //! `g.0.bias`, ... for MLPs; Conv2d, ConvTranspose2d and BatchNorm tensors with their running
 //! statistics for DCGANs), G's moving average as `g_ema.*` (same names after the prefix) when
 //! the run keeps one, a spectrally normalised D under PyTorch's parametrization names
-//! (`d.N.parametrizations.weight.original`, `....0._u`, `....0._v`), the Adam moments, the GPU counters (iteration, step counts; they
-//! address every random number) and the configuration in the metadata. Written to a temporary
+//! (`d.N.parametrizations.weight.original`, `....0._u`, `....0._v`), a conditional run's class
+//! embeddings as nn.Embedding modules beside them (`g_label_emb.weight`, `d_label_emb.weight`,
+//! `g_ema_label_emb.weight`; see `super::conditional`), the Adam moments, the GPU counters
+//! (iteration, step counts; they address every random number) and the configuration in the
+//! metadata. Written to a temporary
 //! name and renamed, so a crash never leaves a corrupt or half-written checkpoint.
 
 use super::config::{DNorm, TrainConfig};
@@ -97,6 +100,22 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
         };
         nets.push(("g_ema", &gs, ema, &s.g_running, &tracked[0]));
     }
+    let tables = super::conditional::table_entries(cfg, data_dim)?;
+    for t in &tables {
+        let (_, spec, params, _, _) = nets.iter().find(|n| n.0 == t.net).expect("a network");
+        let own = spec.param_count()?;
+        anyhow::ensure!(
+            params.len() == own + t.shape[0] * t.shape[1],
+            "{} does not fit its network's parameters",
+            t.name
+        );
+        raw.push((
+            t.name.to_string(),
+            Dtype::F32,
+            t.shape.to_vec(),
+            bytes_f32(&params[own..]),
+        ));
+    }
     for (prefix, spec, params, running, tracked) in nets {
         for e in state_dict::entries(spec)? {
             let name = match prefix {
@@ -148,6 +167,14 @@ pub fn save(path: &Path, ck: &Checkpoint) -> anyhow::Result<()> {
     if let Some([w, h, c]) = ck.image {
         meta.insert("image_shape".to_string(), format!("{w},{h},{c}"));
     }
+    for t in &tables {
+        let [classes, width] = t.shape;
+        let module = t.name.trim_end_matches(".weight");
+        meta.insert(
+            format!("{module}_architecture"),
+            format!("Embedding({classes}, {width})"),
+        );
+    }
     let bytes = safetensors::serialize(views, Some(meta)).context("serialising checkpoint")?;
     crate::io::atomic_write(path, |w| {
         std::io::Write::write_all(w, &bytes)?;
@@ -167,10 +194,14 @@ const HEADER_MAX: u64 = 1 << 20;
 /// The tensors a checkpoint of `gs` and `ds` holds: (name, dtype, shape), in file order.
 fn expected_tensors(
     cfg: &TrainConfig,
+    data_dim: usize,
     gs: &NetworkSpec,
     ds: &NetworkSpec,
 ) -> anyhow::Result<Vec<(String, Dtype, Vec<usize>)>> {
     let mut out = Vec::new();
+    for t in super::conditional::table_entries(cfg, data_dim)? {
+        out.push((t.name.to_string(), Dtype::F32, t.shape.to_vec()));
+    }
     let mut nets = vec![("g", gs), ("d", ds)];
     if cfg.g_ema > 0.0 {
         nets.push(("g_ema", gs));
@@ -191,9 +222,10 @@ fn expected_tensors(
     for (name, _, shape) in spectral_entries(cfg, ds)? {
         out.push((name, Dtype::F32, shape));
     }
-    for (name, spec) in [("g", gs), ("d", ds)] {
+    let (g_len, d_len) = cfg.param_lens(data_dim)?;
+    for (name, len) in [("g", g_len), ("d", d_len)] {
         for moment in ["adam_m", "adam_v"] {
-            let shape = vec![spec.param_count()?];
+            let shape = vec![len];
             out.push((format!("optim.{name}.{moment}"), Dtype::F32, shape));
         }
     }
@@ -257,8 +289,14 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         );
     }
     let (gs, ds) = (config.g_network(data_dim)?, config.d_network(data_dim)?);
-    for (name, spec) in [("G", &gs), ("D", &ds)] {
-        let need = param_count_wide(spec)? * 4;
+    // A conditional run's class embeddings share their network's buffer.
+    let c = config.conditioning(data_dim)?;
+    let tables = [
+        c.map_or(0, |c| c.g_table_len()),
+        c.map_or(0, |c| c.d_table_len()),
+    ];
+    for ((name, spec), table) in [("G", &gs), ("D", &ds)].into_iter().zip(tables) {
+        let need = (param_count_wide(spec)? + table as u128) * 4;
         if need > max_bytes as u128 {
             bail!(
                 "{shown}: the stored config gives {name} {} parameters ({}), more than the {} one \
@@ -282,7 +320,7 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         }
     };
     let st = SafeTensors::deserialize(&bytes).with_context(|| format!("{shown} is corrupt"))?;
-    let expected = expected_tensors(&config, &gs, &ds)?;
+    let expected = expected_tensors(&config, data_dim, &gs, &ds)?;
     for (name, dtype, shape) in &expected {
         let t = st
             .tensor(name)
@@ -328,12 +366,21 @@ pub fn load(path: &Path, max_bytes: u64) -> anyhow::Result<Checkpoint> {
         }
         Ok((params, running))
     };
-    let ((gp, g_running), (dp, d_running)) = (net("g", &gs)?, net("d", &ds)?);
-    let g_ema = if config.g_ema > 0.0 {
+    let ((mut gp, g_running), (mut dp, d_running)) = (net("g", &gs)?, net("d", &ds)?);
+    let mut g_ema = if config.g_ema > 0.0 {
         net("g_ema", &gs)?.0
     } else {
         Vec::new()
     };
+    // A conditional run's class embeddings follow each network's own parameters.
+    for t in super::conditional::table_entries(&config, data_dim)? {
+        let params = match t.net {
+            "g" => &mut gp,
+            "d" => &mut dp,
+            _ => &mut g_ema,
+        };
+        params.extend(f32s(t.name));
+    }
     let sn = spectral_entries(&config, &ds)?;
     let mut d_sn = vec![0.0; sn.last().map_or(0, |(_, r, _)| r.end)];
     for (name, r, _) in sn {

@@ -118,13 +118,25 @@ impl<'g> Forward<'g> {
     }
 }
 
-/// G bound to the device: a [`Forward`] that also draws its own noise.
-pub struct Generator<'g>(Forward<'g>);
+/// G bound to the device: a [`Forward`] that also draws its own noise, and for a conditional
+/// run builds its input rows cat(E_G[y], z) from its class-embedding table on the host (the table
+/// is a few hundred values; the rows go to the device with the noise, as z alone would).
+pub struct Generator<'g> {
+    net: Forward<'g>,
+    labels: Option<LabelTable>,
+}
+
+/// A conditional G's class embedding: `classes` rows of `dim` values.
+struct LabelTable {
+    table: std::cell::RefCell<Vec<f32>>,
+    classes: usize,
+    dim: usize,
+}
 
 impl<'g> std::ops::Deref for Generator<'g> {
     type Target = Forward<'g>;
     fn deref(&self) -> &Forward<'g> {
-        &self.0
+        &self.net
     }
 }
 
@@ -137,37 +149,146 @@ impl<'g> Generator<'g> {
         params: &[f32],
         running: &[f32],
     ) -> anyhow::Result<Self> {
-        Ok(Generator(Forward::new(gpu, spec, params, running)?))
+        Ok(Generator {
+            net: Forward::new(gpu, spec, params, running)?,
+            labels: None,
+        })
+    }
+
+    /// The generator of a run configured by `cfg` on rows of `data_dim` values: a conditional
+    /// run's `params` end with its class embedding (see `super::conditional`).
+    pub fn for_run(
+        gpu: &'g Gpu,
+        cfg: &super::config::TrainConfig,
+        data_dim: usize,
+        params: &[f32],
+        running: &[f32],
+    ) -> anyhow::Result<Self> {
+        let spec = cfg.g_network(data_dim)?;
+        let Some(c) = cfg.conditioning(data_dim)? else {
+            return Self::new(gpu, &spec, params, running);
+        };
+        let own = spec.param_count()?;
+        anyhow::ensure!(
+            params.len() == own + c.g_table_len(),
+            "a conditional G has {own} weights and a {} x {} class embedding, not {} values",
+            c.classes,
+            c.g_dim,
+            params.len()
+        );
+        Ok(Generator {
+            net: Forward::new(gpu, &spec, &params[..own], running)?,
+            labels: Some(LabelTable {
+                table: std::cell::RefCell::new(params[own..].to_vec()),
+                classes: c.classes,
+                dim: c.g_dim,
+            }),
+        })
+    }
+
+    /// The classes a conditional G draws (None for an unconditional one).
+    pub fn classes(&self) -> Option<usize> {
+        self.labels.as_ref().map(|l| l.classes)
+    }
+
+    /// Values of noise per sample.
+    pub fn z_dim(&self) -> usize {
+        self.net.z_dim - self.labels.as_ref().map_or(0, |l| l.dim)
+    }
+
+    /// Replaces G's weights (with a conditional G's class embedding after them) and running
+    /// statistics (same architecture), e.g. with a training run's current ones.
+    pub fn set_weights(&self, params: &[f32], running: &[f32]) {
+        match &self.labels {
+            None => self.net.set_weights(params, running),
+            Some(l) => {
+                let own = self.net.param_count;
+                self.net.set_weights(&params[..own], running);
+                l.table.borrow_mut().copy_from_slice(&params[own..]);
+            }
+        }
     }
 
     /// Draws `n` samples from the fixed-noise stream of `seed` (the noise of pictures, evaluation
-    /// and `sample`), handing each chunk's (z, x) to `each` in order.
+    /// and `sample`), handing each chunk's (z, x) to `each` in order. A conditional G draws the
+    /// classes in turn (sample i of class i mod classes).
     pub fn sample_stream(
         &self,
         seed: u64,
         n: usize,
         mut each: impl FnMut(&[f32], &[f32]) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        self.stream_from(PhiloxNoise::new(seed, streams::EVAL_NOISE), n, |z, x| {
-            each(z, x)
-        })
+        let noise = PhiloxNoise::new(seed, streams::EVAL_NOISE);
+        self.stream(noise, n, None, |z, _, x| each(z, x))
+    }
+
+    /// [`Self::sample_stream`] with sample i of class `label(i)` (a conditional G only), handing
+    /// each chunk's (z, y, x) to `each`.
+    pub fn sample_labeled(
+        &self,
+        seed: u64,
+        n: usize,
+        label: &dyn Fn(usize) -> u32,
+        each: impl FnMut(&[f32], &[u32], &[f32]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.labels.is_some(),
+            "this generator was not trained with classes (train with --conditional)"
+        );
+        let noise = PhiloxNoise::new(seed, streams::EVAL_NOISE);
+        self.stream(noise, n, Some(label), each)
     }
 
     /// Draws `n` samples from `noise`, handing each chunk's (z, x) to `each` in order.
     pub fn stream_from(
         &self,
-        mut noise: PhiloxNoise,
+        noise: PhiloxNoise,
         n: usize,
         mut each: impl FnMut(&[f32], &[f32]) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
+        self.stream(noise, n, None, |z, _, x| each(z, x))
+    }
+
+    /// The samples of `noise`, of classes `label(i)` (default: in turn) for a conditional G.
+    fn stream(
+        &self,
+        mut noise: PhiloxNoise,
+        n: usize,
+        label: Option<&dyn Fn(usize) -> u32>,
+        mut each: impl FnMut(&[f32], &[u32], &[f32]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (chunk, z_dim) = (self.net.chunk, self.z_dim());
         let mut done = 0;
-        let mut z = Vec::with_capacity(self.chunk * self.z_dim);
+        let mut z = Vec::with_capacity(chunk * z_dim);
+        let (mut y, mut input) = (Vec::new(), Vec::new());
         while done < n {
-            let rows = (n - done).min(self.chunk);
+            let rows = (n - done).min(chunk);
             z.clear();
-            z.extend((0..rows * self.z_dim).map(|_| noise.normal()));
-            let x = self.run(&z)?;
-            each(&z, &x)?;
+            z.extend((0..rows * z_dim).map(|_| noise.normal()));
+            let x = match &self.labels {
+                None => self.net.run(&z)?,
+                Some(l) => {
+                    y.clear();
+                    y.extend((done..done + rows).map(|i| match label {
+                        Some(f) => f(i),
+                        None => (i % l.classes) as u32,
+                    }));
+                    if let Some(bad) = y.iter().find(|&&k| k as usize >= l.classes) {
+                        anyhow::bail!("class {bad} is not one of the run's {}", l.classes);
+                    }
+                    let s = crate::ops::EmbedSpec {
+                        rows,
+                        classes: l.classes,
+                        dim: l.dim,
+                        z_dim,
+                    };
+                    input.resize(rows * (l.dim + z_dim), 0.0);
+                    let table = l.table.borrow();
+                    crate::cpu::embedding::embed_concat(&s, &table, &y, &z, &mut input);
+                    self.net.run(&input)?
+                }
+            };
+            each(&z, &y, &x)?;
             done += rows;
         }
         Ok(())

@@ -36,6 +36,9 @@ pub struct MetricsRow {
     pub modes_captured: Option<u32>,
     #[serde(default)]
     pub kl_to_uniform: Option<f32>,
+    /// Conditional runs: the share of G(z, y) the classifier assigns to y.
+    #[serde(default)]
+    pub conditional_accuracy: Option<f32>,
 }
 
 impl MetricsRow {
@@ -80,6 +83,7 @@ impl MetricsRow {
             frechet: Some(q.frechet),
             modes_captured: q.modes_captured.map(|m| m as u32),
             kl_to_uniform: q.kl_to_uniform,
+            conditional_accuracy: q.conditional.as_ref().map(|a| a.overall),
             ..self
         }
     }

@@ -3,6 +3,7 @@
 //! evaluation, discriminator rejection sampling). Files of a run are `crate::run`'s concern.
 
 pub mod checkpoint;
+pub mod conditional;
 pub mod config;
 pub mod dcgan;
 pub mod drs;

@@ -21,12 +21,17 @@
 //! Gaussian, whose supports overlap, so its gradient reaches generated samples far from any data.
 //! G's step writes G's output to its own rows and D reads a noisy copy.
 //!
+//! A `conditional` run (see `super::conditional`) gives every row a class: the real rows their
+//! own labels, gathered with their images' indices; the generated rows labels drawn uniformly;
+//! G reads cat(E_G[y], z), and D's logit gains the projection term E_D[y]^T phi(x).
+//!
 //! With `pack` M > 1 (PacGAN, Lin et al. 2018) D reads each half of its input as m / M rows of M
 //! samples side by side (row-major, so no copy), and every loss above is over packs.
 //!
 //! Every random number is addressed by (seed, stream, iteration counter held on the GPU), so the
 //! whole list is recorded once and replayed with no CPU write between iterations.
 
+use super::conditional::CondGraph;
 use super::config::{DNorm, GLoss, Loss, TrainConfig};
 use super::spectral::DSpectral;
 use super::state::{
@@ -46,6 +51,8 @@ pub struct GanGraph {
     pub metrics: TensorId,
     /// D's input, [2m, dim]: real rows then generated rows.
     pub xd: TensorId,
+    /// A conditional run's labels, G input and class embeddings.
+    pub cond: Option<CondGraph>,
     /// The moving average of G's weights (`g_ema` > 0).
     pub g_ema: Option<TensorId>,
     /// D's spectral normalisation (`d_norm` spectral).
@@ -107,6 +114,10 @@ pub struct GanInputs<'a> {
     pub probe: &'a [f32],
     /// Rows of fixed noise for pictures and evaluation.
     pub eval_rows: usize,
+    /// Conditional runs: the data set's labels (one per row of `data`), and the class of each
+    /// row of fixed noise (`eval_rows` of them).
+    pub labels: &'a [u32],
+    pub eval_labels: &'a [u32],
 }
 
 /// A configuration's losses as the per-row terms bce.wgsl applies: D's term (targets
@@ -150,10 +161,13 @@ impl GanGraph {
         anyhow::ensure!(data_rows > 0, "the data set is empty");
         let g_spec = cfg.g_network(dim)?;
         let d_spec = cfg.d_network(dim)?;
+        let conditioning = cfg.conditioning_of(&d_spec)?;
+        let (g_own, d_own) = (g_spec.param_count()?, d_spec.param_count()?);
+        let (g_len, d_len) = cfg.param_lens(dim)?;
         let s = inp.state;
         anyhow::ensure!(
-            s.g_params.len() == g_spec.param_count()?
-                && s.d_params.len() == d_spec.param_count()?
+            s.g_params.len() == g_len
+                && s.d_params.len() == d_len
                 && s.g_running.len() == g_spec.buffer_count()?
                 && s.d_running.len() == d_spec.buffer_count()?
                 && (s.g_ema.is_empty() || s.g_ema.len() == s.g_params.len()),
@@ -187,8 +201,26 @@ impl GanGraph {
         } = LossTerms::of(cfg);
         let targets_g = gr.f32_from("g_targets", &vec![g_target; mp]);
 
-        let g = g_spec.tensors(&mut gr, "g", &s.g_params, &s.g_running, m)?;
-        let mut d = d_spec.tensors(&mut gr, "d", &s.d_params, &s.d_running, 2 * mp)?;
+        let g =
+            g_spec.tensors_trailing(&mut gr, "g", &s.g_params, &s.g_running, m, g_len - g_own)?;
+        let mut d = d_spec.tensors_trailing(
+            &mut gr,
+            "d",
+            &s.d_params,
+            &s.d_running,
+            2 * mp,
+            d_len - d_own,
+        )?;
+        let cond = match conditioning {
+            Some(c) => Some(CondGraph::new(
+                &mut gr, c, inp.labels, m, cfg.z_dim, &g, g_own, &d, d_own,
+            )?),
+            None => None,
+        };
+        // G's input: z, or for a conditional run cat(E_G[y], z).
+        let g_input: View = cond.as_ref().map_or(z, |c| c.g_in).into();
+        let proj_d = cond.as_ref().map(|c| c.projection(0));
+        let proj_g = cond.as_ref().map(|c| c.projection(m));
         // D's batch norms normalise the real and the generated half of its input separately, as
         // the PyTorch DCGAN example's two D calls do: statistics over a mixed batch would let D
         // score a sample by the company it keeps, and the G step (generated rows only) would
@@ -247,7 +279,7 @@ impl GanGraph {
             let mut ops = Vec::new();
             ops.push(Op::RngIndex {
                 src: src(streams::REAL_INDEX + j),
-                out: idx,
+                out: idx.into(),
                 n: m,
                 n_rows: data_rows,
             });
@@ -260,6 +292,10 @@ impl GanGraph {
                 cols: dim,
                 data_rows,
             });
+            if let Some(c) = &cond {
+                ops.push(c.real_labels(idx));
+                ops.push(c.draw_labels(src(streams::D_LABELS + j)));
+            }
             ops.push(Op::RngNormal {
                 src: src(streams::D_NOISE + j),
                 out: z.into(),
@@ -267,7 +303,8 @@ impl GanGraph {
                 mean: 0.0,
                 std: 1.0,
             });
-            ops.extend(g.forward(z.into(), m, Some(fake), true));
+            ops.extend(cond.as_ref().map(|c| c.g_input(z)));
+            ops.extend(g.forward(g_input, m, Some(fake), true));
             ops.extend(noise(
                 streams::D_INSTANCE_NOISE + j,
                 xd.into(),
@@ -276,6 +313,7 @@ impl GanGraph {
             ));
             ops.extend(sn_forward(true));
             ops.extend(d.forward(xd.into(), 2 * mp, None, true));
+            ops.extend(proj_d.map(|p| p.forward(&d, xd.into(), 2 * mp, None)));
             let spec = BceSpec {
                 term: d_term,
                 n: 2 * mp,
@@ -308,7 +346,10 @@ impl GanGraph {
                 y: targets_d,
                 grad: dlogits,
             });
-            ops.extend(d.backward(xd.into(), 2 * mp, None, dlogits, true, None));
+            ops.extend(match &proj_d {
+                Some(p) => d.backward_projected(xd.into(), 2 * mp, None, dlogits, true, None, p),
+                None => d.backward(xd.into(), 2 * mp, None, dlogits, true, None),
+            });
             if let Some(sn) = &d_sn {
                 ops.extend(sn.backward(d.grads()));
             }
@@ -324,7 +365,7 @@ impl GanGraph {
                 grad: d.grads(),
                 m: d.adam_m(),
                 v: d.adam_v(),
-                n: d_spec.param_count()?,
+                n: d_len,
             });
             Ok(ops)
         };
@@ -337,6 +378,9 @@ impl GanGraph {
             state,
             slot: SLOT_ITERATION,
         });
+        if let Some(c) = &cond {
+            ops.push(c.draw_labels(src(streams::G_LABELS)));
+        }
         ops.push(Op::RngNormal {
             src: src(streams::G_NOISE),
             out: z.into(),
@@ -344,6 +388,7 @@ impl GanGraph {
             mean: 0.0,
             std: 1.0,
         });
+        ops.extend(cond.as_ref().map(|c| c.g_input(z)));
         let g_out = match instance_noise {
             true => View {
                 t: xd,
@@ -351,10 +396,11 @@ impl GanGraph {
             },
             false => fake,
         };
-        ops.extend(g.forward(z.into(), m, Some(g_out), true));
+        ops.extend(g.forward(g_input, m, Some(g_out), true));
         ops.extend(noise(streams::G_INSTANCE_NOISE, g_out, fake, m * dim));
         ops.extend(sn_forward(true));
         ops.extend(d.forward(fake, mp, None, true));
+        ops.extend(proj_g.map(|p| p.forward(&d, fake, mp, None)));
         let spec = BceSpec {
             term: g_term,
             n: mp,
@@ -375,8 +421,13 @@ impl GanGraph {
             y: targets_g,
             grad: dlogits,
         });
-        ops.extend(d.backward(fake, mp, None, dlogits, false, Some(dx_fake)));
-        ops.extend(g.backward(z.into(), m, Some(g_out), dx_fake, true, None));
+        ops.extend(match &proj_g {
+            Some(p) => d.backward_projected(fake, mp, None, dlogits, false, Some(dx_fake), p),
+            None => d.backward(fake, mp, None, dlogits, false, Some(dx_fake)),
+        });
+        let dg_in = cond.as_ref().map(|c| c.dg_in);
+        ops.extend(g.backward(g_input, m, Some(g_out), dx_fake, true, dg_in));
+        ops.extend(cond.as_ref().map(|c| c.g_table_grad()));
         ops.push(Op::Tick {
             state,
             slot: SLOT_G_STEP,
@@ -389,7 +440,7 @@ impl GanGraph {
             grad: g.grads(),
             m: g.adam_m(),
             v: g.adam_v(),
-            n: g_spec.param_count()?,
+            n: g_len,
         });
         // G's moving average, after G's step (Yazici et al. 2019): it starts from G's weights.
         let g_ema = (cfg.g_ema > 0.0).then(|| {
@@ -405,7 +456,7 @@ impl GanGraph {
                 decay: cfg.g_ema,
                 w: g.params(),
                 avg,
-                n: g_spec.param_count()?,
+                n: g_len,
             });
         }
         ops.push(Op::Tick {
@@ -421,6 +472,26 @@ impl GanGraph {
         if let Some(avg) = g_ema {
             eval_g = eval_g.with_params(avg);
         }
+        // A conditional G draws the fixed noise as the classes `eval_labels` name.
+        let mut snapshot = Vec::new();
+        let eval_input: View = match &cond {
+            Some(c) => {
+                anyhow::ensure!(
+                    inp.eval_labels.len() == eval_rows,
+                    "{} evaluation labels for {eval_rows} rows",
+                    inp.eval_labels.len()
+                );
+                let labels = gr.u32_from("eval_labels", inp.eval_labels);
+                let input = gr.f32("g_eval_input", eval_rows * (c.c.g_dim + cfg.z_dim));
+                let table = View {
+                    t: eval_g.params(),
+                    off: g_own,
+                };
+                snapshot.push(c.eval_input(eval_rows, table, labels, eval_z, input));
+                input.into()
+            }
+            None => eval_z.into(),
+        };
         // With packing, D judges a probe point x as the pack (x, x, ..., x).
         let probe_rows = (inp.probe.len() / dim).max(1);
         let probe_x = if inp.probe.is_empty() {
@@ -434,7 +505,7 @@ impl GanGraph {
             gr.f32_from("probe_x", &packed)
         };
         let probe_d = d.with_workspace(&mut gr, "d_probe", probe_rows);
-        let mut snapshot = eval_g.forward(eval_z.into(), eval_rows, None, false);
+        snapshot.extend(eval_g.forward(eval_input, eval_rows, None, false));
         snapshot.extend(sn_forward(false));
         snapshot.extend(probe_d.forward(probe_x.into(), probe_rows, None, false));
 
@@ -445,6 +516,7 @@ impl GanGraph {
             state,
             metrics,
             xd,
+            cond,
             g_ema,
             d_sn,
             eval_z,

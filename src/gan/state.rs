@@ -41,6 +41,12 @@ pub mod streams {
     /// Instance noise on D's input: D step j uses D_INSTANCE_NOISE + j.
     pub const D_INSTANCE_NOISE: u32 = 0x800;
     pub const G_INSTANCE_NOISE: u32 = 0x900;
+    /// Conditional runs: the class embeddings' initialisation, and the labels of generated rows
+    /// (D step j uses D_LABELS + j).
+    pub const G_LABEL_INIT: u32 = 0x503;
+    pub const D_LABEL_INIT: u32 = 0x504;
+    pub const D_LABELS: u32 = 0xa00;
+    pub const G_LABELS: u32 = 0xb00;
 }
 
 /// The fixed noise of pictures, evaluation and `shadergan sample`: N(0, I) from the seed's
@@ -87,13 +93,19 @@ impl TrainState {
                 || noise.borrow_mut().normal(),
             )
         };
-        let (gp, dp) = (init(g, streams::G_INIT)?, init(d, streams::D_INIT)?);
+        let (mut gp, mut dp) = (init(g, streams::G_INIT)?, init(d, streams::D_INIT)?);
         let d_sn = match cfg.d_norm {
             DNorm::None => Vec::new(),
             DNorm::Spectral => {
                 super::spectral::init_uv(d, &dp, cfg.seed, streams::D_SPECTRAL_INIT)?
             }
         };
+        // A conditional run's class embeddings follow each network's own parameters.
+        if let Some(c) = cfg.conditioning_of(d)? {
+            let (gt, dt) = c.init_tables(cfg.seed);
+            gp.extend(gt);
+            dp.extend(dt);
+        }
         Ok(TrainState {
             d_sn,
             g_running: g.init_buffers()?,

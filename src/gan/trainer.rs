@@ -2,6 +2,7 @@
 //! and, once per logging interval, "observe" (metrics, a snapshot of G and D, the weights). It
 //! writes no file: the run directory (`crate::run`) records what it observes.
 
+use super::conditional::rows_per_class;
 use super::config::{Arch, TrainConfig};
 use super::metrics::MetricsRow;
 use super::schedule::{DataRef, GanGraph, GanInputs};
@@ -18,6 +19,10 @@ pub const HEAT_N: usize = 64;
 pub const PROBE_1D: usize = 256;
 /// Images in each sample grid (8 x 8), from fixed noise.
 pub const GRID_IMAGES: usize = 64;
+/// Columns of a sample grid; a conditional run's grid has one row of them per class, for at most
+/// [`PICTURE_CLASSES`] classes (the first ones).
+pub const GRID_COLUMNS: usize = 8;
+pub const PICTURE_CLASSES: usize = 16;
 
 /// The rows a run trains on.
 pub struct TrainData {
@@ -29,6 +34,9 @@ pub struct TrainData {
     pub dim: usize,
     /// Image data: width, height, channels.
     pub image: Option<[usize; 3]>,
+    /// Conditional runs: each row's class (empty otherwise), and the number of classes.
+    pub labels: Vec<u32>,
+    pub classes: usize,
 }
 
 impl TrainData {
@@ -46,7 +54,17 @@ impl TrainData {
 pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Result<TrainData> {
     if ds.is_image() {
         // The loaders' limit counts f32 values; the device holds bytes.
-        let set = ds.load_images(cfg.image_size, cfg.channels, max_bytes.saturating_mul(4))?;
+        let limit = max_bytes.saturating_mul(4);
+        let (set, labels, classes) = if cfg.conditional {
+            let l = ds.load_conditional(cfg.image_size, cfg.channels, limit)?;
+            (l.images, l.labels, l.classes)
+        } else {
+            (
+                ds.load_images(cfg.image_size, cfg.channels, limit)?,
+                Vec::new(),
+                0,
+            )
+        };
         let (image, dim) = ([set.width, set.height, set.channels], set.dim());
         // Convolutions read NCHW rows; the data sets and pictures keep HWC.
         let rows = match cfg.arch {
@@ -62,6 +80,8 @@ pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Res
             image: Some(image),
             rows: Vec::new(),
             bytes,
+            labels,
+            classes,
         });
     }
     let rows = ds.sample(
@@ -73,6 +93,8 @@ pub fn load_data(cfg: &TrainConfig, ds: &Dataset, max_bytes: u64) -> anyhow::Res
         bytes: Vec::new(),
         dim: ds.dim(),
         image: None,
+        labels: Vec::new(),
+        classes: 0,
     })
 }
 
@@ -102,7 +124,7 @@ pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_bytes: u64) -> 
     // for images the 64-image grid (sample and eval chunk to what fits, see Generator).
     let is_image = crate::data::Dataset::parse(&cfg.dataset).is_ok_and(|d| d.is_image());
     let rows = if is_image {
-        (2 * cfg.batch).max(GRID_IMAGES)
+        (2 * cfg.batch).max(GRID_IMAGES).max(picture_rows(cfg))
     } else {
         (2 * cfg.batch).max(EVAL_ROWS).max(HEAT_N * HEAT_N)
     };
@@ -120,6 +142,15 @@ pub fn check_fits(gpu: &Gpu, cfg: &TrainConfig, dim: usize, data_bytes: u64) -> 
     }
     gpu.check_size("data set", data_bytes)?;
     Ok(())
+}
+
+/// The rows of a conditional run's sample grid: [`GRID_COLUMNS`] of each of its first classes
+/// (0 for other runs).
+pub fn picture_rows(cfg: &TrainConfig) -> usize {
+    match cfg.conditional {
+        true => GRID_COLUMNS * cfg.classes.min(PICTURE_CLASSES),
+        false => 0,
+    }
 }
 
 /// What G and D look like at one moment, on fixed inputs.
@@ -154,17 +185,31 @@ pub struct Trainer<'g> {
 
 impl<'g> Trainer<'g> {
     /// Builds the graph and binds every dispatch (the only place that allocates).
+    /// A conditional run's configuration comes back with `classes` set from the data set.
     pub fn new(gpu: &'g Gpu, cfg: &TrainConfig, state: Option<TrainState>) -> anyhow::Result<Self> {
         cfg.validate()?;
+        let mut cfg = cfg.clone();
         let dataset = Dataset::parse(&cfg.dataset)?;
         // Toy sets are checked before they are drawn, so an impossible size fails fast; image
         // sets only know their size once loaded.
         if !dataset.is_image() {
             let bytes = (cfg.data_size as u64).saturating_mul(dataset.dim() as u64 * 4);
-            check_fits(gpu, cfg, dataset.dim(), bytes)?;
+            check_fits(gpu, &cfg, dataset.dim(), bytes)?;
         }
-        let data = load_data(cfg, &dataset, gpu.max_storage_bytes())?;
+        let data = load_data(&cfg, &dataset, gpu.max_storage_bytes())?;
         let dim = data.dim;
+        if cfg.conditional {
+            anyhow::ensure!(
+                cfg.classes == 0 || cfg.classes == data.classes,
+                "the run has {} classes but {} has {}; a resumed run needs the data set it \
+                 started with",
+                cfg.classes,
+                cfg.dataset,
+                data.classes
+            );
+            cfg.classes = data.classes;
+        }
+        let cfg = &cfg;
         if dataset.is_image() {
             check_fits(gpu, cfg, dim, data.bytes.len() as u64)?;
         }
@@ -173,6 +218,15 @@ impl<'g> Trainer<'g> {
             None => TrainState::fresh(cfg, &cfg.g_network(dim)?, &cfg.d_network(dim)?)?,
         };
         let probe = probe_points(&dataset);
+        let eval_rows = match (dataset.is_image(), cfg.conditional) {
+            (true, true) => picture_rows(cfg),
+            (true, false) => GRID_IMAGES,
+            (false, _) => EVAL_ROWS,
+        };
+        let eval_labels = match cfg.conditional {
+            true => rows_per_class(eval_rows, GRID_COLUMNS, cfg.classes),
+            false => Vec::new(),
+        };
         let gan = GanGraph::build(
             cfg,
             &GanInputs {
@@ -180,11 +234,9 @@ impl<'g> Trainer<'g> {
                 dim,
                 state: &state,
                 probe: &probe,
-                eval_rows: if dataset.is_image() {
-                    GRID_IMAGES
-                } else {
-                    EVAL_ROWS
-                },
+                eval_rows,
+                labels: &data.labels,
+                eval_labels: &eval_labels,
             },
         )?;
         let plan = GpuPlan::new(gpu, &gan.graph)?;

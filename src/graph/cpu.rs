@@ -319,14 +319,14 @@ impl CpuPlan {
                 n,
                 n_rows,
             } => {
-                let mut o = self.take(out);
+                let mut o = self.take(out.t);
                 cpu::rng::rng_index(
                     src.addr(),
                     self.tensors[src.state].u32(),
                     n_rows as u32,
-                    &mut o.u32_mut()[..n],
+                    &mut o.u32_mut()[out.off..out.off + n],
                 );
-                self.put(out, o);
+                self.put(out.t, o);
             }
             Op::Gather {
                 packed_u8,
@@ -348,6 +348,30 @@ impl CpuPlan {
                 }
                 self.put(out.t, o);
             }
+            Op::GatherU32 {
+                data,
+                idx,
+                out,
+                rows,
+                cols,
+                data_rows,
+            } => {
+                let mut o = self.take(out.t);
+                cpu::gather::gather_rows_u32(
+                    rows,
+                    cols,
+                    data_rows,
+                    self.tensors[data].u32(),
+                    self.tensors[idx].u32(),
+                    &mut o.u32_mut()[out.off..],
+                );
+                self.put(out.t, o);
+            }
+            Op::EmbedConcat { .. }
+            | Op::EmbedBackward { .. }
+            | Op::ProjectionForward { .. }
+            | Op::ProjectionBackwardInput { .. }
+            | Op::ProjectionBackwardTable { .. } => self.run_embedding_op(op),
             Op::ActForward { .. }
             | Op::Conv2d { .. }
             | Op::Conv2dInputGrad { .. }

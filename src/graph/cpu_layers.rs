@@ -1,5 +1,6 @@
 //! The CPU executor's convolution, batch-norm and standalone-activation ops (the layers of
-//! convolutional networks), run on their twins in `cpu::conv` and `cpu::batchnorm`.
+//! convolutional networks), run on their twins in `cpu::conv` and `cpu::batchnorm`, and the
+//! class-embedding ops of conditional GANs (`cpu::embedding`).
 
 use super::cpu::CpuPlan;
 use super::{Op, View};
@@ -9,6 +10,10 @@ use crate::ops::Activation;
 impl CpuPlan {
     fn f(&self, v: View) -> &[f32] {
         &self.tensors[v.t].f32()[v.off..]
+    }
+
+    fn u(&self, v: View) -> &[u32] {
+        &self.tensors[v.t].u32()[v.off..]
     }
 
     /// Runs `write` on the f32 slice of `out` from its offset, with every other tensor readable.
@@ -142,6 +147,67 @@ impl CpuPlan {
                 )
             }),
             _ => unreachable!("run_layer_op is called with layer ops only"),
+        }
+    }
+
+    pub(super) fn run_embedding_op(&mut self, op: &Op) {
+        use cpu::embedding as e;
+        match *op {
+            Op::EmbedConcat {
+                spec,
+                table,
+                labels,
+                z,
+                out,
+            } => self.write(out, |p, o| {
+                e::embed_concat(&spec, p.f(table), p.u(labels), p.f(z), o)
+            }),
+            Op::EmbedBackward {
+                spec,
+                dx,
+                labels,
+                dtable,
+            } => self.write(dtable, |p, o| {
+                e::embed_backward(&spec, p.f(dx), p.u(labels), o)
+            }),
+            Op::ProjectionForward {
+                spec,
+                table,
+                labels,
+                phi,
+                logits,
+            } => self.write(logits, |p, o| {
+                e::projection_forward(&spec, p.f(table), p.u(labels), p.f(phi), o)
+            }),
+            Op::ProjectionBackwardInput {
+                spec,
+                act,
+                table,
+                labels,
+                dlogit,
+                h,
+                dphi,
+            } => self.write(dphi, |p, o| {
+                e::projection_backward_input(
+                    &spec,
+                    act,
+                    p.f(table),
+                    p.u(labels),
+                    p.f(dlogit),
+                    p.f(h),
+                    o,
+                )
+            }),
+            Op::ProjectionBackwardTable {
+                spec,
+                labels,
+                dlogit,
+                phi,
+                dtable,
+            } => self.write(dtable, |p, o| {
+                e::projection_backward_table(&spec, p.u(labels), p.f(dlogit), p.f(phi), o)
+            }),
+            _ => unreachable!("run_embedding_op is called with embedding ops only"),
         }
     }
 }

@@ -10,11 +10,12 @@ mod cpu_layers;
 pub mod gpu;
 pub mod net;
 pub mod network;
+pub mod projection;
 pub mod state_dict;
 
 use crate::ops::{
-    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, RngAddr, SpectralSpec, Variant,
-    XentSpec,
+    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, EmbedSpec, RngAddr, SpectralSpec,
+    Variant, XentSpec,
 };
 
 /// Index of a tensor in its [`Graph`].
@@ -205,7 +206,7 @@ pub enum Op {
     /// out[..n] = uniform integers in [0, n_rows).
     RngIndex {
         src: RngSource,
-        out: TensorId,
+        out: View,
         n: usize,
         n_rows: usize,
     },
@@ -219,6 +220,56 @@ pub enum Op {
         rows: usize,
         cols: usize,
         data_rows: usize,
+    },
+    /// out[r, :] = data[idx[r], :] on u32 words (a minibatch's labels).
+    GatherU32 {
+        data: TensorId,
+        idx: TensorId,
+        out: View,
+        rows: usize,
+        cols: usize,
+        data_rows: usize,
+    },
+    /// out[r, :] = cat(table[y[r], :], z[r, :]): a conditional G's input (embedding.wgsl).
+    EmbedConcat {
+        spec: EmbedSpec,
+        table: View,
+        labels: View,
+        z: View,
+        out: View,
+    },
+    /// dtable[k, :] = sum over r in order with y[r] = k of dx[r, ..dim] (rows of dim + z_dim).
+    EmbedBackward {
+        spec: EmbedSpec,
+        dx: View,
+        labels: View,
+        dtable: View,
+    },
+    /// logit[r] += <table[y[r], :], phi[r, :]>: the projection discriminator's class term.
+    ProjectionForward {
+        spec: EmbedSpec,
+        table: View,
+        labels: View,
+        phi: View,
+        logits: View,
+    },
+    /// dphi[r, c] = (dphi[r, c] + dlogit[r] table[y[r], c]) * act'(h[r, c]), in place.
+    ProjectionBackwardInput {
+        spec: EmbedSpec,
+        act: Activation,
+        table: View,
+        labels: View,
+        dlogit: View,
+        h: View,
+        dphi: View,
+    },
+    /// dtable[k, :] = sum over r in order with y[r] = k of dlogit[r] phi[r, :].
+    ProjectionBackwardTable {
+        spec: EmbedSpec,
+        labels: View,
+        dlogit: View,
+        phi: View,
+        dtable: View,
     },
     /// out[..n] = act(x[..n]) (an activation that does not follow a matmul, e.g. after a
     /// batch norm).

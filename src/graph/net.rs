@@ -2,6 +2,7 @@
 //! layout (PyTorch's: each layer's weight [out, in] then its bias [out]) and the ops of its
 //! forward pass and of its backward pass, which visits the layers in exactly the reverse order.
 
+use super::projection::Projection;
 use super::{Epilogue, Graph, Op, TensorId, View};
 use crate::ops::{Activation, Variant};
 
@@ -89,7 +90,21 @@ pub struct NetTensors {
 
 impl NetTensors {
     pub fn new(g: &mut Graph, name: &str, spec: &NetSpec, init: &[f32], rows: usize) -> Self {
-        let n = spec.param_count();
+        Self::with_trailing(g, name, spec, init, rows, 0)
+    }
+
+    /// [`Self::new`] with `trailing` more parameters after the network's own in the flat
+    /// buffers (a conditional run's class embeddings), stepped by the same Adam dispatch; the
+    /// layers never read them.
+    pub fn with_trailing(
+        g: &mut Graph,
+        name: &str,
+        spec: &NetSpec,
+        init: &[f32],
+        rows: usize,
+        trailing: usize,
+    ) -> Self {
+        let n = spec.param_count() + trailing;
         assert_eq!(
             init.len(),
             n,
@@ -204,6 +219,12 @@ impl NetTensors {
         self.y(self.spec.layers.len() - 1, out)
     }
 
+    /// What the last layer reads: phi(x), the features a projection discriminator's class term
+    /// multiplies (the input itself when there is one layer).
+    pub fn features(&self, input: View) -> View {
+        self.x(self.spec.layers.len() - 1, input)
+    }
+
     /// Backward from `dout` (gradient of the loss with respect to the last layer's output), in
     /// exactly the reverse order of `forward`. With `param_grads` the weight and bias gradients
     /// are written to `grads`; with `input_grad` the gradient with respect to the input is.
@@ -217,6 +238,25 @@ impl NetTensors {
         dout: TensorId,
         param_grads: bool,
         input_grad: Option<TensorId>,
+    ) -> Vec<Op> {
+        self.backward_with(input, rows, out, dout, param_grads, input_grad, None)
+    }
+
+    /// [`Self::backward`] of a network whose logit `dout` is the gradient of also carries a
+    /// projection's class term: the term's share of the features' gradient is added right after
+    /// the last layer's input gradient, before the activation below it (so that layer's product
+    /// is not fused with it). The table's own gradient is the caller's
+    /// ([`Projection::table_grad`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_with(
+        &self,
+        input: View,
+        rows: usize,
+        out: Option<View>,
+        dout: TensorId,
+        param_grads: bool,
+        input_grad: Option<TensorId>,
+        proj: Option<&Projection>,
     ) -> Vec<Op> {
         let mut ops = Vec::new();
         let layout = self.spec.layout();
@@ -266,8 +306,10 @@ impl NetTensors {
             }
             // dX[rows, in] = dZ W, with W stored [out, in]: into the input's gradient below the
             // first layer, else into the layer below's dZ, times its activation's derivative.
+            let projecting = proj.filter(|_| l == last);
             let (dx, epi) = if l > 0 {
                 let epi = match act(l - 1) {
+                    _ if projecting.is_some() => Epilogue::PLAIN,
                     Activation::Identity => Epilogue::PLAIN,
                     a => Epilogue::ActGrad {
                         y: self.y(l - 1, out),
@@ -293,6 +335,13 @@ impl NetTensors {
                 n: p.inp,
                 epi,
             });
+            if let Some(pr) = projecting {
+                let (below, h) = match l {
+                    0 => (Activation::Identity, input),
+                    _ => (act(l - 1), self.y(l - 1, out)),
+                };
+                ops.push(pr.input_grad(below, h, dout.into(), dx.into(), rows));
+            }
             dz = dx;
         }
         ops

@@ -4,6 +4,7 @@
 
 use super::convnet::{ConvNetSpec, ConvNetTensors};
 use super::net::{NetSpec, NetTensors};
+use super::projection::Projection;
 use super::{Graph, Op, TensorId, View};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +27,15 @@ impl NetworkSpec {
         Ok(match self {
             NetworkSpec::Mlp(s) => s.output(),
             NetworkSpec::Conv(s) => s.output_shape()?.iter().product(),
+        })
+    }
+
+    /// Values per row of what the last layer reads: phi(x), the features of a projection
+    /// discriminator's class term.
+    pub fn feature_len(&self) -> anyhow::Result<usize> {
+        Ok(match self {
+            NetworkSpec::Mlp(s) => s.layout().last().map_or(s.input, |p| p.inp),
+            NetworkSpec::Conv(s) => s.plan()?.last().map_or(0, |p| p.inp.iter().product()),
         })
     }
 
@@ -81,6 +91,20 @@ impl NetworkSpec {
         running: &[f32],
         rows: usize,
     ) -> anyhow::Result<Network> {
+        self.tensors_trailing(g, name, params, running, rows, 0)
+    }
+
+    /// [`Self::tensors`] whose flat parameters (and gradients and Adam moments) hold `trailing`
+    /// more values after the network's own: a conditional run's class embedding.
+    pub fn tensors_trailing(
+        &self,
+        g: &mut Graph,
+        name: &str,
+        params: &[f32],
+        running: &[f32],
+        rows: usize,
+        trailing: usize,
+    ) -> anyhow::Result<Network> {
         Ok(match self {
             NetworkSpec::Mlp(s) => {
                 anyhow::ensure!(
@@ -88,16 +112,18 @@ impl NetworkSpec {
                     "{name}: an MLP keeps no running statistics"
                 );
                 anyhow::ensure!(
-                    params.len() == s.param_count(),
-                    "{name}: {} parameters for {}",
+                    params.len() == s.param_count() + trailing,
+                    "{name}: {} parameters for {} + {trailing}",
                     params.len(),
                     s.param_count()
                 );
-                Network::Mlp(NetTensors::new(g, name, s, params, rows))
+                Network::Mlp(NetTensors::with_trailing(
+                    g, name, s, params, rows, trailing,
+                ))
             }
-            NetworkSpec::Conv(s) => {
-                Network::Conv(ConvNetTensors::new(g, name, s, params, running, rows)?)
-            }
+            NetworkSpec::Conv(s) => Network::Conv(ConvNetTensors::with_trailing(
+                g, name, s, params, running, rows, trailing,
+            )?),
         })
     }
 }
@@ -184,6 +210,39 @@ impl Network {
             Network::Mlp(n) => n.output_view(out),
             Network::Conv(n) => n.output_view(out),
         }
+    }
+
+    /// What the last layer reads from `input`: phi(x) of a projection's class term.
+    pub fn features(&self, input: View) -> View {
+        match self {
+            Network::Mlp(n) => n.features(input),
+            Network::Conv(n) => n.features(input),
+        }
+    }
+
+    /// [`Self::backward`] with a projection discriminator's class term on the logit (see
+    /// [`Projection`]): with `param_grads` the table's gradient too.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_projected(
+        &self,
+        input: View,
+        rows: usize,
+        out: Option<View>,
+        dout: TensorId,
+        param_grads: bool,
+        input_grad: Option<TensorId>,
+        proj: &Projection,
+    ) -> Vec<Op> {
+        let mut ops = Vec::new();
+        if param_grads {
+            ops.push(proj.table_grad(self.features(input), dout.into(), rows));
+        }
+        let p = Some(proj);
+        ops.extend(match self {
+            Network::Mlp(n) => n.backward_with(input, rows, out, dout, param_grads, input_grad, p),
+            Network::Conv(n) => n.backward_with(input, rows, out, dout, param_grads, input_grad, p),
+        });
+        ops
     }
 
     /// The same network reading its weights from `params` (of the same length) instead, e.g. a

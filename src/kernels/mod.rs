@@ -34,6 +34,7 @@ pub mod activation;
 pub mod batchnorm;
 pub mod bce;
 pub mod conv;
+pub mod embedding;
 pub mod gather;
 pub mod matmul;
 pub mod matmul_choice;
@@ -54,6 +55,7 @@ pub struct Kernels {
     pub batchnorm: batchnorm::BatchNorm,
     pub bce: bce::Bce,
     pub conv: conv::Conv,
+    pub embed: embedding::Embedding,
     pub optim: optim::Optim,
     pub rng: rng::Rng,
     pub gather: gather::Gather,
@@ -75,6 +77,7 @@ impl Kernels {
             batchnorm: batchnorm::BatchNorm::new(gpu)?,
             bce: bce::Bce::new(gpu)?,
             conv: conv::Conv::new(gpu)?,
+            embed: embedding::Embedding::new(gpu)?,
             optim: optim::Optim::new(gpu)?,
             rng: rng::Rng::new(gpu)?,
             gather: gather::Gather::new(gpu)?,
@@ -90,6 +93,7 @@ pub const PARAMS_LAYOUTS: &[ParamsLayout] = &[
     batchnorm::PARAMS,
     bce::PARAMS,
     conv::PARAMS,
+    embedding::PARAMS,
     gather::PARAMS,
     matmul::PARAMS,
     matmul::PARAMS_SG,
@@ -115,6 +119,10 @@ pub const SHADERS: &[(&str, &str)] = &[
     ),
     ("bce.wgsl", include_str!("../../shaders/bce.wgsl")),
     ("conv.wgsl", include_str!("../../shaders/conv.wgsl")),
+    (
+        "embedding.wgsl",
+        include_str!("../../shaders/embedding.wgsl"),
+    ),
     ("gather.wgsl", include_str!("../../shaders/gather.wgsl")),
     ("matmul.wgsl", include_str!("../../shaders/matmul.wgsl")),
     (

@@ -10,6 +10,7 @@
 //!   classified, and a mode (one of 1,000 digit triples) counts as captured when at least one
 //!   sample lands in it; the KL divergence of the mode histogram to the uniform one.
 
+pub mod conditional;
 pub mod frechet;
 
 use crate::classifier::{Classifier, ClassifierGpu};
@@ -52,6 +53,9 @@ pub struct ImageReport {
     pub kl_to_uniform: Option<f32>,
     /// Samples per class (summed over channels for stacked sets).
     pub class_counts: Vec<usize>,
+    /// Conditional runs: the share of samples classified as the class they were drawn for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<conditional::ConditionalAccuracy>,
 }
 
 impl ImageReport {
@@ -72,6 +76,7 @@ impl ImageReport {
             modes_total: None,
             kl_to_uniform: None,
             class_counts: Vec::new(),
+            conditional: None,
         }
     }
 }
@@ -165,6 +170,16 @@ impl<'g> Evaluator<'g> {
 
     /// Scores `images` (row-major HWC, the data set's shape), e.g. a generator's samples.
     pub fn evaluate(&self, images: &[f32]) -> anyhow::Result<ImageReport> {
+        self.evaluate_labeled(images, None)
+    }
+
+    /// [`Self::evaluate`] of a conditional G's samples, drawn for the classes `asked`: adds the
+    /// share the classifier assigns to the class asked for.
+    pub fn evaluate_labeled(
+        &self,
+        images: &[f32],
+        asked: Option<&[u32]>,
+    ) -> anyhow::Result<ImageReport> {
         let c = &self.classifier;
         let per = c.spec.input;
         let dim = per * self.channels;
@@ -222,6 +237,23 @@ impl<'g> Evaluator<'g> {
             modes_total = Some(k * k * k);
             kl_to_uniform = Some(kl_divergence(&mh, &vec![1; k * k * k]) as f32);
         }
+        let conditional = match asked {
+            Some(y) => {
+                anyhow::ensure!(
+                    self.channels == 1 && y.len() == n,
+                    "the conditional accuracy needs one class per single-channel image"
+                );
+                anyhow::ensure!(
+                    y.iter().all(|&k| (k as usize) < c.classes),
+                    "a class asked for is not one of the classifier's {}",
+                    c.classes
+                );
+                Some(conditional::ConditionalAccuracy::measure(
+                    y, &preds[0], c.classes,
+                ))
+            }
+            None => None,
+        };
         Ok(ImageReport {
             samples: n,
             classes_total: c.classes,
@@ -237,6 +269,7 @@ impl<'g> Evaluator<'g> {
             modes_total,
             kl_to_uniform,
             class_counts: counts,
+            conditional,
         })
     }
 }
@@ -277,6 +310,9 @@ impl fmt::Display for ImageReport {
             (self.modes_captured, self.modes_total, self.kl_to_uniform)
         {
             write!(f, ", stacked modes {m}/{t}, KL to uniform {kl:.4}")?;
+        }
+        if let Some(a) = &self.conditional {
+            write!(f, ", {a}")?;
         }
         write!(
             f,

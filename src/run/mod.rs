@@ -72,6 +72,9 @@ pub fn train_in(
     resume: Option<TrainState>,
 ) -> anyhow::Result<TrainSummary> {
     let t = Trainer::new(gpu, cfg, resume)?;
+    // The configuration as resolved by the data set (a conditional run's class count).
+    let resolved = t.cfg.clone();
+    let cfg = &resolved;
     let start = t.iteration()?;
     anyhow::ensure!(
         start < cfg.iterations,
@@ -208,9 +211,10 @@ impl<'g> QualityProbe<'g> {
         let cache = dir.path.join(crate::classifier::file::RUN_FILE);
         let (ev, _) = crate::quality::for_run(gpu, &t.dataset, t.cfg.seed, &cache)?;
         let state = t.state()?;
-        let g = crate::gan::generate::Generator::new(
+        let g = crate::gan::generate::Generator::for_run(
             gpu,
-            &t.cfg.g_network(t.gan.dim)?,
+            &t.cfg,
+            t.gan.dim,
             state.g_sampling(),
             &state.g_running,
         )?;
@@ -237,7 +241,13 @@ impl<'g> QualityProbe<'g> {
         if let Some(shape) = self.chw {
             x = crate::gan::dcgan::chw_to_hwc(&x, shape);
         }
-        self.ev.evaluate(&x)
+        // A conditional G draws the classes in turn (`Generator::sample_stream`).
+        let asked: Option<Vec<u32>> = self.g.classes().map(|k| {
+            (0..crate::quality::SAMPLES)
+                .map(|i| (i % k) as u32)
+                .collect()
+        });
+        self.ev.evaluate_labeled(&x, asked.as_deref())
     }
 }
 

@@ -135,7 +135,8 @@ pub fn loss_picture(path: &Path, history: &[MetricsRow], title: &str) -> anyhow:
 }
 
 /// quality.png: an image run's quality numbers over training, on one axis: shares in [0, 1]
-/// (classes covered of 10, stacked modes of 1,000, confident samples), KL in nats, and the
+/// (classes covered of 10, stacked modes of 1,000, confident samples, a conditional run's
+/// accuracy), KL in nats, and the
 /// Fréchet distance as log10 (it spans orders of magnitude). Rows without them are skipped.
 pub fn quality_picture(
     path: &Path,
@@ -160,6 +161,9 @@ pub fn quality_picture(
             series(&|r| r.frechet.map(|f| f.max(1e-6).log10())),
         ),
     ];
+    if rows.iter().any(|r| r.conditional_accuracy.is_some()) {
+        lines.push(("conditional accuracy", series(&|r| r.conditional_accuracy)));
+    }
     if rows.iter().any(|r| r.modes_captured.is_some()) {
         lines.push((
             "modes captured / 1000",

@@ -9,8 +9,8 @@ use crate::gpu::{Gpu, GpuError};
 use crate::graph::{Graph, Op, RngSource, View};
 use crate::kernels::Kernels;
 use crate::ops::{
-    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, LossTerm, RngAddr, SpectralSpec,
-    XentSpec,
+    Activation, AdamConfig, BatchNormSpec, BceSpec, ConvShape, EmbedSpec, LossTerm, RngAddr,
+    SpectralSpec, XentSpec,
 };
 
 const NAN: f32 = f32::NAN;
@@ -324,7 +324,7 @@ pub fn rng(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), GpuError>
             },
             Op::RngIndex {
                 src: src(3),
-                out: idx,
+                out: idx.into(),
                 n,
                 n_rows: 1000,
             },
@@ -401,9 +401,20 @@ pub fn gather(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), GpuErr
             cols,
             data_rows,
         };
+        let labels: Vec<u32> = (0..data_rows as u32).map(|i| i * 7 % 10).collect();
+        let labels = g.u32_from("labels", &labels);
+        let out_u32 = g.u32_from("out_u32", &vec![u32::MAX; rows]);
         let ops = vec![
             gather(false, data, View { t: out, off: 2 }),
             gather(true, packed, out8.into()),
+            Op::GatherU32 {
+                data: labels,
+                idx,
+                out: out_u32.into(),
+                rows,
+                cols: 1,
+                data_rows,
+            },
         ];
         let case = GraphCase {
             what: format!("{rows}x{cols}"),
@@ -713,6 +724,96 @@ pub fn peak(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), GpuError
         r.cover(d.name);
         gpu.run(&[d])?;
         r.close("empty (writes nothing)", &gpu.read(&db)?, &before, 0.0, 0.0);
+    }
+    Ok(())
+}
+
+/// A conditional GAN's class embeddings: G's input cat(E[y], z) (exact) and its table gradient,
+/// the projection discriminator's class term, its input and table gradients (sums in row order:
+/// rtol 1e-5), on odd shapes with repeated and missing classes.
+pub fn embedding(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), GpuError> {
+    let shapes: &[(usize, usize, usize)] = if quick {
+        &[(17, 5, 7)]
+    } else {
+        &[(1, 1, 1), (17, 5, 7), (65, 10, 33)]
+    };
+    for &(rows, classes, dim) in shapes {
+        let z_dim = 3;
+        let spec = EmbedSpec {
+            rows,
+            classes,
+            dim,
+            z_dim,
+        };
+        let seed = 3100 + (rows * 100 + dim) as u64;
+        let mut g = Graph::default();
+        // Class classes - 1 never appears (its gradient rows stay 0).
+        let labels: Vec<u32> = (0..rows)
+            .map(|i| (i * 3 % classes.max(2).saturating_sub(1).max(1)) as u32)
+            .collect();
+        let labels = g.u32_from("labels", &labels);
+        let table = g.f32_from("table", &inputs(seed, classes * dim, -1.0, 1.0));
+        let z = g.f32_from("z", &inputs(seed + 1, rows * z_dim, -1.0, 1.0));
+        let g_in = poisoned(&mut g, "g input", rows * (dim + z_dim));
+        let dx = g.f32_from("dx", &inputs(seed + 2, rows * (dim + z_dim), -1.0, 1.0));
+        let dtable = poisoned(&mut g, "dtable", classes * dim);
+        let phi = g.f32_from("phi", &inputs(seed + 3, rows * dim, -1.0, 1.0));
+        let logits = g.f32_from("logits", &inputs(seed + 4, rows, -1.0, 1.0));
+        let dlogit = g.f32_from("dlogit", &inputs(seed + 5, rows, -1.0, 1.0));
+        let h = g.f32_from("h", &inputs(seed + 6, rows * dim, -1.0, 1.0));
+        let dphi = g.f32_from("dphi", &inputs(seed + 7, rows * dim, -1.0, 1.0));
+        let dtable_p = poisoned(&mut g, "dtable projection", classes * dim);
+        let ops = vec![
+            Op::EmbedConcat {
+                spec,
+                table: table.into(),
+                labels: labels.into(),
+                z: z.into(),
+                out: g_in.into(),
+            },
+            Op::EmbedBackward {
+                spec,
+                dx: dx.into(),
+                labels: labels.into(),
+                dtable: dtable.into(),
+            },
+            Op::ProjectionForward {
+                spec,
+                table: table.into(),
+                labels: labels.into(),
+                phi: phi.into(),
+                logits: logits.into(),
+            },
+            Op::ProjectionBackwardInput {
+                spec,
+                act: Activation::LeakyRelu(0.2),
+                table: table.into(),
+                labels: labels.into(),
+                dlogit: dlogit.into(),
+                h: h.into(),
+                dphi: dphi.into(),
+            },
+            Op::ProjectionBackwardTable {
+                spec,
+                labels: labels.into(),
+                dlogit: dlogit.into(),
+                phi: phi.into(),
+                dtable: dtable_p.into(),
+            },
+        ];
+        let case = GraphCase {
+            what: format!("{rows} rows, {classes} classes, dim {dim}"),
+            graph: g,
+            ops,
+            outputs: vec![
+                ("embed_concat", g_in, 0.0, 0.0),
+                ("embed_backward", dtable, 1e-5, 1e-6),
+                ("projection_forward", logits, 1e-5, 1e-6),
+                ("projection_backward_input", dphi, 1e-5, 1e-6),
+                ("projection_backward_table", dtable_p, 1e-5, 1e-6),
+            ],
+        };
+        graph_case(gpu, r, case)?;
     }
     Ok(())
 }

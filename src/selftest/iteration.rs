@@ -37,6 +37,8 @@ fn iterations(
         state: &state,
         probe: &[],
         eval_rows: 4,
+        labels: &[],
+        eval_labels: &[],
     };
     let gan = GanGraph::build(cfg, &inputs).map_err(shape_err)?;
     let plan = GpuPlan::new(gpu, &gan.graph)?;

@@ -140,6 +140,11 @@ pub fn families() -> Vec<(&'static str, Option<&'static str>, Check)> {
         ),
         ("conv.wgsl", Some("conv.wgsl"), families::conv),
         ("spectral.wgsl", Some("spectral.wgsl"), families::spectral),
+        (
+            "embedding.wgsl",
+            Some("embedding.wgsl"),
+            families::embedding,
+        ),
         ("peak.wgsl", Some("peak.wgsl"), families::peak),
         ("matmul.wgsl", Some("matmul.wgsl"), matmul::tiled),
         ("matmul_sg.wgsl", Some("matmul_sg.wgsl"), matmul::subgroup),

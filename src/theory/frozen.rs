@@ -129,6 +129,8 @@ impl FrozenGraph {
                 state: &state,
                 probe: &probe,
                 eval_rows: 1,
+                labels: &[],
+                eval_labels: &[],
             },
         )?;
         Ok(FrozenGraph {

@@ -149,6 +149,13 @@ pub struct TrainConfig {
     pub image_size: Option<u32>,
     /// Image data sets: 1 (grayscale) or 3 (RGB).
     pub channels: u32,
+    /// Conditional generation (Mirza and Osindero 2014): G draws an image of a class it is given,
+    /// taking cat(embedding(y), z) as in PyTorch-GAN's cgan, and D judges image and class with a
+    /// projection (Miyato and Koyama 2018): see `gan::conditional`. Needs a labelled image set.
+    pub conditional: bool,
+    /// Conditional runs: the number of classes, set from the data set's labels when the run
+    /// starts (0 until then; a value given must match the data).
+    pub classes: usize,
 }
 
 /// The mixtures' DRS percentile (README, "Mode coverage"), measured with `eval --drs P` on seed
@@ -210,6 +217,8 @@ impl Default for TrainConfig {
             data_size: 65536,
             image_size: None,
             channels: 1,
+            conditional: false,
+            classes: 0,
         }
     }
 }

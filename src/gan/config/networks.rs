@@ -23,7 +23,7 @@ impl TrainConfig {
     pub fn g_spec(&self, data_dim: usize) -> anyhow::Result<NetSpec> {
         let a = self.leaky_alpha;
         Ok(mlp(
-            self.z_dim,
+            self.g_label_dim() + self.z_dim,
             &self.g_hidden,
             Activation::parse(&self.g_act, a)?,
             data_dim,
@@ -41,14 +41,21 @@ impl TrainConfig {
         }
     }
 
-    /// G as the schedule builds it, for data rows of `data_dim` values.
+    /// G as the schedule builds it, for data rows of `data_dim` values (a conditional G reads
+    /// its class embedding, then z).
     pub fn g_network(&self, data_dim: usize) -> anyhow::Result<NetworkSpec> {
+        anyhow::ensure!(
+            !self.conditional || self.classes >= 2,
+            "a conditional G reads a class embedding whose width is the class count, which comes \
+             from the data set's labels (none set yet)"
+        );
         Ok(match self.arch {
             Arch::Mlp => NetworkSpec::Mlp(self.g_spec(data_dim)?),
             Arch::Dcgan => {
                 let c = self.image_channels();
                 let side = dcgan::side(data_dim, c)?;
-                NetworkSpec::Conv(dcgan::generator(self.z_dim, side, c, self.g_channels)?)
+                let input = self.g_label_dim() + self.z_dim;
+                NetworkSpec::Conv(dcgan::generator(input, side, c, self.g_channels)?)
             }
         })
     }

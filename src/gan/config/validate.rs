@@ -181,7 +181,49 @@ impl TrainConfig {
         for a in [&self.g_act, &self.d_act, &self.g_out] {
             Activation::parse(a, self.leaky_alpha)?;
         }
+        self.check_conditional()?;
         crate::data::Dataset::parse(&self.dataset)?;
+        Ok(())
+    }
+
+    /// A conditional run's limits: a labelled image set, single-sample D rows (no packs), no
+    /// spectral normalisation (the projection's table would need its own) and no DRS (its D
+    /// judges a class too, see `check_drs`); `classes` is 0 (not known yet) or 2..=1000.
+    fn check_conditional(&self) -> anyhow::Result<()> {
+        use crate::data::folder::MAX_CLASSES;
+        if !self.conditional {
+            if self.classes != 0 {
+                bail!(
+                    "classes is set by conditional runs from their data set's labels; use \
+                     --conditional (or leave classes out)"
+                );
+            }
+            return Ok(());
+        }
+        let image = crate::data::Dataset::parse(&self.dataset).is_ok_and(|d| d.is_image());
+        if !image {
+            bail!(
+                "conditional runs generate images of a given class; {} is not a labelled image \
+                 set (use digits, idx:IMAGES,labels=LABELS, or images:DIR with one subfolder per \
+                 class)",
+                self.dataset
+            );
+        }
+        if self.classes == 1 || self.classes > MAX_CLASSES {
+            bail!(
+                "classes must be between 2 and {MAX_CLASSES} (or 0: from the data set), got {}",
+                self.classes
+            );
+        }
+        if self.pack > 1 {
+            bail!("conditional runs give every sample its own class; use --pack 1");
+        }
+        if self.d_norm != DNorm::None {
+            bail!(
+                "conditional runs do not normalise D (the projection's class embedding would \
+                 need its own spectral norm); use --d-norm none"
+            );
+        }
         Ok(())
     }
 
@@ -200,6 +242,9 @@ impl TrainConfig {
                 "drs reads D's logit as log(p_data / p_G), which holds for the bce loss only; \
                  use --drs 0 with hinge or ls"
             );
+        }
+        if self.conditional {
+            bail!("drs scores samples without a class; conditional runs use --drs 0");
         }
         if self.pack > 1 {
             bail!(

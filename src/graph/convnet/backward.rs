@@ -2,7 +2,9 @@
 //! forward, each as the ops of its gradient.
 
 use super::{len, shift, Block, ConvNetTensors};
+use crate::graph::projection::Projection;
 use crate::graph::{conv_gemm, Epilogue, Op, TensorId, View};
+use crate::ops::Activation;
 use crate::ops::Variant;
 
 impl ConvNetTensors {
@@ -18,7 +20,29 @@ impl ConvNetTensors {
         param_grads: bool,
         input_grad: Option<TensorId>,
     ) -> Vec<Op> {
+        self.backward_with(input, rows, out, dout, param_grads, input_grad, None)
+    }
+
+    /// [`Self::backward`] with a projection's class term on the logit: its share of the
+    /// features' gradient is added right after the last block's (a Linear's) input gradient,
+    /// before the blocks below read it. The table's own gradient is the caller's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_with(
+        &self,
+        input: View,
+        rows: usize,
+        out: Option<View>,
+        dout: TensorId,
+        param_grads: bool,
+        input_grad: Option<TensorId>,
+        proj: Option<&Projection>,
+    ) -> Vec<Op> {
         let mut ops = Vec::new();
+        let last = self.plans.len() - 1;
+        assert!(
+            proj.is_none() || matches!(self.spec.blocks[last], Block::Linear { .. }),
+            "a projection needs a network that ends in a Linear layer"
+        );
         for i in (0..self.plans.len()).rev() {
             let (b, p) = (self.spec.blocks[i], &self.plans[i]);
             let (x, y) = (self.x(i, input), self.y(i, input, out));
@@ -61,6 +85,10 @@ impl ConvNetTensors {
                             n: len(p.inp),
                             epi: Epilogue::PLAIN,
                         });
+                        if let (Some(pr), true) = (proj, i == last) {
+                            let dlogit = View::from(dout);
+                            ops.push(pr.input_grad(Activation::Identity, x, dlogit, dx, rows));
+                        }
                     }
                 }
                 Block::Conv2d { bias, .. } if !self.direct => {

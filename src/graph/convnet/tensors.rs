@@ -46,8 +46,23 @@ impl ConvNetTensors {
         running: &[f32],
         rows: usize,
     ) -> anyhow::Result<Self> {
+        Self::with_trailing(g, name, spec, params, running, rows, 0)
+    }
+
+    /// [`Self::new`] with `trailing` more parameters after the network's own in the flat
+    /// buffers (a conditional run's class embeddings), stepped by the same Adam dispatch; the
+    /// blocks never read them.
+    pub fn with_trailing(
+        g: &mut Graph,
+        name: &str,
+        spec: &ConvNetSpec,
+        params: &[f32],
+        running: &[f32],
+        rows: usize,
+        trailing: usize,
+    ) -> anyhow::Result<Self> {
         let plans = spec.plan()?;
-        let n = spec.param_count()?;
+        let n = spec.param_count()? + trailing;
         ensure!(
             params.len() == n,
             "{name}: {} parameters for {n}",
@@ -214,6 +229,12 @@ impl ConvNetTensors {
 
     pub fn output_view(&self, out: Option<View>) -> View {
         self.y(self.plans.len() - 1, View { t: 0, off: 0 }, out)
+    }
+
+    /// What the last block reads: phi(x), the features a projection discriminator's class term
+    /// multiplies.
+    pub fn features(&self, input: View) -> View {
+        self.x(self.plans.len() - 1, input)
     }
 
     pub(super) fn p(&self, off: usize) -> View {
