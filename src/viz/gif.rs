@@ -11,35 +11,32 @@ use std::path::{Path, PathBuf};
 const QUANTISE_SPEED: i32 = 10;
 
 /// Writes `frames` (PNG files, in order) as a looping GIF showing each for `delay_ms`.
-/// Frames of another size than the first are resized to it.
+/// Frames of another size than the first are resized to it. One frame is decoded at a time, so
+/// memory stays at a frame or two however long the run was (a 12,000-iteration ring run has 61
+/// frames of 2.5 MB each as RGBA).
 pub fn write_gif(path: &Path, frames: &[PathBuf], delay_ms: u32) -> anyhow::Result<()> {
     anyhow::ensure!(
         !frames.is_empty(),
         "no frames to put into {}",
         path.display()
     );
-    let mut size = None;
-    let mut images: Vec<RgbaImage> = Vec::with_capacity(frames.len());
-    for f in frames {
-        let img = image::open(f)
-            .with_context(|| format!("cannot read frame {}", f.display()))?
-            .to_rgba8();
-        let (w, h) = *size.get_or_insert(img.dimensions());
-        images.push(if img.dimensions() == (w, h) {
-            img
-        } else {
-            image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle)
-        });
-    }
-    atomic_write(path, |w| {
-        let mut enc = GifEncoder::new_with_speed(w, QUANTISE_SPEED);
+    let (w, h) = image::image_dimensions(&frames[0])
+        .with_context(|| format!("cannot read frame {}", frames[0].display()))?;
+    atomic_write(path, |out| {
+        let mut enc = GifEncoder::new_with_speed(out, QUANTISE_SPEED);
         enc.set_repeat(Repeat::Infinite)?;
         let delay = Delay::from_numer_denom_ms(delay_ms, 1);
-        enc.encode_frames(
-            images
-                .into_iter()
-                .map(|im| Frame::from_parts(im, 0, 0, delay)),
-        )?;
+        for f in frames {
+            let img = image::open(f)
+                .with_context(|| format!("cannot read frame {}", f.display()))?
+                .to_rgba8();
+            let img: RgbaImage = if img.dimensions() == (w, h) {
+                img
+            } else {
+                image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle)
+            };
+            enc.encode_frame(Frame::from_parts(img, 0, 0, delay))?;
+        }
         Ok(())
     })
 }
