@@ -19,7 +19,7 @@
 //! the order of the samples.
 //!
 //! On the toy mixtures D at the end of training is near 0.5 on G's modes and far below it on the
-//! bridges G leaves between them, so DRS removes most bridge samples (README, "Mode coverage").
+//! bridges G leaves between them, so DRS removes most bridge samples (docs/mode-coverage.md).
 //! It needs D's logit to estimate log(p_data / p_G), so it is refused where D is trained or
 //! built otherwise (hinge, LS, packs, spectral norm, DCGAN; `TrainConfig::check_drs`).
 

@@ -158,7 +158,7 @@ pub struct TrainConfig {
     pub classes: usize,
 }
 
-/// The mixtures' DRS percentile (README, "Mode coverage"), measured with `eval --drs P` on seed
+/// The mixtures' DRS percentile (docs/mode-coverage.md), measured with `eval --drs P` on seed
 /// 1's runs of the earlier recipes (ring 8,000 iterations, grid 12,000): 5, 10, 20 and 40 kept
 /// 61% of the ring's samples with 98.2-98.3% high quality (G alone 94.6%), and 82%, 66%, 64% and
 /// 61% of the grid's with 93.8%, 95.6%, 95.8% and 95.8% (G alone 89.9%). Higher percentiles
@@ -167,7 +167,7 @@ pub const DRS_PERCENTILE: f32 = 10.0;
 
 /// The grid's instance noise at the start, as a fraction of the distance between neighbouring
 /// modes (0.5 on the 5 x 5 grid of spacing 2), annealed to 0 over the first two thirds of the
-/// run (README, "Mode coverage"). Measured on seed 2: a quarter gave 25/25 and 94.9% high
+/// run (docs/mode-coverage.md). Measured on seed 2: a quarter gave 25/25 and 94.9% high
 /// quality, a half 25/25 and 86.8% (the modes separate later, leaving less time to sharpen).
 pub const INSTANCE_NOISE_PER_SPACING: f32 = 0.25;
 
@@ -228,8 +228,8 @@ impl TrainConfig {
     /// toy-data defaults above with what measurements added), the toy-data defaults for the other
     /// 2-D and 1-D sets, or, for images,
     /// a DCGAN with the paper's optimiser (Adam lr 2e-4, betas (0.5, 0.999); Radford et al. 2015,
-    /// section 4). On the digits it beats the MLP it replaced by a wide margin (README,
-    /// "Measuring image runs"); `--arch mlp` keeps the MLP (LeakyReLU 0.2, tanh output) for image
+    /// section 4). On the digits it beats the MLP it replaced by a wide margin (README, "Images");
+    /// `--arch mlp` keeps the MLP (LeakyReLU 0.2, tanh output) for image
     /// sizes DCGAN does not build.
     pub fn defaults_for(dataset: &str) -> TrainConfig {
         let base = TrainConfig {
@@ -261,8 +261,8 @@ impl TrainConfig {
         }
     }
 
-    /// The grid's recipe (any `grid:...`), measured with `shadergan bench quality` (README,
-    /// "Mode coverage"): the ring's defaults learn the grid as a closed loop through its 16 outer
+    /// The grid's recipe (any `grid:...`), measured with `shadergan bench quality`
+    /// (docs/mode-coverage.md): the ring's defaults learn the grid as a closed loop through its 16 outer
     /// modes, missing the 9 inner ones (17/25); noise of 2 dimensions instead of 8 removes the
     /// loop. In 8 dimensions N(0, I) lies near a sphere of radius sqrt(8), a shell that G maps
     /// onto a loop most easily. With 2-D noise alone a column or a few inner modes still went
@@ -285,7 +285,7 @@ impl TrainConfig {
 
     /// The ring's recipe (any `ring:...`): the defaults above trained for 12,000 iterations with
     /// the learning rates decaying to 0.1%, and discriminator rejection sampling
-    /// (README, "Mode coverage").
+    /// (docs/mode-coverage.md).
     fn ring_recipe(base: TrainConfig) -> TrainConfig {
         TrainConfig {
             iterations: 12_000,
