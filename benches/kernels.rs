@@ -11,7 +11,7 @@ fn main() {
         }
     };
     let quick = std::env::var_os("SHADERGAN_BENCH_QUICK").is_some();
-    match shadergan::bench::kernels::run(&gpu, quick) {
+    match shadergan::bench::kernels::run(&gpu, quick, None) {
         Ok(report) => print!("{}", report.text),
         Err(e) => {
             eprintln!("kernels bench: {e}");

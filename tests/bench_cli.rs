@@ -65,3 +65,22 @@ fn bench_startup_names_a_missing_binary() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/no/such/shadergan"), "{err}");
 }
+
+/// `bench kernels --size 1024,4096` replaces the square products (the device check asks for
+/// 4096 on a GPU); a side of 0 or past 16384 is refused by the parser, before any device work.
+#[test]
+fn bench_kernels_takes_square_sizes() {
+    use clap::Parser;
+    use shadergan::cli::{bench::BenchWhat, Cli, Command};
+    let parse =
+        |args: &[&str]| Cli::try_parse_from(["shadergan", "bench", "kernels"].iter().chain(args));
+    match parse(&["--size", "1024,4096"]).unwrap().command {
+        Command::Bench {
+            what: BenchWhat::Kernels { size, .. },
+        } => assert_eq!(size, Some(vec![1024, 4096])),
+        other => panic!("parsed as {other:?}"),
+    }
+    for bad in ["0", "16385", "1024,x"] {
+        assert!(parse(&["--size", bad]).is_err(), "--size {bad} accepted");
+    }
+}

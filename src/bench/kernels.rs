@@ -64,8 +64,9 @@ const VARIANTS_SHAPE: (usize, usize, usize) = (512, 512, 512);
 /// Elements of the elementwise benchmark.
 const ELEMENTWISE_N: usize = 1 << 22;
 
-/// Runs the benchmark and returns the report. `quick` skips 2048^3.
-pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
+/// Runs the benchmark and returns the report. `quick` skips 2048^3; `sizes`, when given,
+/// replaces the square products (1024 and 2048) by these sides (4096 on a large GPU).
+pub fn run(gpu: &Gpu, quick: bool, sizes: Option<&[usize]>) -> Result<Report, GpuError> {
     let timer = Timer::new(gpu);
     let mut rows = Vec::new();
     let mut out = String::new();
@@ -109,11 +110,14 @@ pub fn run(gpu: &Gpu, quick: bool) -> Result<Report, GpuError> {
         "runs",
         "speedup"
     );
-    let mut shapes: Vec<(usize, usize, usize)> = SQUARE
-        .iter()
-        .filter(|&&s| !(quick && s > 1024))
-        .map(|&s| (s, s, s))
-        .collect();
+    let mut shapes: Vec<(usize, usize, usize)> = match sizes {
+        Some(sides) => sides.iter().map(|&s| (s, s, s)).collect(),
+        None => SQUARE
+            .iter()
+            .filter(|&&s| !(quick && s > 1024))
+            .map(|&s| (s, s, s))
+            .collect(),
+    };
     shapes.extend(M512);
     let mut fewer_runs = false;
     for (m, k, n) in shapes {

@@ -12,6 +12,10 @@ pub enum BenchWhat {
         /// Skip the largest shapes (2048^3), for slow software drivers.
         #[arg(long)]
         quick: bool,
+        /// The sides of the square products to time instead of 1024 and 2048 (e.g. 1024,4096
+        /// on a large GPU), comma-separated; each from 1 to 16384.
+        #[arg(long, value_delimiter = ',', value_name = "N,..", value_parser = clap::value_parser!(u32).range(1..=16384))]
+        size: Option<Vec<u32>>,
         /// Print one JSON record instead of the text report.
         #[arg(long)]
         json: bool,
@@ -82,7 +86,14 @@ pub enum BenchWhat {
 
 pub fn run_bench(gpu: &Gpu, what: BenchWhat) -> anyhow::Result<()> {
     let (report, json) = match what {
-        BenchWhat::Kernels { quick, json } => (crate::bench::kernels::run(gpu, quick)?, json),
+        BenchWhat::Kernels { quick, size, json } => {
+            let sizes: Option<Vec<usize>> =
+                size.map(|v| v.into_iter().map(|s| s as usize).collect());
+            (
+                crate::bench::kernels::run(gpu, quick, sizes.as_deref())?,
+                json,
+            )
+        }
         BenchWhat::Peak { json } => (crate::bench::peak::run(gpu)?, json),
         BenchWhat::Startup {
             runs,
