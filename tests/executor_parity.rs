@@ -290,7 +290,8 @@ fn cpu_g_weights(cfg: &TrainConfig, iters: usize) -> Vec<f32> {
 }
 
 /// Five classifier training steps (minibatch gather of images and labels, forward, softmax
-/// cross-entropy, backward, Adam) on the GPU plan and on the CPU executor from the same seed.
+/// cross-entropy, backward, Adam) on the GPU plan and on the CPU executor from the same seed: the
+/// MLP (small images) and the convolutional classifier (28 x 28).
 #[test]
 fn classifier_steps_match_cpu_executor() {
     use shadergan::classifier::{ClassifierConfig, ClassifierGraph};
@@ -300,26 +301,34 @@ fn classifier_steps_match_cpu_executor() {
         batch: 13,
         ..ClassifierConfig::new("digits", 5)
     };
-    let (rows, dim, classes) = (37, 11, 4);
-    let spec = cfg.spec(dim, classes);
-    let init = inputs(7, spec.param_count(), -0.4, 0.4);
-    let images = inputs(8, rows * dim, -1.0, 1.0);
-    let labels: Vec<f32> = (0..rows).map(|r| (r % classes) as f32).collect();
-    let cg = ClassifierGraph::build(&cfg, &spec, &init, &images, &labels);
-    let plan = GpuPlan::new(g, &cg.graph).unwrap();
-    let d = plan.compile(g, &cg.step).unwrap();
-    plan.run(g, &[&d], 5).unwrap();
-    let mut cpu = CpuPlan::new(&cg.graph);
-    for _ in 0..5 {
-        cpu.run(&cg.step);
-    }
-    for (what, t) in [("weights", cg.net.params), ("metrics", cg.metrics)] {
-        assert_close(
-            &format!("classifier {what} after 5 steps"),
-            &plan.read_f32(g, t).unwrap(),
-            cpu.tensors[t].f32(),
-            1e-3,
-            1e-5,
+    for (image, conv) in [([1, 1, 11], false), ([1, 28, 28], true)] {
+        let (rows, classes) = (37, 4);
+        let dim: usize = image.iter().product();
+        let spec = cfg.spec(image, classes);
+        assert_eq!(
+            matches!(spec, shadergan::graph::network::NetworkSpec::Conv(_)),
+            conv,
+            "{image:?}"
         );
+        let init = inputs(7, spec.param_count().unwrap(), -0.1, 0.1);
+        let images = inputs(8, rows * dim, -1.0, 1.0);
+        let labels: Vec<f32> = (0..rows).map(|r| (r % classes) as f32).collect();
+        let cg = ClassifierGraph::build(&cfg, &spec, &init, &images, &labels).unwrap();
+        let plan = GpuPlan::new(g, &cg.graph).unwrap();
+        let d = plan.compile(g, &cg.step).unwrap();
+        plan.run(g, &[&d], 5).unwrap();
+        let mut cpu = CpuPlan::new(&cg.graph);
+        for _ in 0..5 {
+            cpu.run(&cg.step);
+        }
+        for (what, t) in [("weights", cg.net.params()), ("metrics", cg.metrics)] {
+            assert_close(
+                &format!("classifier {image:?} {what} after 5 steps"),
+                &plan.read_f32(g, t).unwrap(),
+                cpu.tensors[t].f32(),
+                1e-3,
+                1e-5,
+            );
+        }
     }
 }

@@ -1,52 +1,62 @@
 //! Classifier files in safetensors with the GAN checkpoints' conventions: the network as a
-//! PyTorch `nn.Sequential` state_dict (`c.0.weight` [out, in], `c.0.bias`, `c.2.weight`, ...),
-//! what it was trained on in the metadata; and the cache that `eval` uses so a run's classifier
-//! is trained once per data set and seed.
+//! PyTorch `nn.Sequential` state_dict (`c.0.weight` [out, in] or [out, in, kh, kw], `c.0.bias`,
+//! `c.2.weight`, ...), its kind, architecture and what it was trained on in the metadata; and
+//! the cache that `eval` uses so a run's classifier is trained once per data set and seed.
+//! Format 2 added the convolutional classifier; a format-1 file (always an MLP) is refused by
+//! `load` with that reason, and `eval`'s cache trains a new one in its place.
 
 use super::{Classifier, ClassifierConfig};
 use crate::gpu::Gpu;
-use crate::graph::net::{Layer, NetSpec};
+use crate::graph::network::NetworkSpec;
 use crate::graph::state_dict::{self, Source};
-use crate::ops::Activation;
 use anyhow::{bail, Context};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: &str = "shadergan-classifier-1";
+pub const FORMAT: &str = "shadergan-classifier-2";
+/// The format of files written before the convolutional classifier.
+const FORMAT_1: &str = "shadergan-classifier-1";
 /// The classifier a run directory keeps for its evaluations.
 pub const RUN_FILE: &str = "classifier.safetensors";
 
 pub fn save(path: &Path, c: &Classifier) -> anyhow::Result<()> {
-    let net = crate::graph::network::NetworkSpec::Mlp(c.spec.clone());
     let mut views: Vec<(String, TensorView)> = Vec::new();
-    for e in state_dict::entries(&net)? {
+    for e in state_dict::entries(&c.spec)? {
         let Source::Params(r) = e.source else {
-            bail!("an MLP classifier has parameters only");
+            bail!("a classifier has parameters only (no batch norms)");
         };
         let data = bytemuck::cast_slice(&c.params[r]);
         let v = TensorView::new(Dtype::F32, e.shape, data).context("tensor shape and data")?;
         views.push((format!("c.{}", e.name), v));
     }
-    let hidden: Vec<String> = c.spec.layers[..c.spec.layers.len() - 1]
-        .iter()
-        .map(|l| l.out.to_string())
-        .collect();
+    let (kind, hidden) = match &c.spec {
+        NetworkSpec::Mlp(m) => (
+            "mlp",
+            m.layers[..m.layers.len() - 1]
+                .iter()
+                .map(|l| l.out.to_string())
+                .collect::<Vec<_>>(),
+        ),
+        NetworkSpec::Conv(_) => ("conv", Vec::new()),
+    };
+    let channels = c.spec.input_len() / (c.image[0] * c.image[1]).max(1);
     let meta = HashMap::from([
         ("format".to_string(), FORMAT.to_string()),
         ("dataset".to_string(), c.dataset.clone()),
         ("seed".to_string(), c.seed.to_string()),
         ("classes".to_string(), c.classes.to_string()),
-        ("input".to_string(), c.spec.input.to_string()),
+        ("kind".to_string(), kind.to_string()),
+        ("input".to_string(), c.spec.input_len().to_string()),
         ("hidden".to_string(), hidden.join(",")),
         (
             "image_shape".to_string(),
-            format!("{},{},1", c.image[0], c.image[1]),
+            format!("{},{},{channels}", c.image[0], c.image[1]),
         ),
         ("test_accuracy".to_string(), c.test_accuracy.to_string()),
         (
             "architecture".to_string(),
-            state_dict::mlp_architecture(&c.spec),
+            state_dict::architecture(&c.spec)?,
         ),
     ]);
     let bytes = safetensors::serialize(views, Some(meta)).context("serialising the classifier")?;
@@ -62,6 +72,13 @@ pub fn load(path: &Path) -> anyhow::Result<Classifier> {
     let (_, meta) = SafeTensors::read_metadata(&bytes)
         .with_context(|| format!("{} is not a safetensors file", path.display()))?;
     let meta = meta.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) == Some(FORMAT_1) {
+        bail!(
+            "{} is a classifier of an earlier shadergan (format 1, an MLP); delete it and `eval` \
+             trains the current one",
+            path.display()
+        );
+    }
     if meta.get("format").map(String::as_str) != Some(FORMAT) {
         bail!(
             "{} is not a shadergan classifier (metadata 'format' is {:?}, expected {FORMAT:?})",
@@ -79,39 +96,53 @@ pub fn load(path: &Path) -> anyhow::Result<Classifier> {
             .with_context(|| format!("{}: metadata {k} is not a number", path.display()))
     };
     let (classes, input) = (num("classes")?, num("input")?);
-    let mut layers: Vec<Layer> = get("hidden")?
-        .split(',')
-        .map(|s| {
-            s.parse().map(|out| Layer {
-                out,
-                act: Activation::Relu,
-            })
-        })
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("{}: metadata hidden is not a list", path.display()))?;
-    layers.push(Layer {
-        out: classes,
-        act: Activation::Identity,
-    });
-    let spec = NetSpec { input, layers };
-    let st = SafeTensors::deserialize(&bytes)
-        .with_context(|| format!("{} is corrupt", path.display()))?;
-    let mut params = vec![0.0f32; spec.param_count()];
-    for (i, p) in spec.layout().iter().enumerate() {
-        let w = read_f32(&st, &format!("c.{}.weight", 2 * i), p.out * p.inp, path)?;
-        let b = read_f32(&st, &format!("c.{}.bias", 2 * i), p.out, path)?;
-        params[p.w_off..p.b_off].copy_from_slice(&w);
-        params[p.b_off..p.b_off + p.out].copy_from_slice(&b);
-    }
     let shape: Vec<usize> = get("image_shape")?
         .split(',')
         .filter_map(|s| s.parse().ok())
         .collect();
-    if shape.len() != 3 || shape[0] * shape[1] != input {
+    if shape.len() != 3 || shape[0] * shape[1] * shape[2] != input {
         bail!(
             "{}: metadata image_shape does not fit the input",
             path.display()
         );
+    }
+    let hidden: Vec<usize> = match get("hidden")?.as_str() {
+        "" => Vec::new(),
+        h => h
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("{}: metadata hidden is not a list", path.display()))?,
+    };
+    let cfg = ClassifierConfig {
+        hidden,
+        ..ClassifierConfig::new("", 0)
+    };
+    let spec = cfg.spec([shape[2], shape[1], shape[0]], classes);
+    let kind = if matches!(spec, NetworkSpec::Conv(_)) {
+        "conv"
+    } else {
+        "mlp"
+    };
+    if get("kind")? != kind {
+        bail!(
+            "{}: metadata kind {:?} does not fit {}x{}x{} images (a {kind} classifier)",
+            path.display(),
+            get("kind")?,
+            shape[0],
+            shape[1],
+            shape[2]
+        );
+    }
+    let st = SafeTensors::deserialize(&bytes)
+        .with_context(|| format!("{} is corrupt", path.display()))?;
+    let mut params = vec![0.0f32; spec.param_count()?];
+    for e in state_dict::entries(&spec)? {
+        let Source::Params(r) = e.source else {
+            bail!("a classifier has parameters only (no batch norms)");
+        };
+        let len = r.len();
+        params[r].copy_from_slice(&read_f32(&st, &format!("c.{}", e.name), len, path)?);
     }
     Ok(Classifier {
         spec,

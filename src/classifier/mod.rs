@@ -1,6 +1,9 @@
-//! The evaluation classifier: an MLP trained on a labelled image set entirely on the GPU by the
-//! same executor and kernels as the GANs (matmul, ReLU, softmax cross-entropy, Adam), so image
-//! runs can be measured without a downloaded network (see `crate::quality`).
+//! The evaluation classifier, trained on a labelled image set entirely on the GPU by the same
+//! executor and kernels as the GANs (convolutions or matmuls, ReLU, softmax cross-entropy, Adam),
+//! so image runs can be measured without a downloaded network (see `crate::quality`). Grayscale
+//! images of at least 28 x 28 get a small convolutional network, as any MNIST classifier worth
+//! trusting is (two conv blocks and a linear head: 98-99% held-out on MNIST, where an MLP stops
+//! near 92% on 10,000 images); smaller or colour images an MLP.
 //!
 //! ```text
 //! split the labelled images once (seeded): 80% train, 20% held-out test
@@ -19,8 +22,10 @@ pub use infer::ClassifierGpu;
 
 use crate::data::{Dataset, LabeledImages};
 use crate::gpu::Gpu;
+use crate::graph::convnet::{Block, ConvNetSpec};
 use crate::graph::gpu::GpuPlan;
-use crate::graph::net::{Layer, NetSpec, NetTensors};
+use crate::graph::net::{Layer, NetSpec};
+use crate::graph::network::{Network, NetworkSpec};
 use crate::graph::{Graph, Op, RngSource, TensorId};
 use crate::noise::{Noise, PhiloxNoise};
 use crate::ops::{Activation, AdamConfig, XentSpec};
@@ -44,10 +49,11 @@ pub struct ClassifierConfig {
     /// The labelled data set (for stacked sets, the base set whose channels they stack).
     pub dataset: String,
     pub seed: u64,
-    /// Widths of the ReLU hidden layers; the last one is the feature layer of the Fréchet
-    /// distance.
+    /// Widths of the MLP's ReLU hidden layers; the last one is the feature layer of the Fréchet
+    /// distance (the convolutional network's is its 128-wide hidden Linear layer).
     pub hidden: Vec<usize>,
-    pub iterations: u64,
+    /// Adam steps; `None`: the architecture's default ([`ClassifierConfig::iterations_for`]).
+    pub iterations: Option<u64>,
     pub batch: usize,
     pub lr: f32,
     /// Share of the images held out for the test accuracy.
@@ -61,14 +67,20 @@ impl ClassifierConfig {
             dataset: dataset.to_string(),
             seed,
             hidden: vec![256, 128],
-            iterations: 500,
+            iterations: None,
             batch: 64,
             lr: 1e-3,
             test_share: 0.2,
         }
     }
 
-    pub fn spec(&self, input: usize, classes: usize) -> NetSpec {
+    /// The network for images of `image` = (channels, height, width): the convolutional one for
+    /// grayscale images of at least 28 x 28 with sides a multiple of 4, the MLP otherwise.
+    pub fn spec(&self, image: [usize; 3], classes: usize) -> NetworkSpec {
+        let [c, h, w] = image;
+        if c == 1 && h >= 28 && w >= 28 && h % 4 == 0 && w % 4 == 0 {
+            return conv_spec(image, classes);
+        }
         let mut layers: Vec<Layer> = self
             .hidden
             .iter()
@@ -81,14 +93,88 @@ impl ClassifierConfig {
             out: classes,
             act: Activation::Identity,
         });
-        NetSpec { input, layers }
+        NetworkSpec::Mlp(NetSpec {
+            input: c * h * w,
+            layers,
+        })
     }
+
+    /// Adam steps for `spec`: the config's, or 500 for the MLP (about 97% on the digits in a few
+    /// seconds) and 1,500 for the convolutional network (over 98% on mnist10k).
+    pub fn iterations_for(&self, spec: &NetworkSpec) -> u64 {
+        self.iterations.unwrap_or(match spec {
+            NetworkSpec::Mlp(_) => 500,
+            NetworkSpec::Conv(_) => 1500,
+        })
+    }
+}
+
+/// Width of the convolutional classifier's hidden Linear layer: its features.
+pub const CONV_FEATURES: usize = 128;
+
+/// The convolutional classifier, as PyTorch would write it for (1, h, w) images:
+/// Conv2d(1, 16, 4, 2, 1), ReLU, Conv2d(16, 32, 4, 2, 1), ReLU, Flatten,
+/// Linear(32 h/4 w/4, 128), ReLU, Linear(128, classes). Stride-2 convolutions as in DCGAN's D
+/// (Radford et al. 2015), so it runs on the same kernels.
+pub fn conv_spec(image: [usize; 3], classes: usize) -> NetworkSpec {
+    let conv = |out_ch| Block::Conv2d {
+        out_ch,
+        k: 4,
+        stride: 2,
+        pad: 1,
+        bias: true,
+    };
+    NetworkSpec::Conv(ConvNetSpec {
+        input: image,
+        blocks: vec![
+            conv(16),
+            Block::Act(Activation::Relu),
+            conv(32),
+            Block::Act(Activation::Relu),
+            Block::Flatten,
+            Block::Linear {
+                out: CONV_FEATURES,
+                bias: true,
+            },
+            Block::Act(Activation::Relu),
+            Block::Linear {
+                out: classes,
+                bias: true,
+            },
+        ],
+    })
+}
+
+/// PyTorch's default initialisation of nn.Linear and nn.Conv2d (kaiming_uniform with a = sqrt(5),
+/// i.e. weights and biases from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in x kh x kw), from
+/// `uniform` in [0, 1). The GANs' DCGAN init, N(0, 0.02), left the convolutional classifier at
+/// 97.2% on mnist10k after 1,500 steps (97.7% after 3,000); this one is what a PyTorch user's
+/// classifier starts from.
+pub fn torch_default_init(
+    spec: &NetworkSpec,
+    mut uniform: impl FnMut() -> f32,
+) -> anyhow::Result<Vec<f32>> {
+    let mut params = vec![0.0f32; spec.param_count()?];
+    let mut fan_in = 1;
+    for e in crate::graph::state_dict::entries(spec)? {
+        let crate::graph::state_dict::Source::Params(r) = e.source else {
+            anyhow::bail!("a classifier has parameters only (no batch norms)");
+        };
+        if e.name.ends_with(".weight") {
+            fan_in = e.shape[1..].iter().product::<usize>().max(1);
+        }
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        for p in &mut params[r] {
+            *p = (2.0 * uniform() - 1.0) * bound;
+        }
+    }
+    Ok(params)
 }
 
 /// A trained classifier: architecture, weights and what it was trained on.
 #[derive(Clone, Debug)]
 pub struct Classifier {
-    pub spec: NetSpec,
+    pub spec: NetworkSpec,
     pub params: Vec<f32>,
     pub classes: usize,
     /// The labelled data set's spec and the seed: the cache key.
@@ -96,7 +182,7 @@ pub struct Classifier {
     pub seed: u64,
     /// Share of the held-out test images classified right.
     pub test_accuracy: f32,
-    /// Width, height (one channel) of the images it takes.
+    /// Width, height of the images it takes (channels: the spec's input / (width * height)).
     pub image: [usize; 2],
 }
 
@@ -140,7 +226,7 @@ pub fn load_split(
 /// The tensors and the op list of one training step, for either executor.
 pub struct ClassifierGraph {
     pub graph: Graph,
-    pub net: NetTensors,
+    pub net: Network,
     /// Summed [loss, accuracy] of the minibatches since it was last zeroed.
     pub metrics: TensorId,
     /// One step: minibatch, forward, loss, backward, Adam.
@@ -152,13 +238,18 @@ impl ClassifierGraph {
     /// weights `init` of `spec`.
     pub fn build(
         cfg: &ClassifierConfig,
-        spec: &NetSpec,
+        spec: &NetworkSpec,
         init: &[f32],
         images: &[f32],
         labels: &[f32],
-    ) -> ClassifierGraph {
-        let (m, n, dim, classes) = (cfg.batch, labels.len(), spec.input, spec.output());
-        assert_eq!(images.len(), n * dim, "images and labels disagree");
+    ) -> anyhow::Result<ClassifierGraph> {
+        let (m, n, dim, classes) = (
+            cfg.batch,
+            labels.len(),
+            spec.input_len(),
+            spec.output_len()?,
+        );
+        anyhow::ensure!(images.len() == n * dim, "images and labels disagree");
         let mut g = Graph::default();
         let state = g.u32_from("state", &[0; 4]);
         let metrics = g.f32("metrics", 2);
@@ -169,8 +260,10 @@ impl ClassifierGraph {
         let y = g.f32("y", m);
         let logp = g.f32("logp", m * classes);
         let dlogits = g.f32("logit_grad", m * classes);
-        let net = NetTensors::new(&mut g, "c", spec, init, m);
-        let logits = *net.ys.last().expect("the classifier has layers");
+        let net = spec.tensors(&mut g, "c", init, &[], m)?;
+        let out = net.output_view(None);
+        anyhow::ensure!(out.off == 0, "the classifier's logits start their tensor");
+        let logits = out.t;
         let xent = XentSpec {
             rows: m,
             classes,
@@ -209,7 +302,7 @@ impl ClassifierGraph {
                 data_rows: n,
             },
         ];
-        step.extend(net.forward(x.into(), m, None));
+        step.extend(net.forward(x.into(), m, None, true));
         step.push(Op::SoftmaxXent {
             spec: xent,
             x: logits,
@@ -234,27 +327,27 @@ impl ClassifierGraph {
                 beta1: 0.9,
                 beta2: 0.999,
                 eps: 1e-8,
-                decay_steps: cfg.iterations as u32,
+                decay_steps: cfg.iterations_for(spec) as u32,
                 final_frac: 0.1,
             },
             state,
             step_slot: SLOT_STEP,
-            w: net.params,
-            grad: net.grads,
-            m: net.adam_m,
-            v: net.adam_v,
-            n: spec.param_count(),
+            w: net.params(),
+            grad: net.grads(),
+            m: net.adam_m(),
+            v: net.adam_v(),
+            n: spec.param_count()?,
         });
         step.push(Op::Tick {
             state,
             slot: SLOT_ITERATION,
         });
-        ClassifierGraph {
+        Ok(ClassifierGraph {
             graph: g,
             net,
             metrics,
             step,
-        }
+        })
     }
 }
 
@@ -267,26 +360,28 @@ pub fn train(
 ) -> anyhow::Result<Classifier> {
     let (set, train_idx, test_idx) = load_split(cfg, gpu.max_storage_bytes())?;
     let dim = set.images.dim();
-    let spec = cfg.spec(dim, set.classes);
+    let im = &set.images;
+    let spec = cfg.spec([im.channels, im.height, im.width], set.classes);
+    let iterations = cfg.iterations_for(&spec);
     let mut noise = PhiloxNoise::new(cfg.seed, streams::INIT);
-    let init = spec.init(|| noise.uniform());
+    let init = torch_default_init(&spec, || noise.uniform())?;
     let labels: Vec<f32> = train_idx.iter().map(|&i| set.labels[i] as f32).collect();
     let images = rows(&set.images.pixels, dim, &train_idx);
-    let cg = ClassifierGraph::build(cfg, &spec, &init, &images, &labels);
+    let cg = ClassifierGraph::build(cfg, &spec, &init, &images, &labels)?;
     let (net, metrics) = (&cg.net, cg.metrics);
     let plan = GpuPlan::new(gpu, &cg.graph)?;
     let step = plan.compile(gpu, &cg.step)?;
     let log_every = 100u64;
     let mut done = 0u64;
-    while done < cfg.iterations {
-        let k = log_every.min(cfg.iterations - done);
+    while done < iterations {
+        let k = log_every.min(iterations - done);
         plan.run(gpu, &[&step], k as usize)?;
         done += k;
         let sums = plan.read_f32(gpu, metrics)?;
         plan.write_f32(gpu, metrics, &[0.0, 0.0]);
         progress(done, sums[0] / k as f32, sums[1] / k as f32);
     }
-    let params = plan.read_f32(gpu, net.params)?;
+    let params = plan.read_f32(gpu, net.params())?;
     anyhow::ensure!(
         params.iter().all(|v| v.is_finite()),
         "classifier training diverged (a weight is not finite); try a lower learning rate"

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
 pub enum ClassifierWhat {
-    /// Train an MLP classifier (what `eval` measures image runs with) and report its accuracy on
-    /// a held-out test split.
+    /// Train the classifier that `eval` measures image runs with (convolutional for grayscale
+    /// images of 28 x 28 and more, an MLP otherwise) and report its held-out test accuracy.
     Train(ClassifierArgs),
 }
 
@@ -35,7 +35,7 @@ pub fn run_classifier(gpu: &Gpu, what: &ClassifierWhat) -> anyhow::Result<()> {
     let mut cfg = ClassifierConfig::new(&base.spec(), a.seed);
     if let Some(n) = a.iterations {
         anyhow::ensure!(n > 0, "--iterations must be at least 1");
-        cfg.iterations = n;
+        cfg.iterations = Some(n);
     }
     let t0 = std::time::Instant::now();
     let c = classifier::train(gpu, &cfg, |it, loss, acc| {

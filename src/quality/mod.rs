@@ -46,6 +46,10 @@ pub struct ImageReport {
     /// The same for real held-out images: what a perfect generator would score.
     pub frechet_floor: f32,
     pub classifier_test_accuracy: f32,
+    /// The classifier's architecture as PyTorch's nn.Sequential arguments (convolutional for
+    /// grayscale images of 28 x 28 and more, an MLP otherwise); empty in older eval.toml files.
+    #[serde(default)]
+    pub classifier: String,
     /// Stacked sets: digit triples with at least one sample, of `modes_total`.
     pub modes_captured: Option<usize>,
     pub modes_total: Option<usize>,
@@ -72,6 +76,7 @@ impl ImageReport {
             frechet: f32::NAN,
             frechet_floor: f32::NAN,
             classifier_test_accuracy: f32::NAN,
+            classifier: String::new(),
             modes_captured: None,
             modes_total: None,
             kl_to_uniform: None,
@@ -181,7 +186,7 @@ impl<'g> Evaluator<'g> {
         asked: Option<&[u32]>,
     ) -> anyhow::Result<ImageReport> {
         let c = &self.classifier;
-        let per = c.spec.input;
+        let per = c.spec.input_len();
         let dim = per * self.channels;
         anyhow::ensure!(
             !images.is_empty() && images.len().is_multiple_of(dim),
@@ -265,6 +270,7 @@ impl<'g> Evaluator<'g> {
             frechet: fd,
             frechet_floor: self.floor,
             classifier_test_accuracy: c.test_accuracy,
+            classifier: crate::graph::state_dict::architecture(&c.spec)?,
             modes_captured,
             modes_total,
             kl_to_uniform,
@@ -275,7 +281,7 @@ impl<'g> Evaluator<'g> {
 }
 
 fn clf_feature_dim(c: &Classifier) -> usize {
-    c.spec.layers[c.spec.layers.len() - 2].out
+    c.spec.feature_len().unwrap_or(0)
 }
 
 /// Per image, the features of its three channels side by side.
@@ -316,8 +322,13 @@ impl fmt::Display for ImageReport {
         }
         write!(
             f,
-            "; {} samples, classifier test accuracy {:.1}%",
+            "; {} samples, {} classifier test accuracy {:.1}%",
             self.samples,
+            if self.classifier.starts_with("Conv2d") {
+                "convolutional"
+            } else {
+                "MLP"
+            },
             100.0 * self.classifier_test_accuracy
         )
     }
