@@ -8,6 +8,16 @@ use shadergan::classifier::{self, ClassifierConfig, ClassifierGpu};
 /// leaves room for another driver's rounding.
 const DIGITS_ACCURACY: f32 = 0.95;
 
+/// `c` saved into a new folder named after `what`: (folder, file, the file's bytes).
+fn saved(c: &classifier::Classifier, what: &str) -> (TmpDir, std::path::PathBuf, Vec<u8>) {
+    let dir = tmp_dir(what);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("c.safetensors");
+    classifier::save(&path, c).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    (dir, path, bytes)
+}
+
 #[test]
 fn digits_classifier_reaches_the_stated_accuracy_and_round_trips() {
     let g = gpu();
@@ -32,11 +42,7 @@ fn digits_classifier_reaches_the_stated_accuracy_and_round_trips() {
     assert_eq!((train.len(), test.len()), (1438, 359));
     assert!(test.iter().all(|i| !train.contains(i)));
 
-    let dir = tmp_dir("classifier");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("c.safetensors");
-    classifier::save(&path, &c).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
+    let (dir, path, bytes) = saved(&c, "classifier");
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let mut names = st.names();
     names.sort();
@@ -114,11 +120,7 @@ fn mnist_gets_the_convolutional_classifier() {
     // Measured 0.942 on lavapipe (seed 1); the MLP reaches 0.917 after its 500 steps.
     assert!(c.test_accuracy >= 0.93, "test accuracy {}", c.test_accuracy);
 
-    let dir = tmp_dir("conv-classifier");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("c.safetensors");
-    classifier::save(&path, &c).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
+    let (dir, path, bytes) = saved(&c, "conv-classifier");
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let mut names = st.names();
     names.sort();
