@@ -121,3 +121,38 @@ fn bench_quality_dataset_picks_a_variation() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("image data set"));
 }
+
+/// `bench quality --stacked --quick`: only the image row (a 200-iteration stacked-digits run,
+/// 10,000 samples), its modes of 1,000 and KL to uniform in the text and the JSON, and PacGAN's
+/// Table 2 rows beside it; a set that is not stacked is refused before anything trains.
+#[test]
+fn bench_quality_stacked_prints_the_image_row_and_pacgans_rows() {
+    let out = shadergan(&["bench", "quality", "--stacked", "--quick", "--json"]);
+    assert!(
+        out.status.success(),
+        "bench quality --stacked --quick --json failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &v["results"]["stacked"][0];
+    assert_eq!(row["dataset"], "stacked-digits", "{v}");
+    assert_eq!(
+        (row["modes_total"].as_u64(), row["samples"].as_u64()),
+        (Some(1000), Some(10000))
+    );
+    let modes = row["modes"].as_u64().unwrap();
+    // 200 iterations already reach a few hundred modes (253 measured); a collapsed G gets few.
+    assert!((50..=1000).contains(&modes), "{modes} modes");
+    assert!(row["kl_to_uniform"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(
+        v["results"]["datasets"].is_null(),
+        "no mixtures without --dataset: {v}"
+    );
+
+    let out = shadergan(&["bench", "quality", "--stacked", "ring", "--quick"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("takes a stacked set"),
+        "{stderr}"
+    );
+}

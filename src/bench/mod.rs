@@ -5,6 +5,7 @@ pub mod kernels;
 pub mod peak;
 pub mod profile;
 pub mod quality;
+pub mod stacked;
 pub mod startup;
 pub mod workloads;
 

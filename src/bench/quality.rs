@@ -195,7 +195,30 @@ pub fn measure(
 }
 
 /// Measures and reports; progress lines go to stderr.
-pub fn run(gpu: &Gpu, datasets: &[String], seeds: u64, quick: bool) -> anyhow::Result<Report> {
+/// `stacked`: also the stacked row (`super::stacked`) on that set, and with no `datasets` only it.
+pub fn run(
+    gpu: &Gpu,
+    datasets: &[String],
+    seeds: u64,
+    quick: bool,
+    stacked: Option<&str>,
+) -> anyhow::Result<Report> {
+    let mut stacked_rows = Vec::new();
+    if let Some(spec) = stacked {
+        for seed in 1..=seeds {
+            let r = super::stacked::run_one(gpu, spec, seed, quick)?;
+            eprintln!(
+                "bench quality: {spec} seed {seed}: {}/{} modes, KL to uniform {:.3}, {:.1} s",
+                r.modes, r.modes_total, r.kl_to_uniform, r.seconds
+            );
+            stacked_rows.push(r);
+        }
+        if datasets.is_empty() {
+            let text = super::stacked::describe(&stacked_rows);
+            let json = serde_json::json!({"seeds": seeds, "quick": quick, "stacked": stacked_rows});
+            return Ok(Report::new(gpu, "quality", text, json));
+        }
+    }
     let results = measure(gpu, datasets, seeds, quick, |ds, r| {
         let drs = r.drs.map_or(String::new(), |d| {
             format!(
@@ -208,7 +231,10 @@ pub fn run(gpu: &Gpu, datasets: &[String], seeds: u64, quick: bool) -> anyhow::R
             r.seed, r.modes, r.modes_total, r.high_quality, r.seconds
         )
     })?;
-    let text = describe(gpu, &results, seeds, quick);
+    let mut text = describe(gpu, &results, seeds, quick);
+    if !stacked_rows.is_empty() {
+        text.push_str(&super::stacked::describe(&stacked_rows));
+    }
     let published: Vec<_> = PUBLISHED
         .iter()
         .map(|(ds, method, modes, hq)| {
@@ -221,6 +247,7 @@ pub fn run(gpu: &Gpu, datasets: &[String], seeds: u64, quick: bool) -> anyhow::R
         "quick": quick,
         "datasets": results,
         "published": published,
+        "stacked": stacked_rows,
     });
     Ok(Report::new(gpu, "quality", text, json))
 }

@@ -78,6 +78,11 @@ pub enum BenchWhat {
         /// ring:n=12,radius=2 (each trains with its own defaults).
         #[arg(long, value_delimiter = ';')]
         dataset: Vec<String>,
+        /// The image row: a stacked set (default stacked-digits; stacked-idx:IMAGES,labels=LABELS
+        /// for Stacked MNIST) trained with its defaults, modes of 1,000 and KL to uniform beside
+        /// PacGAN's Table 2; without --dataset, only this row.
+        #[arg(long, value_name = "SPEC", num_args = 0..=1, default_missing_value = crate::bench::stacked::DEFAULT)]
+        stacked: Option<String>,
         /// Print one JSON record instead of the text report.
         #[arg(long)]
         json: bool,
@@ -108,11 +113,12 @@ pub fn run_bench(gpu: &Gpu, what: BenchWhat) -> anyhow::Result<()> {
             seeds,
             quick,
             dataset,
+            stacked,
             json,
         } => {
             let seeds = seeds.unwrap_or(if quick { 1 } else { 5 });
             (
-                crate::bench::quality::run(gpu, &dataset, seeds, quick)?,
+                crate::bench::quality::run(gpu, &dataset, seeds, quick, stacked.as_deref())?,
                 json,
             )
         }

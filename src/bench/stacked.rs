@@ -1,0 +1,123 @@
+//! `bench quality --stacked`: the image row of the mode-coverage bench. A stacked set (three
+//! digits as the three channels of one image: 1,000 modes) trained with its defaults for each
+//! seed, scored as the Stacked MNIST tables score it (Metz et al. 2017, "Unrolled GANs"; Lin et
+//! al. 2018, "PacGAN", section 5.1): each channel of every generated image is classified, a mode
+//! (digit triple) is captured when at least one sample lands in it, and the mode histogram's KL
+//! to uniform is reported, beside PacGAN's published rows. Our evaluation draws
+//! `crate::quality::SAMPLES` (10,000) images, where the papers draw 26,000: fewer samples can
+//! only capture fewer modes, so the comparison leans against us.
+
+use crate::gan::config::TrainConfig;
+use crate::gpu::Gpu;
+use crate::run::{dir::RunDir, train_in};
+use anyhow::Context;
+use serde::Serialize;
+use std::fmt::Write;
+use std::time::Instant;
+
+/// PacGAN's Stacked MNIST rows (Lin et al. 2018, Table 2: modes of 1,000 and KL to uniform,
+/// 26,000 samples, the DCGAN architecture of Metz et al.).
+pub const PUBLISHED: [(&str, f64, f64); 2] = [
+    ("DCGAN (Lin et al. 2018, Table 2)", 99.0, 3.40),
+    ("PacDCGAN2 (Lin et al. 2018, Table 2)", 1000.0, 0.06),
+];
+
+/// The default stacked set: the embedded digits, stacked (`stacked-idx:IMAGES,labels=LABELS`
+/// for MNIST).
+pub const DEFAULT: &str = "stacked-digits";
+
+/// Iterations of a `--quick` run.
+pub const QUICK_ITERATIONS: u64 = 200;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StackedResult {
+    pub dataset: String,
+    pub seed: u64,
+    pub iterations: u64,
+    pub modes: usize,
+    pub modes_total: usize,
+    pub kl_to_uniform: f32,
+    pub samples: usize,
+    pub seconds: f64,
+}
+
+/// Trains `dataset` with its defaults (`quick`: [`QUICK_ITERATIONS`]) for `seed` in a
+/// temporary run directory, with one evaluation at the end.
+pub fn run_one(gpu: &Gpu, dataset: &str, seed: u64, quick: bool) -> anyhow::Result<StackedResult> {
+    let ds = crate::data::Dataset::parse(dataset)?;
+    anyhow::ensure!(
+        ds.stacked_base().is_some(),
+        "--stacked takes a stacked set (stacked-digits, stacked-idx:IMAGES,labels=LABELS), not \
+         {dataset}"
+    );
+    let mut cfg = TrainConfig::defaults_for(dataset);
+    cfg.seed = seed;
+    if quick {
+        cfg = cfg.scaled_to(QUICK_ITERATIONS);
+    }
+    cfg.log_every = cfg.log_every.min(cfg.iterations);
+    cfg.eval_every = cfg.iterations;
+    let dir = std::env::temp_dir().join(format!(
+        "shadergan-bench-stacked-{}-{seed}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t0 = Instant::now();
+    let summary = train_in(gpu, &cfg, RunDir::create(&dir)?, None);
+    let _ = std::fs::remove_dir_all(&dir);
+    let q = summary?
+        .quality
+        .context("the stacked run ended without an evaluation")?;
+    Ok(StackedResult {
+        dataset: dataset.to_string(),
+        seed,
+        iterations: cfg.iterations,
+        modes: q.modes_captured.unwrap_or(0),
+        modes_total: q.modes_total.unwrap_or(1000),
+        kl_to_uniform: q.kl_to_uniform.unwrap_or(f32::NAN),
+        samples: q.samples,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// The rows: one per seed, their mean, then the published ones.
+pub fn describe(results: &[StackedResult]) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "{:<40} {:>6} {:>14} {:>10} {:>8} {:>8}",
+        "stacked (one channel, one digit)", "seed", "modes", "KL", "samples", "wall s"
+    );
+    for r in results {
+        let _ = writeln!(
+            w,
+            "{:<40} {:>6} {:>7} / {:<4} {:>10.3} {:>8} {:>8.1}",
+            format!("shadergan: {} ({} it)", r.dataset, r.iterations),
+            r.seed,
+            r.modes,
+            r.modes_total,
+            r.kl_to_uniform,
+            r.samples,
+            r.seconds
+        );
+    }
+    if results.len() > 1 {
+        let n = results.len() as f64;
+        let modes = results.iter().map(|r| r.modes as f64).sum::<f64>() / n;
+        let kl = results.iter().map(|r| r.kl_to_uniform as f64).sum::<f64>() / n;
+        let _ = writeln!(
+            w,
+            "{:<40} {:>6} {modes:>14.1} {kl:>10.3}",
+            "shadergan: mean", "-"
+        );
+    }
+    for (method, modes, kl) in PUBLISHED {
+        let _ = writeln!(
+            w,
+            "{method:<40} {:>6} {modes:>14.0} {kl:>10.2} {:>8}",
+            "-", 26000
+        );
+    }
+    out
+}
