@@ -61,11 +61,33 @@ fn eval_images(
     ds: &crate::data::Dataset,
     samples: usize,
 ) -> anyhow::Result<()> {
+    let t0 = std::time::Instant::now();
+    let r = image_report(gpu, target, path, ck, ds, samples)?;
+    println!(
+        "{}: {r} ({:.1} s)",
+        path.display(),
+        t0.elapsed().as_secs_f64()
+    );
+    if target.is_dir() {
+        crate::run::dir::write_eval(&target.join(crate::run::dir::EVAL), &r)?;
+    }
+    Ok(())
+}
+
+/// The image report of `samples` images of the run at `target` (its checkpoint `ck` at
+/// `path`, its data set `ds`), with the run's classifier, trained and cached there if needed.
+pub fn image_report(
+    gpu: &Gpu,
+    target: &Path,
+    path: &Path,
+    ck: &checkpoint::Checkpoint,
+    ds: &crate::data::Dataset,
+    samples: usize,
+) -> anyhow::Result<crate::quality::ImageReport> {
     anyhow::ensure!(
         samples >= 2,
         "--samples must be at least 2 (a covariance needs two)"
     );
-    let t0 = std::time::Instant::now();
     let cache = crate::classifier::file::run_cache_path(target);
     let (ev, trained) = crate::quality::for_run(gpu, ds, ck.config.seed, &cache)?;
     let c = &ev.classifier;
@@ -115,14 +137,5 @@ fn eval_images(
             path.display()
         );
     }
-    let r = ev.evaluate_labeled(&x, asked.as_deref())?;
-    println!(
-        "{}: {r} ({:.1} s)",
-        path.display(),
-        t0.elapsed().as_secs_f64()
-    );
-    if target.is_dir() {
-        crate::run::dir::write_eval(&target.join(crate::run::dir::EVAL), &r)?;
-    }
-    Ok(())
+    ev.evaluate_labeled(&x, asked.as_deref())
 }
