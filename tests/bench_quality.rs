@@ -124,8 +124,7 @@ fn bench_quality_dataset_picks_a_variation() {
 
 /// `bench quality --stacked --quick`: only the image row (a 200-iteration stacked-digits run,
 /// 26,000 samples as in the published protocol), its modes of 1,000 and KL to uniform in the
-/// JSON, PacGAN's Table 2 rows beside it in the text; a set that is not stacked is refused
-/// before anything trains.
+/// JSON; a set that is not stacked is refused before anything trains.
 #[test]
 fn bench_quality_stacked_prints_the_image_row_and_pacgans_rows() {
     let out = shadergan(&["bench", "quality", "--stacked", "--quick", "--json"]);
