@@ -67,6 +67,21 @@ fn digits_classifier_reaches_the_stated_accuracy_and_round_trips() {
     let (cached, trained) = classifier::cached_or_train(g, &cfg, &path).unwrap();
     assert!(!trained);
     assert_eq!(cached.params, c.params);
+    // ... but not for another recipe (here 50 steps): a cached file from before a recipe
+    // changed is trained again, and the file says how.
+    assert_eq!(back.recipe, cfg.recipe(&c.spec));
+    let shorter = ClassifierConfig {
+        iterations: Some(50),
+        ..cfg.clone()
+    };
+    let (retrained, trained) = classifier::cached_or_train(g, &shorter, &path).unwrap();
+    assert!(trained);
+    assert!(
+        retrained.recipe.starts_with("steps=50,"),
+        "{}",
+        retrained.recipe
+    );
+    assert_eq!(classifier::load(&path).unwrap().recipe, retrained.recipe);
 
     // Features are the last hidden layer (128 wide), probabilities sum to 1.
     let x = shadergan::data::digits().unwrap().pixels[..5 * 64].to_vec();
@@ -117,8 +132,9 @@ fn mnist_gets_the_convolutional_classifier() {
         "{:?}",
         c.spec
     );
-    // Measured 0.942 on lavapipe (seed 1); the MLP reaches 0.917 after its 500 steps.
-    assert!(c.test_accuracy >= 0.93, "test accuracy {}", c.test_accuracy);
+    // Measured 0.968 on lavapipe (seed 1; 0.942 before the shifted copies and 2e-3); the MLP
+    // reaches 0.917 after its 500 steps.
+    assert!(c.test_accuracy >= 0.95, "test accuracy {}", c.test_accuracy);
 
     let (dir, path, bytes) = saved(&c, "conv-classifier");
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
@@ -159,20 +175,45 @@ fn mnist_gets_the_convolutional_classifier() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The default convolutional classifier on mnist10k (1,500 steps, about 30 s on lavapipe):
-/// measured 97.35%, 97.05% and 97.25% held-out for seeds 1-3; PyTorch with the same network,
-/// split size and schedule gave 96.8-97.4%. `cargo test --release --test classifier -- --ignored`
+/// The default convolutional classifier on mnist10k (3,000 Adam steps at 2e-3 on the training
+/// images and their four one-pixel shifts, about 60 s each on lavapipe): measured 98.35%,
+/// 98.65% and 98.45% held-out for seeds 1-3 (without the shifts 97.85% on seed 1; at 1,500
+/// steps and 1e-3, 97.35/97.05/97.25%). The issue asks 98%.
+/// `cargo test --release --test classifier -- --ignored`
 #[test]
 #[ignore]
-fn mnist_convolutional_classifier_reaches_97_percent() {
+fn mnist_convolutional_classifier_reaches_98_percent() {
     for seed in 1..=3 {
+        let t0 = std::time::Instant::now();
         let c = classifier::train(
             gpu(),
             &ClassifierConfig::new(&mnist10k(), seed),
             |_, _, _| {},
         )
         .unwrap();
-        eprintln!("seed {seed}: {:.4}", c.test_accuracy);
-        assert!(c.test_accuracy >= 0.965, "seed {seed}: {}", c.test_accuracy);
+        let s = t0.elapsed().as_secs_f64();
+        eprintln!("seed {seed}: {:.4} in {s:.1} s", c.test_accuracy);
+        assert!(c.test_accuracy >= 0.98, "seed {seed}: {}", c.test_accuracy);
     }
+}
+
+/// The shifted copies: down, up, right, left by one pixel, the uncovered edge filled with the
+/// image's darkest value, the labels repeated; only as many copies as fit the byte limit.
+#[test]
+fn shifted_copies_move_each_image_by_one_pixel() {
+    // One image 3 wide and 2 high: rows [1 2 3] and [4 5 6]; its darkest value is 1.
+    let img = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let (x, y) = classifier::with_shifts(&img, &[7.0], [3, 2], u64::MAX);
+    assert_eq!(y, [7.0; 5]);
+    assert_eq!(&x[..6], &img, "the original first");
+    assert_eq!(&x[6..12], &[1.0, 1.0, 1.0, 1.0, 2.0, 3.0], "down");
+    assert_eq!(&x[12..18], &[4.0, 5.0, 6.0, 1.0, 1.0, 1.0], "up");
+    assert_eq!(&x[18..24], &[1.0, 1.0, 2.0, 1.0, 4.0, 5.0], "right");
+    assert_eq!(&x[24..30], &[2.0, 3.0, 1.0, 5.0, 6.0, 1.0], "left");
+    // Room for the original and two copies only (3 images of 6 f32 values).
+    let (x, y) = classifier::with_shifts(&img, &[7.0], [3, 2], 3 * 24);
+    assert_eq!((x.len(), y.len()), (18, 3));
+    // Not even the original fits: it is still returned whole (the graph's own limit decides).
+    let (x, _) = classifier::with_shifts(&img, &[7.0], [3, 2], 8);
+    assert_eq!(x.len(), 6);
 }

@@ -54,6 +54,7 @@ pub fn save(path: &Path, c: &Classifier) -> anyhow::Result<()> {
             format!("{},{},{channels}", c.image[0], c.image[1]),
         ),
         ("test_accuracy".to_string(), c.test_accuracy.to_string()),
+        ("recipe".to_string(), c.recipe.clone()),
         (
             "architecture".to_string(),
             state_dict::architecture(&c.spec)?,
@@ -152,18 +153,20 @@ pub fn load(path: &Path) -> anyhow::Result<Classifier> {
         seed: get("seed")?.parse().unwrap_or(0),
         test_accuracy: get("test_accuracy")?.parse().unwrap_or(0.0),
         image: [shape[0], shape[1]],
+        recipe: meta.get("recipe").cloned().unwrap_or_default(),
     })
 }
 
 /// The classifier for `cfg.dataset` and `cfg.seed` at `path` if the file there was trained on
-/// them; otherwise one trained now and saved there. The bool says whether it was trained.
+/// them with `cfg`'s recipe (steps, learning rate, shifts: a file from before a recipe changed
+/// is replaced); otherwise one trained now and saved there. The bool says whether it was trained.
 pub fn cached_or_train(
     gpu: &Gpu,
     cfg: &ClassifierConfig,
     path: &Path,
 ) -> anyhow::Result<(Classifier, bool)> {
     if let Ok(c) = load(path) {
-        if c.dataset == cfg.dataset && c.seed == cfg.seed {
+        if c.dataset == cfg.dataset && c.seed == cfg.seed && c.recipe == cfg.recipe(&c.spec) {
             return Ok((c, false));
         }
     }
