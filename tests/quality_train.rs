@@ -111,6 +111,46 @@ fn eval_every_must_be_a_multiple_of_log_every_and_needs_images() {
     assert!(!out.join("checkpoint.safetensors").exists());
 }
 
+/// A run trained with --image-size at a size other than its data set's is not scored: the
+/// classifier reads the set at its own size, so 28 x 28 samples of the 8 x 8 digits would be
+/// misread (10,000 x 784 values are 122,500 rows of 64). `eval` refuses the finished run, and
+/// `--eval-every` refuses before training, naming both sizes.
+#[test]
+fn a_resized_run_is_refused_by_eval_and_eval_every() {
+    let out = tmp_dir("quality-resized");
+    let o = out.to_str().unwrap();
+    let args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--image-size",
+        "28",
+        "--iterations",
+        "10",
+        "--log-every",
+        "10",
+        "--out",
+        o,
+    ];
+    let r = shadergan(&args);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = shadergan(&["eval", o, "--samples", "100"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "{err}");
+    for want in ["28x28", "8x8", "--image-size"] {
+        assert!(err.contains(want), "missing {want}: {err}");
+    }
+    assert!(!out.join("eval.toml").exists());
+    let _ = std::fs::remove_dir_all(&out);
+
+    let r = shadergan(&[&args[..], &["--eval-every", "10"]].concat());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "{err}");
+    assert!(err.contains("28x28") && err.contains("8x8"), "{err}");
+    assert!(!out.join("checkpoint.safetensors").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn classifier_train_prints_the_test_accuracy_and_needs_labels() {
     let dir = tmp_dir("classifier-cli");

@@ -66,7 +66,8 @@ pub fn run_one(gpu: &Gpu, dataset: &str, seed: u64, quick: bool) -> anyhow::Resu
     let q = train_in(gpu, &cfg, RunDir::create(&dir)?, None).and_then(|_| {
         let path = dir.join(crate::run::dir::CHECKPOINT);
         let ck = crate::gan::checkpoint::load(&path, gpu.max_storage_bytes())?;
-        crate::cli::eval::image_report(gpu, &dir, &path, &ck, &ds, SAMPLES)
+        let cache = crate::classifier::file::run_cache_path(&dir);
+        crate::quality::run_report::run_report(gpu, &path, &ck, &ds, &cache, SAMPLES, |_, _| {})
     });
     let _ = std::fs::remove_dir_all(&dir);
     let q = q?;

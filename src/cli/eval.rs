@@ -6,7 +6,6 @@
 
 use super::checkpoint_path;
 use crate::gan::checkpoint;
-use crate::gan::config::Arch;
 use crate::gan::generate::Generator;
 use crate::gan::trainer::EVAL_ROWS;
 use crate::gpu::Gpu;
@@ -62,7 +61,28 @@ fn eval_images(
     samples: usize,
 ) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
-    let r = image_report(gpu, target, path, ck, ds, samples)?;
+    let cache = crate::classifier::file::run_cache_path(target);
+    let r = crate::quality::run_report::run_report(
+        gpu,
+        path,
+        ck,
+        ds,
+        &cache,
+        samples,
+        |c, trained| {
+            eprintln!(
+                "shadergan: classifier {} {} ({:.1}% test accuracy on {})",
+                if trained {
+                    "trained into"
+                } else {
+                    "reused from"
+                },
+                cache.display(),
+                100.0 * c.test_accuracy,
+                c.dataset
+            )
+        },
+    )?;
     println!(
         "{}: {r} ({:.1} s)",
         path.display(),
@@ -72,70 +92,4 @@ fn eval_images(
         crate::run::dir::write_eval(&target.join(crate::run::dir::EVAL), &r)?;
     }
     Ok(())
-}
-
-/// The image report of `samples` images of the run at `target` (its checkpoint `ck` at
-/// `path`, its data set `ds`), with the run's classifier, trained and cached there if needed.
-pub fn image_report(
-    gpu: &Gpu,
-    target: &Path,
-    path: &Path,
-    ck: &checkpoint::Checkpoint,
-    ds: &crate::data::Dataset,
-    samples: usize,
-) -> anyhow::Result<crate::quality::ImageReport> {
-    anyhow::ensure!(
-        samples >= 2,
-        "--samples must be at least 2 (a covariance needs two)"
-    );
-    let cache = crate::classifier::file::run_cache_path(target);
-    let (ev, trained) = crate::quality::for_run(gpu, ds, ck.config.seed, &cache)?;
-    let c = &ev.classifier;
-    eprintln!(
-        "shadergan: classifier {} {} ({:.1}% test accuracy on {})",
-        if trained {
-            "trained into"
-        } else {
-            "reused from"
-        },
-        cache.display(),
-        100.0 * c.test_accuracy,
-        c.dataset
-    );
-    let g = Generator::for_run(
-        gpu,
-        &ck.config,
-        ck.data_dim,
-        ck.state.g_sampling(),
-        &ck.state.g_running,
-    )?;
-    // A conditional G draws the classes in turn; the classifier is asked whether it drew them.
-    let asked = match g.classes() {
-        Some(k) => {
-            anyhow::ensure!(
-                k == c.classes,
-                "the run has {k} classes but its classifier {}",
-                c.classes
-            );
-            Some((0..samples).map(|i| (i % k) as u32).collect::<Vec<u32>>())
-        }
-        None => None,
-    };
-    let mut x = Vec::with_capacity(samples * ck.data_dim);
-    g.sample_stream(ck.config.seed, samples, |_, chunk| {
-        x.extend_from_slice(chunk);
-        Ok(())
-    })?;
-    // A DCGAN generator writes NCHW rows; the classifier reads HWC rows like the data set.
-    if let (Arch::Dcgan, Some(shape)) = (ck.config.arch, ck.image) {
-        x = crate::gan::dcgan::chw_to_hwc(&x, shape);
-    }
-    if let Some(bad) = x.iter().find(|v| !v.is_finite()) {
-        bail!(
-            "{}: the generator outputs {bad} (not a finite number), so the run it comes from \
-             diverged; evaluate an earlier checkpoint or train again with lower learning rates",
-            path.display()
-        );
-    }
-    ev.evaluate_labeled(&x, asked.as_deref())
 }

@@ -12,6 +12,7 @@
 
 pub mod conditional;
 pub mod frechet;
+pub mod run_report;
 
 use crate::classifier::{Classifier, ClassifierGpu};
 use crate::data::{stacked, Dataset};
@@ -171,6 +172,23 @@ impl<'g> Evaluator<'g> {
             reference,
             floor,
         })
+    }
+
+    /// An error unless a run's images, [width, height, channels], are what the classifier reads:
+    /// the labelled set at its own size. A run trained with `--image-size` at another size
+    /// would otherwise be scored on misread rows (a digits run at 28 x 28 read as 12 rows of
+    /// 8 x 8 per image).
+    pub fn expect_image(&self, [w, h, c]: [usize; 3]) -> anyhow::Result<()> {
+        let [cw, ch] = self.classifier.image;
+        anyhow::ensure!(
+            [w, h, c] == [cw, ch, self.channels],
+            "the run's images are {w}x{h} with {c} channel(s) but its data set's are {cw}x{ch} \
+             with {} (it was trained with --image-size); the classifier reads images at the \
+             data set's own size, so a run at another size cannot be evaluated: train without \
+             --image-size to measure it",
+            self.channels
+        );
+        Ok(())
     }
 
     /// Scores `images` (row-major HWC, the data set's shape), e.g. a generator's samples.

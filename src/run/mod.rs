@@ -210,6 +210,9 @@ impl<'g> QualityProbe<'g> {
     fn new(gpu: &'g Gpu, t: &Trainer, dir: &RunDir) -> anyhow::Result<Self> {
         let cache = dir.path.join(crate::classifier::file::RUN_FILE);
         let (ev, _) = crate::quality::for_run(gpu, &t.dataset, t.cfg.seed, &cache)?;
+        if let Some(shape) = t.data.image {
+            ev.expect_image(shape)?;
+        }
         let state = t.state()?;
         let g = crate::gan::generate::Generator::for_run(
             gpu,
