@@ -48,9 +48,32 @@ struct Params {
 var<workgroup> part_a: array<f32, 256>;
 var<workgroup> part_b: array<f32, 256>;
 
-// Index of the k-th of a channel's n values.
-fn idx(c: u32, k: u32) -> u32 {
-    return ((k / p.hw) * p.channels + c) * p.hw + k % p.hw;
+// A walk over a channel's n values, the k-th being x[b, c, j] with (b, j) = (k / hw, k % hw),
+// taking `step` values at a time without dividing at each step: lavapipe divides a vector of u32
+// one lane at a time (only the walk's start, and the uniform step, divide here). Measured on
+// workload C's shapes (AMD EPYC, Zen 4; the two builds in turn): the 256-lane trees 1.19-1.30x,
+// the one-lane-per-channel sums 1.4-1.8x, against a division and a remainder per value. The
+// values and their order are unchanged, so are the sums.
+struct Walk {
+    b: u32,
+    j: u32,
+    db: u32,
+    dj: u32,
+}
+
+fn walk_from(k: u32, step: u32) -> Walk {
+    return Walk(k / p.hw, k % p.hw, step / p.hw, step % p.hw);
+}
+
+fn walk_next(w: Walk) -> Walk {
+    let j = w.j + w.dj;
+    let wrap = j >= p.hw;
+    return Walk(w.b + w.db + select(0u, 1u, wrap), select(j, j - p.hw, wrap), w.db, w.dj);
+}
+
+// Index of the walk's current value of channel c.
+fn walk_at(c: u32, w: Walk) -> u32 {
+    return (w.b * p.channels + c) * p.hw + w.j;
 }
 
 fn reduce(lane: u32) {
@@ -68,8 +91,10 @@ fn batchnorm_stats(@builtin(local_invocation_index) lane: u32, @builtin(workgrou
     let c = wg.x;
     let n = p.batch * p.hw;
     var sum = 0.0;
+    var w = walk_from(lane, 256u);
     for (var k = lane; k < n; k += 256u) {
-        sum += x[p.x_off + idx(c, k)];
+        sum += x[p.x_off + walk_at(c, w)];
+        w = walk_next(w);
     }
     part_a[lane] = sum;
     part_b[lane] = 0.0;
@@ -78,9 +103,11 @@ fn batchnorm_stats(@builtin(local_invocation_index) lane: u32, @builtin(workgrou
     let mean = part_a[0] / f32(n);
     workgroupBarrier();
     var sq = 0.0;
+    w = walk_from(lane, 256u);
     for (var k = lane; k < n; k += 256u) {
-        let d = x[p.x_off + idx(c, k)] - mean;
+        let d = x[p.x_off + walk_at(c, w)] - mean;
         sq += d * d;
+        w = walk_next(w);
     }
     part_a[lane] = sq;
     workgroupBarrier();
@@ -127,11 +154,13 @@ fn batchnorm_backward_params(@builtin(local_invocation_index) lane: u32, @builti
     let inv = stats[p.stats_off + p.channels + c];
     var dg = 0.0;
     var db = 0.0;
+    var w = walk_from(lane, 256u);
     for (var k = lane; k < n; k += 256u) {
-        let i = idx(c, k);
+        let i = walk_at(c, w);
         let d = dy[p.dy_off + i];
         dg += d * (x[p.x_off + i] - mean) * inv;
         db += d;
+        w = walk_next(w);
     }
     part_a[lane] = dg;
     part_b[lane] = db;
@@ -167,14 +196,18 @@ fn batchnorm_stats_wide(@builtin(global_invocation_id) g: vec3<u32>, @builtin(nu
     }
     let n = p.batch * p.hw;
     var sum = 0.0;
+    var w = walk_from(0u, 1u);
     for (var k = 0u; k < n; k++) {
-        sum += x[p.x_off + idx(c, k)];
+        sum += x[p.x_off + walk_at(c, w)];
+        w = walk_next(w);
     }
     let mean = sum / f32(n);
     var sq = 0.0;
+    w = walk_from(0u, 1u);
     for (var k = 0u; k < n; k++) {
-        let d = x[p.x_off + idx(c, k)] - mean;
+        let d = x[p.x_off + walk_at(c, w)] - mean;
         sq += d * d;
+        w = walk_next(w);
     }
     stats[p.stats_off + c] = mean;
     stats[p.stats_off + p.channels + c] = 1.0 / sqrt(sq / f32(n) + p.eps);
@@ -198,11 +231,13 @@ fn batchnorm_backward_params_wide(@builtin(global_invocation_id) g: vec3<u32>, @
     let inv = stats[p.stats_off + p.channels + c];
     var dg = 0.0;
     var db = 0.0;
+    var w = walk_from(0u, 1u);
     for (var k = 0u; k < n; k++) {
-        let i = idx(c, k);
+        let i = walk_at(c, w);
         let d = dy[p.dy_off + i];
         dg += d * (x[p.x_off + i] - mean) * inv;
         db += d;
+        w = walk_next(w);
     }
     daffine[p.daffine_off + c] = dg;
     daffine[p.daffine_off + p.channels + c] = db;
