@@ -44,8 +44,20 @@
 // - this 32 x 32 block: 3.4x the tiled kernel (`bench kernels` prints both on every shape);
 //   blocks of 16 x 64, 24 x 32 and 32 x 64 were within 10% of it, 8 x 32 25% slower, and
 //   workgroups of 8 subgroups 1.7x slower than one subgroup;
-// - every index into acc is a constant (rank1_8 called once per row group and step, written
-//   out): a loop indexing acc by a variable moves acc to memory and halves the speed;
+// - every index into acc is a constant (rank4_8 called once per row group, written out): a loop
+//   indexing acc by a variable moves acc to memory and halves the speed;
+// - each accumulator takes its four steps of k in a row (rank4_8, steps4) rather than all 32
+//   rows one step at a time: acc's 128 vectors a lane do not fit the 32 registers, and LLVM
+//   spills them to the stack, where each is now loaded, masked and stored once per four steps
+//   instead of once per step: 1.09-1.10x on 1024^3 and every M512 shape (AMD EPYC, Zen 4; the
+//   same bits). Blocks of 64 x 32 and 32 x 64 with this order were 0.8-0.9x (their 256 spilled
+//   vectors a lane cost more than the loads they save);
+// - where the time goes (Zen 4, GALLIVM_DEBUG=asm): the loop's body is about 5,100 instructions
+//   per 4 steps of k, 1,024 of them the multiplies and adds; lavapipe reads every component of
+//   every lane's vec4 separately, with a bounds test and a branch each, about 3,500
+//   instructions. With op(B)'s loads replaced by constants the product ran at 2x, so the
+//   loads, not the arithmetic, set the speed. Reading op(A) at addresses the same for all 8
+//   lanes, without broadcasts, ran at 0.2x (the Intel measurement below found 0.4x);
 // - the epilogue loops over a copy of acc instead, which may live in memory;
 // - the epilogue reads a lane's 4 biases once and stores a row's quad with one vec4 store where
 //   C's rows and offset are multiples of 4 (four scalar stores otherwise): the grid recipe's
@@ -94,6 +106,19 @@ const LOADS_VEC4: u32 = 1u;
 // The skinny bound (N or M at most this many) and the block's side.
 const SKINNY: u32 = 4u;
 const TILE: u32 = 32u;
+
+// One pipeline per variant for the block body with vec4 loads (`FIXED` true, the launcher's
+// `SubgroupForm::fixed`, for products of at least 2^22 multiply-adds): the variant is then a
+// constant, and the skinny bodies and the scalar-load loop are dead code that the driver drops.
+// Measured (AMD EPYC, Zen 4; the same binary in turn): 1.13-1.16x on 1024^3 and every M512
+// shape against the pipeline that reads them from Params, whose one compile (about 1.8 s of
+// LLVM on lavapipe) still serves every smaller product, so a 2-D run's cold start is unchanged.
+override FIXED: bool = false;
+override FIXED_VARIANT: u32 = 0u;
+
+fn variant() -> u32 {
+    return select(p.variant, FIXED_VARIANT, FIXED);
+}
 
 // One operand as stored: a row-major matrix from element `off` with rows of `len` values.
 // quad(...) reads the four values at `inner`..`inner + 3` of stored row `outer`, where `outer`
@@ -169,7 +194,7 @@ fn vec4_ok(len: u32, off: u32) -> bool {
 
 // op(A) as stored: AB and A_BT [M, K] (a row of op(A) is a stored row), AT_B [K, M].
 fn stored_a() -> Stored {
-    if (p.variant == AT_B) {
+    if (variant() == AT_B) {
         return Stored(p.a_off, p.m, p.k - 1u, true, false, vec4_ok(p.m, p.a_off));
     }
     return Stored(p.a_off, p.k, p.m - 1u, false, true, vec4_ok(p.k, p.a_off));
@@ -177,7 +202,7 @@ fn stored_a() -> Stored {
 
 // op(B) as stored: AB and AT_B [K, N] (a row of op(B) is a stored row), A_BT [N, K].
 fn stored_b() -> Stored {
-    if (p.variant == A_BT) {
+    if (variant() == A_BT) {
         return Stored(p.b_off, p.k, p.n - 1u, false, true, vec4_ok(p.k, p.b_off));
     }
     return Stored(p.b_off, p.n, p.k - 1u, true, false, vec4_ok(p.n, p.b_off));
@@ -191,7 +216,7 @@ fn transpose4(x: array<vec4<f32>, 4>) -> array<vec4<f32>, 4> {
 
 // op(A)[row + j, k0 + t] as r[t][j], for t, j < 4.
 fn load_a(vec4_loads: bool, s: Stored, row: u32, k0: u32) -> array<vec4<f32>, 4> {
-    if (p.variant == AT_B) { // stored row k0 + t holds op(A)[row.., k0 + t]
+    if (variant() == AT_B) { // stored row k0 + t holds op(A)[row.., k0 + t]
         return quads(vec4_loads, true, s, k0, row);
     }
     // stored row row + j holds op(A)[row + j, k0..]
@@ -200,33 +225,32 @@ fn load_a(vec4_loads: bool, s: Stored, row: u32, k0: u32) -> array<vec4<f32>, 4>
 
 // op(B)[k0 + t, col + j] as r[t][j], for t, j < 4.
 fn load_b(vec4_loads: bool, s: Stored, col: u32, k0: u32) -> array<vec4<f32>, 4> {
-    if (p.variant == A_BT) { // stored row col + j holds op(B)[k0.., col + j]
+    if (variant() == A_BT) { // stored row col + j holds op(B)[k0.., col + j]
         return transpose4(quads(vec4_loads, false, s, col, k0));
     }
     // stored row k0 + t holds op(B)[k0 + t, col..]
     return quads(vec4_loads, false, s, k0, col);
 }
 
-// acc[base + 4 i] += op(A)[4 i + base, k] * b for the lane i < 8 whose value v is that
-// op(A) value. Called with constant base, so after inlining every index is a constant.
-fn rank1_8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, v: f32, b: vec4<f32>) {
-    (*acc)[base] = fma(vec4(subgroupBroadcast(v, 0u)), b, (*acc)[base]);
-    (*acc)[base + 4u] = fma(vec4(subgroupBroadcast(v, 1u)), b, (*acc)[base + 4u]);
-    (*acc)[base + 8u] = fma(vec4(subgroupBroadcast(v, 2u)), b, (*acc)[base + 8u]);
-    (*acc)[base + 12u] = fma(vec4(subgroupBroadcast(v, 3u)), b, (*acc)[base + 12u]);
-    (*acc)[base + 16u] = fma(vec4(subgroupBroadcast(v, 4u)), b, (*acc)[base + 16u]);
-    (*acc)[base + 20u] = fma(vec4(subgroupBroadcast(v, 5u)), b, (*acc)[base + 20u]);
-    (*acc)[base + 24u] = fma(vec4(subgroupBroadcast(v, 6u)), b, (*acc)[base + 24u]);
-    (*acc)[base + 28u] = fma(vec4(subgroupBroadcast(v, 7u)), b, (*acc)[base + 28u]);
+// The four steps of k for the rows `base + 4 i` (i < 8) of the block: lane i holds those rows'
+// op(A) values in `v` (v[t] at step k0 + t), and every lane adds them times its own 4 columns
+// of op(B) (b[t]) to acc[base + 4 i] in k order. Called with constant base, so after inlining
+// every index is a constant.
+fn rank4_8(acc: ptr<function, array<vec4<f32>, 32>>, base: u32, v: vec4<f32>, b: array<vec4<f32>, 4>) {
+    (*acc)[base] = steps4((*acc)[base], subgroupBroadcast(v, 0u), b);
+    (*acc)[base + 4u] = steps4((*acc)[base + 4u], subgroupBroadcast(v, 1u), b);
+    (*acc)[base + 8u] = steps4((*acc)[base + 8u], subgroupBroadcast(v, 2u), b);
+    (*acc)[base + 12u] = steps4((*acc)[base + 12u], subgroupBroadcast(v, 3u), b);
+    (*acc)[base + 16u] = steps4((*acc)[base + 16u], subgroupBroadcast(v, 4u), b);
+    (*acc)[base + 20u] = steps4((*acc)[base + 20u], subgroupBroadcast(v, 5u), b);
+    (*acc)[base + 24u] = steps4((*acc)[base + 24u], subgroupBroadcast(v, 6u), b);
+    (*acc)[base + 28u] = steps4((*acc)[base + 28u], subgroupBroadcast(v, 7u), b);
 }
 
-// One step t of the 32 x 32 block: every lane's rows 4 i + j (j < 4) of op(A) at k0 + t,
-// times the lane's own 4 columns of op(B) at k0 + t.
-fn block_step(acc: ptr<function, array<vec4<f32>, 32>>, at: vec4<f32>, bt: vec4<f32>) {
-    rank1_8(acc, 0u, at.x, bt);
-    rank1_8(acc, 1u, at.y, bt);
-    rank1_8(acc, 2u, at.z, bt);
-    rank1_8(acc, 3u, at.w, bt);
+// x + a[0] b[0] + a[1] b[1] + a[2] b[2] + a[3] b[3], one fma per step in k order.
+fn steps4(x: vec4<f32>, a: vec4<f32>, b: array<vec4<f32>, 4>) -> vec4<f32> {
+    let y = fma(vec4(a.y), b[1], fma(vec4(a.x), b[0], x));
+    return fma(vec4(a.w), b[3], fma(vec4(a.z), b[2], y));
 }
 
 // One step of a skinny body: acc[j] += op(A)[row j, k] * (4 columns of op(B) at k).
@@ -240,10 +264,11 @@ fn skinny_step(acc: ptr<function, array<vec4<f32>, 32>>, at: vec4<f32>, bt: vec4
 // Four steps of k of the block or of a skinny body.
 fn step4(acc: ptr<function, array<vec4<f32>, 32>>, block: bool, at: array<vec4<f32>, 4>, bt: array<vec4<f32>, 4>) {
     if (block) {
-        block_step(acc, at[0], bt[0]);
-        block_step(acc, at[1], bt[1]);
-        block_step(acc, at[2], bt[2]);
-        block_step(acc, at[3], bt[3]);
+        // Row j of each lane's quad: its op(A) values at the four steps.
+        rank4_8(acc, 0u, vec4(at[0].x, at[1].x, at[2].x, at[3].x), bt);
+        rank4_8(acc, 1u, vec4(at[0].y, at[1].y, at[2].y, at[3].y), bt);
+        rank4_8(acc, 2u, vec4(at[0].z, at[1].z, at[2].z, at[3].z), bt);
+        rank4_8(acc, 3u, vec4(at[0].w, at[1].w, at[2].w, at[3].w), bt);
     } else {
         skinny_step(acc, at[0], bt[0]);
         skinny_step(acc, at[1], bt[1]);
@@ -257,8 +282,8 @@ fn matmul_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_
     // Which body: N <= 4 (narrow: lane l computes rows 4l..4l+3 of the 32-row block, all n
     // columns; op(B)'s corner is the same for every lane), M <= 4 (short: lane l computes all
     // m rows of its columns 4l..4l+3; op(A)'s corner is the same for every lane), or the block.
-    let narrow = p.n <= SKINNY;
-    let is_short = !narrow && p.m <= SKINNY;
+    let narrow = !FIXED && p.n <= SKINNY;
+    let is_short = !FIXED && !narrow && p.m <= SKINNY;
     let block = !narrow && !is_short;
     let row0 = wg.y * TILE;
     let col0 = wg.x * TILE;
@@ -269,7 +294,7 @@ fn matmul_sg(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_
     var acc: array<vec4<f32>, 32>;
     // Two copies of the loop: one reading both operands a vec4 at a time, one reading them one
     // f32 at a time (a choice inside the loop kept the quads out of registers: 0.85x at 512^3).
-    if (sa.vec4_ok && sb.vec4_ok) {
+    if (FIXED || (sa.vec4_ok && sb.vec4_ok)) {
         for (var k0 = 0u; k0 < p.k; k0 += 4u) {
             step4(&acc, block, load_a(true, sa, a_row, k0), load_b(true, sb, b_col, k0));
         }

@@ -326,20 +326,39 @@ fn vec4_loads_match_cpu_and_scalar_loads_bit_for_bit() {
 
 /// Shapes for the subgroup form, per variant: each accepts only vec4 loads (AB: K and N multiples
 /// of 4; A^T B: M and N, any K; A B^T: K, any M and N), and these are not multiples of its 32 x 32
-/// block, and for A^T B not of its 4-deep k step.
+/// block, and for A^T B not of its 4-deep k step. The last of each has at least
+/// `matmul_sg::FIXED_MACS` multiply-adds, so it runs on the pipeline fixed to its variant.
 type Shape = (usize, usize, usize);
-const SG_SHAPES: [(Variant, [Shape; 4]); 3] = [
+const SG_SHAPES: [(Variant, [Shape; 5]); 3] = [
     (
         Variant::AB,
-        [(1, 4, 4), (37, 20, 44), (70, 132, 36), (33, 260, 68)],
+        [
+            (1, 4, 4),
+            (37, 20, 44),
+            (70, 132, 36),
+            (33, 260, 68),
+            (165, 164, 156),
+        ],
     ),
     (
         Variant::AtB,
-        [(4, 1, 4), (36, 37, 44), (68, 130, 36), (36, 257, 68)],
+        [
+            (4, 1, 4),
+            (36, 37, 44),
+            (68, 130, 36),
+            (36, 257, 68),
+            (164, 161, 164),
+        ],
     ),
     (
         Variant::ABt,
-        [(1, 4, 1), (37, 20, 45), (70, 132, 33), (33, 260, 67)],
+        [
+            (1, 4, 1),
+            (37, 20, 45),
+            (70, 132, 33),
+            (33, 260, 67),
+            (165, 164, 157),
+        ],
     ),
 ];
 
@@ -400,6 +419,10 @@ fn subgroup_form_matches_cpu_and_tiled_bit_for_bit() {
             Activation::LeakyRelu(0.2),
             9000 + vi as u64,
         ));
+    }
+    for (_, shapes) in SG_SHAPES {
+        let (m, k, n) = shapes[4];
+        assert!((m * k * n) as u128 >= shadergan::kernels::matmul_sg::FIXED_MACS);
     }
     for (variant, shape, bias, act, seed) in cases {
         assert!(shape.allows_vec4(variant), "{shape:?} {variant:?}");

@@ -427,7 +427,7 @@ impl Matmul {
                 super::matmul_sg::LANES
             )));
         };
-        let (kernel, grid) = sg.pick(shape.m, shape.n);
+        let (kernel, grid) = sg.pick(variant, loads == Loads::Vec4, &shape);
         check_vec4(kernel.name, loads, variant, &shape)?;
         let operand = check_operands(gpu, kernel.name, a, b, c, &shape, &epi)?;
         let base = params(kernel.name, &shape, &epi)?;

@@ -4,6 +4,7 @@
 //! where N or M is at most [`SKINNY`]) from its `Params`. `matmul::Matmul` binds it with the same
 //! checks as the tiled kernel.
 
+use super::matmul::MatmulShape;
 use super::{groups, Kernel, ShaderFamily};
 use crate::gpu::{Gpu, GpuError};
 use crate::ops::Variant;
@@ -17,6 +18,12 @@ pub const LANES: u32 = 8;
 /// The largest N (or M) that the subgroup form computes with its skinny body rather than a
 /// 32 x 32 block (one lane's 4 x 4 corner of C); `SKINNY` in matmul_sg.wgsl.
 pub const SKINNY: usize = 4;
+
+/// The products that get a pipeline fixed to their variant: at least this many multiply-adds
+/// (`matmul_choice::Class::Medium` and up: an MLP's on images, a convolution's lowered products),
+/// where the time saved dwarfs a second of LLVM at the first dispatch; a 2-D GAN's products all
+/// stay on the shared pipeline.
+pub const FIXED_MACS: u128 = 1 << 22;
 
 /// Whether an adapter can run the subgroup form: `SUBGROUP` granted and subgroups of exactly
 /// [`LANES`] lanes, as the broadcasts need (no form assumes a size the adapter does not
@@ -74,9 +81,20 @@ pub(super) fn variant_code(v: Variant) -> u32 {
     }
 }
 
+/// The `override` constants of the pipeline fixed to each variant (AB, AT_B, A_BT).
+const FIXED: [&[(&str, f64)]; 3] = [
+    &[("FIXED", 1.0), ("FIXED_VARIANT", 0.0)],
+    &[("FIXED", 1.0), ("FIXED_VARIANT", 1.0)],
+    &[("FIXED", 1.0), ("FIXED_VARIANT", 2.0)],
+];
+
 /// The entry point of matmul_sg.wgsl, and the spares of its vec4 views.
 pub(super) struct SubgroupForm {
+    /// The pipeline that reads the variant, the loads and the body from `Params`.
     kernel: Kernel,
+    /// One pipeline per variant for block-bodied products with vec4 loads and at least
+    /// [`FIXED_MACS`] multiply-adds (see [`SubgroupForm::pick`]).
+    fixed: [Kernel; 3],
     /// 16-byte buffers bound as `c4` and `e4` where C's or the epilogue operand's buffer is
     /// smaller than one vec4 (the shader then never reads or writes them).
     spare_c: Buffer,
@@ -86,17 +104,35 @@ pub(super) struct SubgroupForm {
 impl SubgroupForm {
     pub(super) fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         let sg = ShaderFamily::new(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?;
+        let fixed = |v: usize| sg.kernel_with(gpu, "matmul_sg", FIXED[v]);
         Ok(SubgroupForm {
             kernel: sg.kernel(gpu, "matmul_sg")?,
+            fixed: [fixed(0)?, fixed(1)?, fixed(2)?],
             spare_c: gpu.buffer("matmul spare c4", 4)?,
             spare_e: gpu.buffer("matmul spare e4", 4)?,
         })
     }
 
-    /// The entry point and grid of an m x n product: one 8-lane workgroup per 32 x 32 block of
-    /// C (a skinny product, N or M at most [`SKINNY`], is one row or column of them).
-    pub(super) fn pick(&self, m: usize, n: usize) -> (&Kernel, [u32; 3]) {
-        (&self.kernel, [groups(n, TILE), groups(m, TILE), 1])
+    /// The pipeline and grid of a product: one 8-lane workgroup per 32 x 32 block of C (a skinny
+    /// product, N or M at most [`SKINNY`], is one row or column of them). Block-bodied products
+    /// with vec4 loads and at least [`FIXED_MACS`] multiply-adds get the pipeline fixed to their
+    /// variant (1.13-1.16x on the M512 shapes, and compiled only where a plan has such a
+    /// product); the rest share the one that reads everything from `Params`.
+    pub(super) fn pick(
+        &self,
+        variant: Variant,
+        vec4: bool,
+        shape: &MatmulShape,
+    ) -> (&Kernel, [u32; 3]) {
+        let (m, n) = (shape.m, shape.n);
+        let macs = m as u128 * shape.k as u128 * n as u128;
+        let fixed = vec4 && m > SKINNY && n > SKINNY && macs >= FIXED_MACS;
+        let kernel = if fixed {
+            &self.fixed[variant_code(variant) as usize]
+        } else {
+            &self.kernel
+        };
+        (kernel, [groups(n, TILE), groups(m, TILE), 1])
     }
 
     /// The `c4` and `e4` bindings: C and the epilogue operand (bias or Y) again, viewed as vec4s
