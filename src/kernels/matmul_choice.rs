@@ -76,7 +76,7 @@ impl Class {
 
     pub fn of(s: &MatmulShape) -> Class {
         let macs = s.m as u128 * s.k as u128 * s.n as u128;
-        if macs < 1 << 22 {
+        if macs < super::matmul_sg::FIXED_MACS {
             Class::Small
         } else if macs < 1 << 28 {
             Class::Medium
