@@ -110,9 +110,10 @@ const TILE: u32 = 32u;
 // One pipeline per variant for the block body with vec4 loads (`FIXED` true, the launcher's
 // `SubgroupForm::fixed`, for products of at least 2^22 multiply-adds): the variant is then a
 // constant, and the skinny bodies and the scalar-load loop are dead code that the driver drops.
-// Measured (AMD EPYC, Zen 4; the same binary in turn): 1.13-1.16x on 1024^3 and every M512
-// shape against the pipeline that reads them from Params, whose one compile (about 1.8 s of
-// LLVM on lavapipe) still serves every smaller product, so a 2-D run's cold start is unchanged.
+// Measured (AMD EPYC, Zen 4; `bench kernels --quick`, the builds in turn): 1.13x at 1024^3 and
+// 1.14-1.27x on the M512 shapes against the pipeline that reads them from Params, whose one
+// compile (about 1.8 s of LLVM on lavapipe) still serves every smaller product, so a 2-D run's
+// cold start is unchanged.
 override FIXED: bool = false;
 override FIXED_VARIANT: u32 = 0u;
 
