@@ -144,6 +144,11 @@ fn bench_quality_stacked_prints_the_image_row_and_pacgans_rows() {
     // 200 iterations already reach a few hundred modes (253 measured); a collapsed G gets few.
     assert!((50..=1000).contains(&modes), "{modes} modes");
     assert!(row["kl_to_uniform"].as_f64().unwrap() > 0.0, "{v}");
+    // The same classifier on 26,000 real stacked digits: nearly every mode, KL near the
+    // sampling floor of 1,000 modes in 26,000 draws (about 999 / (2 * 26,000) = 0.02).
+    assert!(row["real_modes"].as_u64().unwrap() >= 990, "{v}");
+    let real_kl = row["real_kl_to_uniform"].as_f64().unwrap();
+    assert!(real_kl > 0.0 && real_kl < 0.1, "{v}");
     assert!(
         v["results"]["datasets"].is_null(),
         "no mixtures without --dataset: {v}"

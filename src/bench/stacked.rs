@@ -39,6 +39,11 @@ pub struct StackedResult {
     pub modes_total: usize,
     pub kl_to_uniform: f32,
     pub samples: usize,
+    /// The same classifier on [`SAMPLES`] real stacked images (the data set's own draw, extended
+    /// to the protocol's count): what a perfect generator would score, the classifier's errors
+    /// included.
+    pub real_modes: usize,
+    pub real_kl_to_uniform: f32,
     pub seconds: f64,
 }
 
@@ -67,10 +72,19 @@ pub fn run_one(gpu: &Gpu, dataset: &str, seed: u64, quick: bool) -> anyhow::Resu
         let path = dir.join(crate::run::dir::CHECKPOINT);
         let ck = crate::gan::checkpoint::load(&path, gpu.max_storage_bytes())?;
         let cache = crate::classifier::file::run_cache_path(&dir);
-        crate::quality::run_report::run_report(gpu, &path, &ck, &ds, &cache, SAMPLES, |_, _| {})
+        let q = crate::quality::run_report::run_report(
+            gpu,
+            &path,
+            &ck,
+            &ds,
+            &cache,
+            SAMPLES,
+            |_, _| {},
+        )?;
+        Ok((q, real_reference(gpu, &ds, seed, &cache)?))
     });
     let _ = std::fs::remove_dir_all(&dir);
-    let q = q?;
+    let (q, real) = q?;
     Ok(StackedResult {
         dataset: dataset.to_string(),
         seed,
@@ -79,8 +93,25 @@ pub fn run_one(gpu: &Gpu, dataset: &str, seed: u64, quick: bool) -> anyhow::Resu
         modes_total: q.modes_total.unwrap_or(1000),
         kl_to_uniform: q.kl_to_uniform.unwrap_or(f32::NAN),
         samples: q.samples,
+        real_modes: real.modes_captured.unwrap_or(0),
+        real_kl_to_uniform: real.kl_to_uniform.unwrap_or(f32::NAN),
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// The run's classifier (cached at `cache` by the run's report) on [`SAMPLES`] real stacked
+/// images: the base set stacked as the data set stacks it, the first draws being the training set.
+fn real_reference(
+    gpu: &Gpu,
+    ds: &crate::data::Dataset,
+    seed: u64,
+    cache: &std::path::Path,
+) -> anyhow::Result<crate::quality::ImageReport> {
+    let (ev, _) = crate::quality::for_run(gpu, ds, seed, cache)?;
+    let base = ds.stacked_base().expect("checked to be a stacked set");
+    let set = base.load_images(None, 1, gpu.max_storage_bytes())?;
+    let (real, _) = crate::data::stacked::stack(&set, SAMPLES);
+    ev.evaluate(&real.pixels)
 }
 
 /// The rows: one per seed, their mean, then the published ones.
@@ -89,20 +120,29 @@ pub fn describe(results: &[StackedResult]) -> String {
     let w = &mut out;
     let _ = writeln!(
         w,
-        "{:<40} {:>6} {:>14} {:>10} {:>8} {:>8}",
-        "stacked (one channel, one digit)", "seed", "modes", "KL", "samples", "wall s"
+        "{:<40} {:>6} {:>14} {:>10} {:>8} {:>8} {:>11} {:>8}",
+        "stacked (one channel, one digit)",
+        "seed",
+        "modes",
+        "KL",
+        "samples",
+        "wall s",
+        "real modes",
+        "real KL"
     );
     for r in results {
         let _ = writeln!(
             w,
-            "{:<40} {:>6} {:>7} / {:<4} {:>10.3} {:>8} {:>8.1}",
+            "{:<40} {:>6} {:>7} / {:<4} {:>10.3} {:>8} {:>8.1} {:>11} {:>8.3}",
             format!("shadergan: {} ({} it)", r.dataset, r.iterations),
             r.seed,
             r.modes,
             r.modes_total,
             r.kl_to_uniform,
             r.samples,
-            r.seconds
+            r.seconds,
+            r.real_modes,
+            r.real_kl_to_uniform
         );
     }
     if results.len() > 1 {
@@ -122,5 +162,10 @@ pub fn describe(results: &[StackedResult]) -> String {
             "-", 26000
         );
     }
+    let _ = writeln!(
+        w,
+        "(real modes, real KL: each seed's classifier on {SAMPLES} real stacked images of the \
+         same set, the score of a generator that draws the data itself)"
+    );
     out
 }
