@@ -114,6 +114,19 @@ fn real_reference(
     ev.evaluate(&real.pixels)
 }
 
+/// A data set spec as a row names it: `kind:` and the first part's file name, so a
+/// `stacked-idx:` row is not two long paths wide (the JSON keeps the whole spec).
+fn short(spec: &str) -> String {
+    let Some((kind, rest)) = spec.split_once(':') else {
+        return spec.to_string();
+    };
+    let first = rest.split(',').next().unwrap_or(rest);
+    let name = std::path::Path::new(first)
+        .file_name()
+        .map_or(first.into(), |n| n.to_string_lossy());
+    format!("{kind}:{name}")
+}
+
 /// The rows: one per seed, their mean, then the published ones.
 pub fn describe(results: &[StackedResult]) -> String {
     let mut out = String::new();
@@ -134,7 +147,7 @@ pub fn describe(results: &[StackedResult]) -> String {
         let _ = writeln!(
             w,
             "{:<40} {:>6} {:>7} / {:<4} {:>10.3} {:>8} {:>8.1} {:>11} {:>8.3}",
-            format!("shadergan: {} ({} it)", r.dataset, r.iterations),
+            format!("shadergan: {} ({} it)", short(&r.dataset), r.iterations),
             r.seed,
             r.modes,
             r.modes_total,
@@ -168,4 +181,15 @@ pub fn describe(results: &[StackedResult]) -> String {
          same set, the score of a generator that draws the data itself)"
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rows_name_a_spec_by_its_file() {
+        let spec = "stacked-idx:/data/m/images.gz,labels=/data/m/labels.gz";
+        assert_eq!(super::short(spec), "stacked-idx:images.gz");
+        assert_eq!(super::short("stacked-digits"), "stacked-digits");
+        assert_eq!(super::short("stacked-digits:n=500"), "stacked-digits:n=500");
+    }
 }
