@@ -55,6 +55,19 @@ fn stacked_run_with_eval_every_records_quality_and_eval_reuses_the_classifier() 
     let eval: toml::Table =
         toml::from_str(&std::fs::read_to_string(out.join("eval.toml")).unwrap()).unwrap();
     assert_eq!(eval["samples"].as_integer(), Some(500));
+
+    // A count whose images no buffer holds is refused before anything is drawn (it aborted
+    // the process with a failed allocation), and eval.toml is left as it was.
+    let r = shadergan(&["eval", o, "--samples", "1000000000000"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--samples 1000000000000") && err.contains("ask for at most"),
+        "{err}"
+    );
+    let kept: toml::Table =
+        toml::from_str(&std::fs::read_to_string(out.join("eval.toml")).unwrap()).unwrap();
+    assert_eq!(kept["samples"].as_integer(), Some(500));
     let _ = std::fs::remove_dir_all(&out);
 }
 

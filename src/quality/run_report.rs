@@ -4,12 +4,18 @@
 
 use super::{Evaluator, ImageReport};
 use crate::classifier::Classifier;
+use crate::data::limit::format_bytes;
 use crate::gan::checkpoint::Checkpoint;
 use crate::gan::config::Arch;
 use crate::gan::generate::Generator;
 use crate::gpu::Gpu;
 use anyhow::bail;
 use std::path::Path;
+
+/// The most bytes of generated images one evaluation holds: 50,000 samples of 64 x 64 x 3 (the
+/// usual FID count, Heusel et al. 2017) fit, at 2.3 GiB; the run holds about three times this at
+/// its peak (the samples, their channels, the features).
+pub const MAX_SAMPLE_BYTES: u64 = 4 << 30;
 
 /// The report of `samples` images of the run whose checkpoint `ck` was read from `path` (its
 /// data set `ds`), with the classifier cached at `cache`; `classifier` sees that classifier and
@@ -26,6 +32,19 @@ pub fn run_report(
     anyhow::ensure!(
         samples >= 2,
         "--samples must be at least 2 (a covariance needs two)"
+    );
+    // The samples are held whole in memory (and copied per channel), so their count is bounded:
+    // past MAX_SAMPLE_BYTES an error, not an allocation that aborts the process.
+    let per = ck.data_dim as u64 * 4;
+    let bytes = (samples as u64).saturating_mul(per);
+    anyhow::ensure!(
+        bytes <= MAX_SAMPLE_BYTES,
+        "--samples {samples}: that many generated images of {} values take {}, more than the {} \
+         an evaluation holds; ask for at most {}",
+        ck.data_dim,
+        format_bytes(bytes),
+        format_bytes(MAX_SAMPLE_BYTES),
+        MAX_SAMPLE_BYTES / per
     );
     let (ev, trained) = super::for_run(gpu, ds, ck.config.seed, cache)?;
     if let Some(shape) = ck.image {
