@@ -72,7 +72,7 @@ impl<'g> ClassifierGpu<'g> {
         let x = g.f32("x", chunk * input);
         let net = c.spec.tensors(&mut g, "c", &c.params, &[], chunk)?;
         let plan = GpuPlan::new(gpu, &g)?;
-        let full = plan.compile(gpu, &net.forward(x.into(), chunk, None, false))?;
+        let full = plan.compile_few_runs(gpu, &net.forward(x.into(), chunk, None, false))?;
         let (logits, features) = (net.output_view(None), net.features(x.into()));
         Ok(ClassifierGpu {
             gpu,
@@ -104,7 +104,7 @@ impl<'g> ClassifierGpu<'g> {
             let dispatches = if rows == self.chunk {
                 &self.full
             } else {
-                tail = self.plan.compile(
+                tail = self.plan.compile_few_runs(
                     self.gpu,
                     &self.net.forward(self.x.into(), rows, None, false),
                 )?;

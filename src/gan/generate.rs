@@ -55,7 +55,7 @@ impl<'g> Forward<'g> {
             .tensors(&mut g, "net", params, running, 1)?
             .with_workspace(&mut g, "net_eval", chunk);
         let plan = GpuPlan::new(gpu, &g)?;
-        let full = plan.compile(gpu, &net.forward(z.into(), chunk, None, false))?;
+        let full = plan.compile_few_runs(gpu, &net.forward(z.into(), chunk, None, false))?;
         Ok(Forward {
             gpu,
             chunk,
@@ -104,7 +104,7 @@ impl<'g> Forward<'g> {
         let dispatches = if rows == chunk {
             &self.full
         } else {
-            tail = self.plan.compile(
+            tail = self.plan.compile_few_runs(
                 self.gpu,
                 &self.net.forward(self.z.into(), rows, None, false),
             )?;

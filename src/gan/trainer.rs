@@ -241,7 +241,7 @@ impl<'g> Trainer<'g> {
         )?;
         let plan = GpuPlan::new(gpu, &gan.graph)?;
         let iteration = plan.compile(gpu, &gan.iteration)?;
-        let snapshot = plan.compile(gpu, &gan.snapshot)?;
+        let snapshot = plan.compile_few_runs(gpu, &gan.snapshot)?;
         Ok(Trainer {
             gpu,
             cfg: cfg.clone(),

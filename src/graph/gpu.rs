@@ -37,9 +37,25 @@ impl GpuPlan {
 
     /// Binds every op once. The returned dispatches are what the training loop replays.
     pub fn compile(&self, gpu: &Gpu, ops: &[Op]) -> Result<Vec<Dispatch>, GpuError> {
+        self.compile_runs(gpu, ops, true)
+    }
+
+    /// [`Self::compile`] for ops run a few times (sampling, evaluation, the snapshots at log
+    /// intervals), not every iteration: their products skip pipelines that only pay back over
+    /// many runs (the subgroup matmul's fixed ones, compiled at their first dispatch).
+    pub fn compile_few_runs(&self, gpu: &Gpu, ops: &[Op]) -> Result<Vec<Dispatch>, GpuError> {
+        self.compile_runs(gpu, ops, false)
+    }
+
+    fn compile_runs(
+        &self,
+        gpu: &Gpu,
+        ops: &[Op],
+        replayed: bool,
+    ) -> Result<Vec<Dispatch>, GpuError> {
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
-            if let Some(d) = self.compile_op(gpu, op)? {
+            if let Some(d) = self.compile_op(gpu, op, replayed)? {
                 out.push(d);
             }
         }
@@ -57,7 +73,7 @@ impl GpuPlan {
         }
     }
 
-    fn compile_op(&self, gpu: &Gpu, op: &Op) -> Result<Option<Dispatch>, GpuError> {
+    fn compile_op(&self, gpu: &Gpu, op: &Op, replayed: bool) -> Result<Option<Dispatch>, GpuError> {
         let k = &self.kernels;
         let d = match *op {
             Op::Matmul {
@@ -98,7 +114,7 @@ impl GpuPlan {
                 let form = k.matmul.choice(gpu, variant, &shape)?;
                 let (a, b, c) = (self.b(a.t), self.b(b.t), self.b(c.t));
                 k.matmul
-                    .bind_with(gpu, variant, form, a, b, c, shape, epi)?
+                    .bind_replayed(gpu, variant, form, a, b, c, shape, epi, replayed)?
             }
             Op::BiasGrad { dz, db, rows, cols } => {
                 k.matmul

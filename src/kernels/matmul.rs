@@ -398,6 +398,25 @@ impl Matmul {
         shape: MatmulShape,
         epi: Epilogue,
     ) -> Result<Dispatch, GpuError> {
+        self.bind_replayed(gpu, variant, form, a, b, c, shape, epi, true)
+    }
+
+    /// [`Self::bind_with`], saying whether the dispatch is replayed many times (a training loop)
+    /// or a few (sampling, evaluation): only the former may take a subgroup pipeline fixed to
+    /// its variant, whose compile pays back over many runs ([`super::matmul_sg::FIXED_MACS`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn bind_replayed(
+        &self,
+        gpu: &Gpu,
+        variant: Variant,
+        form: Form,
+        a: &Buffer,
+        b: &Buffer,
+        c: &Buffer,
+        shape: MatmulShape,
+        epi: Epilogue,
+        replayed: bool,
+    ) -> Result<Dispatch, GpuError> {
         let loads = match form {
             Form::Tiled(loads, block) => {
                 let Some(t) = self.tiled.iter().find(|t| t.block == block) else {
@@ -427,7 +446,7 @@ impl Matmul {
                 super::matmul_sg::LANES
             )));
         };
-        let (kernel, grid) = sg.pick(variant, loads == Loads::Vec4, &shape);
+        let (kernel, grid) = sg.pick(variant, loads == Loads::Vec4, &shape, replayed);
         check_vec4(kernel.name, loads, variant, &shape)?;
         let operand = check_operands(gpu, kernel.name, a, b, c, &shape, &epi)?;
         let base = params(kernel.name, &shape, &epi)?;

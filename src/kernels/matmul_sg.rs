@@ -19,10 +19,13 @@ pub const LANES: u32 = 8;
 /// 32 x 32 block (one lane's 4 x 4 corner of C); `SKINNY` in matmul_sg.wgsl.
 pub const SKINNY: usize = 4;
 
-/// The products that get a pipeline fixed to their variant: at least this many multiply-adds
-/// (`matmul_choice::Class::Medium` and up: an MLP's on images, a convolution's lowered products),
-/// where the time saved dwarfs a second of LLVM at the first dispatch; a 2-D GAN's products all
-/// stay on the shared pipeline.
+/// The products that get a pipeline fixed to their variant, in plans replayed many times (a
+/// training loop; see [`SubgroupForm::pick`]): more than this many multiply-adds (an MLP's on
+/// images, a convolution's lowered products), where the time saved pays for about a second of
+/// LLVM at the first dispatch. A 2-D GAN's products stay on the shared pipeline: the default ring
+/// run's largest are 256 x 128 x 128 = 2^22, where the fixed pipelines' compile made its first
+/// one-iteration run 4.1-4.4 s against 2.8 s without them (cache off, AMD EPYC Zen 4) and 2,000
+/// iterations at ~0.01 ms saved a product would not pay it back.
 pub const FIXED_MACS: u128 = 1 << 22;
 
 /// Whether an adapter can run the subgroup form: `SUBGROUP` granted and subgroups of exactly
@@ -92,7 +95,7 @@ const FIXED: [&[(&str, f64)]; 3] = [
 pub(super) struct SubgroupForm {
     /// The pipeline that reads the variant, the loads and the body from `Params`.
     kernel: Kernel,
-    /// One pipeline per variant for block-bodied products with vec4 loads and at least
+    /// One pipeline per variant for block-bodied products with vec4 loads and more than
     /// [`FIXED_MACS`] multiply-adds (see [`SubgroupForm::pick`]).
     fixed: [Kernel; 3],
     /// 16-byte buffers bound as `c4` and `e4` where C's or the epilogue operand's buffer is
@@ -115,18 +118,22 @@ impl SubgroupForm {
 
     /// The pipeline and grid of a product: one 8-lane workgroup per 32 x 32 block of C (a skinny
     /// product, N or M at most [`SKINNY`], is one row or column of them). Block-bodied products
-    /// with vec4 loads and at least [`FIXED_MACS`] multiply-adds get the pipeline fixed to their
+    /// with vec4 loads and more than [`FIXED_MACS`] multiply-adds get the pipeline fixed to their
     /// variant (1.13x at 1024^3, 1.14-1.27x on the M512 shapes on Zen 4, and compiled only where a plan has such a
     /// product); the rest share the one that reads everything from `Params`.
+    /// `replayed`: the product's plan runs many times (a training loop), not a few (sampling and
+    /// evaluation, [`crate::graph::gpu::GpuPlan::compile_few_runs`]), where a fixed pipeline's compile
+    /// would not pay back.
     pub(super) fn pick(
         &self,
         variant: Variant,
         vec4: bool,
         shape: &MatmulShape,
+        replayed: bool,
     ) -> (&Kernel, [u32; 3]) {
         let (m, n) = (shape.m, shape.n);
         let macs = m as u128 * shape.k as u128 * n as u128;
-        let fixed = vec4 && m > SKINNY && n > SKINNY && macs >= FIXED_MACS;
+        let fixed = replayed && vec4 && m > SKINNY && n > SKINNY && macs > FIXED_MACS;
         let kernel = if fixed {
             &self.fixed[variant_code(variant) as usize]
         } else {

@@ -176,7 +176,7 @@ impl<'g> FrozenG<'g> {
         let plan = GpuPlan::new(gpu, &graph.gan.graph)?;
         Ok(FrozenG {
             step: plan.compile(gpu, &graph.gan.d_step)?,
-            snapshot: plan.compile(gpu, &graph.gan.snapshot)?,
+            snapshot: plan.compile_few_runs(gpu, &graph.gan.snapshot)?,
             extra: plan.compile(gpu, extra)?,
             plan,
             gpu,
