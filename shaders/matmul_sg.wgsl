@@ -65,7 +65,14 @@
 // - the skinny bodies: D's 256 x 128 x 1 output layer and its 1 x 256 x 128 weight gradient went
 //   from 370-400 to 180-210 us, the grid recipe's iteration 1.2-1.5x faster;
 // - reading op(A) at one address for all 8 lanes instead of the broadcasts (a value every lane
-//   needs) was 2.5x slower: lavapipe fetches it lane by lane all the same.
+//   needs) was 2.5x slower: lavapipe fetches it lane by lane all the same;
+// - the module is built without wgpu's index clamps (`ShaderFamily::new_unclamped`; every
+//   index here is in range by construction, argued where the launcher builds it): the products
+//   with K = 128 of workload C (3136 x 128 x 1024, 6272 x 128 x 1024) ran 1.24-1.26x, the
+//   M512 shapes 1.04-1.15x, 1024^3 1.02-1.09x (Intel Xeon, AVX-512): a cost per block more
+//   than per step of k, but which of the clamps (the epilogue's `out[i]`, the accumulators'
+//   `base + 4 i` before inlining, the vector components) was not isolated. `four()` is
+//   min(p.quads, 4) so that the vector indices stay in range whatever Params holds.
 // Each output is summed in k order by one lane with one fma per step, unfused on lavapipe as in
 // matmul.wgsl, so the two give the same bits there (tests/matmul_parity.rs holds them to it).
 
@@ -186,7 +193,7 @@ fn quads(vec4_loads: bool, from_a: bool, s: Stored, outer: u32, inner: u32) -> a
 // them (scalar loads, the bias, the epilogue's scalar stores) rolled, with one load site each;
 // with every such loop unrolled this file took LLVM 8.6 s to compile on lavapipe, not ~2 s.
 fn four() -> u32 {
-    return p.quads;
+    return min(p.quads, 4u);
 }
 
 fn vec4_ok(len: u32, off: u32) -> bool {

@@ -106,7 +106,18 @@ pub(super) struct SubgroupForm {
 
 impl SubgroupForm {
     pub(super) fn new(gpu: &Gpu) -> Result<Self, GpuError> {
-        let sg = ShaderFamily::new(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?;
+        // SAFETY: every index in matmul_sg.wgsl is in range by construction, so wgpu's clamps
+        // are dead weight there (1.2-1.3x on products with K = 128, whose per-block epilogue
+        // they slowed; see the shader's header). Private arrays: `acc` only by constants
+        // (rank4_8's base < 4, plus 4 i for i < 8: < 32), its copy `out` by i < rows <= TILE =
+        // 32, a load's quads by q < 4; vector components by j < four() <= 4. Buffers: every
+        // read clamps its row to `outer_last` and its column to the row's length, every store is
+        // below m rows and n columns, and `check_operands` has checked each buffer holds its
+        // operand's span from its offset (vec4 bindings are used only where rows and offsets
+        // are multiples of 4).
+        let sg = unsafe {
+            ShaderFamily::new_unclamped(gpu, "matmul_sg.wgsl", super::shader("matmul_sg.wgsl"))?
+        };
         let fixed = |v: usize| sg.kernel_with(gpu, "matmul_sg", FIXED[v]);
         Ok(SubgroupForm {
             kernel: sg.kernel(gpu, "matmul_sg")?,

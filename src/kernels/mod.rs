@@ -186,17 +186,54 @@ pub struct ShaderFamily {
 
 impl ShaderFamily {
     pub fn new(gpu: &Gpu, name: &'static str, source: &str) -> Result<ShaderFamily, GpuError> {
+        Self::build(gpu, name, source, false)
+    }
+
+    /// [`Self::new`] without the bounds checks wgpu adds to the shader: the clamp of every
+    /// index into an array, vector or buffer that is not a constant (wgpu's
+    /// `ShaderRuntimeChecks::bounds_checks`; a driver with robust buffer access still bounds
+    /// the buffer reads and writes itself, lavapipe among them). Loop bounding and the integer
+    /// division checks stay.
+    ///
+    /// # Safety
+    /// Every index in the family's entry points must be in range for every `Params` its
+    /// launcher can bind: an index past an array's end reads or writes memory that is not the
+    /// array's. The caller states why in a `SAFETY` comment.
+    pub unsafe fn new_unclamped(
+        gpu: &Gpu,
+        name: &'static str,
+        source: &str,
+    ) -> Result<ShaderFamily, GpuError> {
+        Self::build(gpu, name, source, true)
+    }
+
+    fn build(
+        gpu: &Gpu,
+        name: &'static str,
+        source: &str,
+        unclamped: bool,
+    ) -> Result<ShaderFamily, GpuError> {
         let src = full_source(source);
         let (naga, info) = validate_wgsl(name, &src).map_err(|message| GpuError::Wgpu {
             what: format!("shader {name}"),
             message,
         })?;
         let module = gpu.checked(name, || {
-            gpu.device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl(src.as_str().into()),
-                })
+            let desc = wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(src.as_str().into()),
+            };
+            if unclamped {
+                let checks = wgpu::ShaderRuntimeChecks {
+                    bounds_checks: false,
+                    ..wgpu::ShaderRuntimeChecks::checked()
+                };
+                // SAFETY: the contract of `new_unclamped`, whose callers answer for their
+                // shader's indices; naga still validates the module.
+                unsafe { gpu.device.create_shader_module_trusted(desc, checks) }
+            } else {
+                gpu.device.create_shader_module(desc)
+            }
         })?;
         Ok(ShaderFamily {
             name,
