@@ -24,8 +24,8 @@ pub const SKINNY: usize = 4;
 /// images, a convolution's lowered products), where the time saved pays for about a second of
 /// LLVM at the first dispatch. A 2-D GAN's products stay on the shared pipeline: the default ring
 /// run's largest are 256 x 128 x 128 = 2^22, where the fixed pipelines' compile made its first
-/// one-iteration run 4.1-4.4 s against 2.8 s without them (cache off, AMD EPYC Zen 4) and 2,000
-/// iterations at ~0.01 ms saved a product would not pay it back.
+/// one-iteration run 4.1-4.3 s against 2.6 s without them (`bench startup`, shader cache off,
+/// AMD EPYC Zen 4); what they would save over its iterations was not measured.
 pub const FIXED_MACS: u128 = 1 << 22;
 
 /// Whether an adapter can run the subgroup form: `SUBGROUP` granted and subgroups of exactly
@@ -107,8 +107,8 @@ pub(super) struct SubgroupForm {
 impl SubgroupForm {
     pub(super) fn new(gpu: &Gpu) -> Result<Self, GpuError> {
         // SAFETY: every index in matmul_sg.wgsl is in range by construction, so wgpu's clamps
-        // are dead weight there (1.2-1.3x on products with K = 128, whose per-block epilogue
-        // they slowed; see the shader's header). Private arrays: `acc` only by constants
+        // are dead weight there (without them 1.24-1.26x on products with K = 128; see the
+        // shader's header). Private arrays: `acc` only by constants
         // (rank4_8's base < 4, plus 4 i for i < 8: < 32), its copy `out` by i < rows <= TILE =
         // 32, a load's quads by q < 4; vector components by j < four() <= 4. Buffers: every
         // read clamps its row to `outer_last` and its column to the row's length, every store is
