@@ -7,6 +7,12 @@
 //                              mode 1 from running = [mean, var] (eval, as model.eval())
 //   batchnorm_backward_params: daffine = [sum dy xhat, sum dy] per channel, xhat = (x - mean) inv
 //   batchnorm_backward_input:  dx = gamma inv / n (n dy - dbeta - xhat dgamma)
+// With Params.act an activation (common.wgsl's codes; 0: none) that follows the layer is
+// taken into the same passes: the forward writes act(y), and the two backward kernels read the
+// gradient with respect to act(y) and multiply it by act'(y) as they read it (`dy_at`), y
+// recomputed from x by the forward's own operations, so every value is what the separate
+// activation.wgsl passes give. Measured on workload C (AMD EPYC, Zen 4): see
+// docs/performance.md, "Batch norm and its activation in one pass".
 // affine = [gamma, beta] (PyTorch's weight, bias) and daffine sit at offsets in a network's flat
 // parameter and gradient buffers. The CPU twin is src/cpu/batchnorm.rs (serial sums; these are
 // trees, so parity is to a tolerance).
@@ -31,9 +37,9 @@ struct Params {
     daffine_off: u32,
     stats_off: u32,
     running_off: u32,
+    act: u32,
+    alpha: f32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -74,6 +80,27 @@ fn walk_next(w: Walk) -> Walk {
 // Index of the walk's current value of channel c.
 fn walk_at(c: u32, w: Walk) -> u32 {
     return (w.b * p.channels + c) * p.hw + w.j;
+}
+
+// The gradient with respect to the batch norm's own output y at element i: dy, or with a fused
+// activation dy act'(y), y recomputed exactly as batchnorm_forward computes it from its channel's
+// statistics and [gamma, beta] `ab` (read once per channel by the reductions).
+fn dy_at(i: u32, mean: f32, inv: f32, ab: vec2<f32>) -> f32 {
+    let d = dy[p.dy_off + i];
+    if (p.act == 0u) {
+        return d;
+    }
+    let y = (x[p.x_off + i] - mean) * inv * ab.x + ab.y;
+    return d * act_grad(p.act, p.alpha, act_apply(p.act, p.alpha, y));
+}
+
+// Channel c's [gamma, beta] where an activation is fused (the backward kernels read them only
+// then).
+fn gamma_beta(c: u32) -> vec2<f32> {
+    if (p.act == 0u) {
+        return vec2<f32>(0.0);
+    }
+    return vec2<f32>(affine[p.affine_off + c], affine[p.affine_off + p.channels + c]);
 }
 
 fn reduce(lane: u32) {
@@ -142,8 +169,9 @@ fn batchnorm_forward(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_w
         mean = stats[p.stats_off + c];
         inv = stats[p.stats_off + p.channels + c];
     }
-    out[p.out_off + i] = (x[p.x_off + i] - mean) * inv * affine[p.affine_off + c]
+    let y = (x[p.x_off + i] - mean) * inv * affine[p.affine_off + c]
         + affine[p.affine_off + p.channels + c];
+    out[p.out_off + i] = act_apply(p.act, p.alpha, y);
 }
 
 @compute @workgroup_size(256)
@@ -152,12 +180,13 @@ fn batchnorm_backward_params(@builtin(local_invocation_index) lane: u32, @builti
     let n = p.batch * p.hw;
     let mean = stats[p.stats_off + c];
     let inv = stats[p.stats_off + p.channels + c];
+    let ab = gamma_beta(c);
     var dg = 0.0;
     var db = 0.0;
     var w = walk_from(lane, 256u);
     for (var k = lane; k < n; k += 256u) {
         let i = walk_at(c, w);
-        let d = dy[p.dy_off + i];
+        let d = dy_at(i, mean, inv, ab);
         dg += d * (x[p.x_off + i] - mean) * inv;
         db += d;
         w = walk_next(w);
@@ -185,7 +214,7 @@ fn batchnorm_backward_input(@builtin(global_invocation_id) g: vec3<u32>, @builti
     let xhat = (x[p.x_off + i] - mean) * inv;
     let dg = daffine[p.daffine_off + c];
     let db = daffine[p.daffine_off + p.channels + c];
-    out[p.out_off + i] = affine[p.affine_off + c] * inv / n * (n * dy[p.dy_off + i] - db - xhat * dg);
+    out[p.out_off + i] = affine[p.affine_off + c] * inv / n * (n * dy_at(i, mean, inv, gamma_beta(c)) - db - xhat * dg);
 }
 
 @compute @workgroup_size(256)
@@ -229,12 +258,13 @@ fn batchnorm_backward_params_wide(@builtin(global_invocation_id) g: vec3<u32>, @
     let n = p.batch * p.hw;
     let mean = stats[p.stats_off + c];
     let inv = stats[p.stats_off + p.channels + c];
+    let ab = gamma_beta(c);
     var dg = 0.0;
     var db = 0.0;
     var w = walk_from(0u, 1u);
     for (var k = 0u; k < n; k++) {
         let i = walk_at(c, w);
-        let d = dy[p.dy_off + i];
+        let d = dy_at(i, mean, inv, ab);
         dg += d * (x[p.x_off + i] - mean) * inv;
         db += d;
         w = walk_next(w);

@@ -234,6 +234,11 @@ impl ConvShape {
 /// ([batch, channels, hw]: NCHW with hw = H W for BatchNorm2d, hw = 1 for BatchNorm1d over a
 /// linear layer's features), with PyTorch's defaults: eps 1e-5, momentum 0.1, the running
 /// variance updated with the unbiased batch variance.
+///
+/// `act` is an activation that follows the layer, applied in the same pass (Identity: none):
+/// the forward writes act(y) and the backward takes the gradient with respect to act(y),
+/// multiplying by act'(y) as it reads it (y recomputed from x), so the activation costs no pass
+/// of its own and gives the same values as its own passes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchNormSpec {
     pub batch: usize,
@@ -241,6 +246,7 @@ pub struct BatchNormSpec {
     pub hw: usize,
     pub eps: f32,
     pub momentum: f32,
+    pub act: Activation,
 }
 
 impl BatchNormSpec {
@@ -252,7 +258,13 @@ impl BatchNormSpec {
             hw,
             eps: 1e-5,
             momentum: 0.1,
+            act: Activation::Identity,
         }
+    }
+
+    /// This layer with `act` applied in its own pass (see the type's note).
+    pub fn with_act(self, act: Activation) -> Self {
+        BatchNormSpec { act, ..self }
     }
 
     /// Values per channel in one batch.

@@ -8,7 +8,7 @@ use common::*;
 use shadergan::cpu::batchnorm as cpu;
 use shadergan::kernels::batchnorm::BatchNorm;
 use shadergan::kernels::At;
-use shadergan::ops::BatchNormSpec;
+use shadergan::ops::{Activation, BatchNormSpec};
 
 const OFF: usize = 5;
 
@@ -36,15 +36,19 @@ fn read(g: &shadergan::gpu::Gpu, b: &wgpu::Buffer, n: usize) -> Vec<f32> {
 fn batchnorm_entry_points_match_cpu() {
     let g = gpu();
     let k = BatchNorm::new(g).unwrap();
+    let leaky = Activation::LeakyRelu(0.2);
     for (t, s) in [
         BatchNormSpec::new(3, 1, 5),
-        BatchNormSpec::new(64, 17, 1),
-        BatchNormSpec::new(3, 3, 63),
+        BatchNormSpec::new(64, 17, 1).with_act(leaky),
+        BatchNormSpec::new(3, 3, 63).with_act(Activation::Relu),
         BatchNormSpec::new(5, 17, 49),
-        BatchNormSpec::new(65, 3, 257),
+        BatchNormSpec::new(65, 3, 257).with_act(leaky),
         // Past one workgroup of channels with few values each (the one-lane-per-channel
-        // reductions, n <= 256), and just past that bound (the trees).
-        BatchNormSpec::new(4, 600, 1),
+        // reductions, n <= 256), and just past that bound (the trees); with an activation
+        // taken into the passes, and a tanh, which the networks do not fuse but the kernels
+        // take all the same.
+        BatchNormSpec::new(4, 600, 1).with_act(Activation::Relu),
+        BatchNormSpec::new(3, 17, 86).with_act(Activation::Tanh),
         BatchNormSpec::new(3, 17, 86),
     ]
     .into_iter()
@@ -114,11 +118,11 @@ fn batchnorm_entry_points_match_cpu() {
 
         let db = poisoned(g, "daffine", OFF + c2 + 1);
         let d = k
-            .backward_params(g, s, at(&xb), at(&dyb), at(&sb), at(&db))
+            .backward_params(g, s, at(&xb), at(&dyb), at(&ab), at(&sb), at(&db))
             .unwrap();
         g.run(&[d]).unwrap();
         let mut daffine = vec![0.0; c2];
-        cpu::batchnorm_backward_params(&s, &x, &dy, &stats, &mut daffine);
+        cpu::batchnorm_backward_params(&s, &x, &dy, &affine, &stats, &mut daffine);
         let what = format!("batchnorm_backward_params {name}");
         assert_close(&what, &read(g, &db, c2), &daffine, 1e-4, 1e-4);
 
@@ -132,6 +136,49 @@ fn batchnorm_entry_points_match_cpu() {
         cpu::batchnorm_backward_input(&s, &x, &dy, &affine, &stats, &daffine, &mut dx);
         let what = format!("batchnorm_backward_input {name}");
         assert_close(&what, &read(g, &dxb, s.len()), &dx, 1e-4, 1e-4);
+    }
+}
+
+/// The CPU twin with an activation in its passes is, bit for bit, the activation's own twin
+/// around the plain batch norm: act(y) forward; backward, dy act'(act(y)) fed to the plain
+/// kernels. So the fused kernels, held to this twin above, compute what the separate passes do.
+#[test]
+fn fused_activation_twin_is_the_separate_passes() {
+    for act in [
+        Activation::Relu,
+        Activation::LeakyRelu(0.2),
+        Activation::Tanh,
+    ] {
+        let plain = BatchNormSpec::new(5, 3, 7);
+        let s = plain.with_act(act);
+        let x = inputs(1, s.len(), -2.0, 3.0);
+        let dy = inputs(2, s.len(), -1.0, 1.0);
+        let affine = inputs(3, 6, -1.5, 1.5);
+        let mut stats = vec![0.0; 6];
+        cpu::batchnorm_stats(&s, &x, &mut stats, None);
+        let (mut y, mut y_act) = (vec![0.0; s.len()], vec![0.0; s.len()]);
+        cpu::batchnorm_forward(&plain, &x, &affine, &stats, false, &mut y);
+        cpu::batchnorm_forward(&s, &x, &affine, &stats, false, &mut y_act);
+        let a: Vec<f32> = y.iter().map(|&v| act.apply(v)).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&y_act), bits(&a), "{act:?} forward");
+        assert!(
+            a.iter().any(|&v| v > 0.0) && y.iter().any(|&v| v < 0.0),
+            "both branches"
+        );
+        let dy_y: Vec<f32> = dy
+            .iter()
+            .zip(&a)
+            .map(|(d, &o)| d * act.grad_from_output(o))
+            .collect();
+        let (mut dp_f, mut dp_s) = (vec![0.0; 6], vec![0.0; 6]);
+        cpu::batchnorm_backward_params(&s, &x, &dy, &affine, &stats, &mut dp_f);
+        cpu::batchnorm_backward_params(&plain, &x, &dy_y, &affine, &stats, &mut dp_s);
+        assert_eq!(bits(&dp_f), bits(&dp_s), "{act:?} backward_params");
+        let (mut dx_f, mut dx_s) = (vec![0.0; s.len()], vec![0.0; s.len()]);
+        cpu::batchnorm_backward_input(&s, &x, &dy, &affine, &stats, &dp_f, &mut dx_f);
+        cpu::batchnorm_backward_input(&plain, &x, &dy_y, &affine, &stats, &dp_s, &mut dx_s);
+        assert_eq!(bits(&dx_f), bits(&dx_s), "{act:?} backward_input");
     }
 }
 

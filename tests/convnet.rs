@@ -8,7 +8,7 @@ use common::*;
 use shadergan::graph::convnet::{Block, ConvNetSpec, ConvNetTensors};
 use shadergan::graph::cpu::CpuPlan;
 use shadergan::graph::gpu::GpuPlan;
-use shadergan::graph::Graph;
+use shadergan::graph::{Graph, Op};
 use shadergan::ops::Activation;
 
 /// G: z 3 -> Linear(3, 4*2*2) -> BN1d -> ReLU -> Unflatten(4, 2, 2) -> ConvT(4, 3, k4 s2 p1)
@@ -132,11 +132,12 @@ struct Case {
 }
 
 fn case(spec: &ConvNetSpec, rows: usize, scale: f32) -> Case {
-    case_with(spec, rows, scale, false)
+    case_with(spec, rows, scale, false, true)
 }
 
-/// [`case`] with the convolutions by the direct kernels when `direct`.
-fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool) -> Case {
+/// [`case`] with the convolutions by the direct kernels when `direct`, and batch norms taking
+/// the next activation into their passes when `fuse` (the default).
+fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool, fuse: bool) -> Case {
     let in_len: usize = spec.input.iter().product();
     let out_len: usize = spec.output_shape().unwrap().iter().product();
     let params: Vec<f32> = lcg(1, spec.param_count().unwrap())
@@ -152,6 +153,7 @@ fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool) -> Case 
     let running = spec.init_buffers().unwrap();
     let mut net = ConvNetTensors::new(&mut graph, "net", spec, &params, &running, rows).unwrap();
     net.direct = direct;
+    net.fuse_bn_act = fuse;
     let fwd = net.forward(x.into(), rows, None, true);
     let mut ops = fwd.clone();
     ops.extend(net.backward(x.into(), rows, None, dout, true, Some(dx)));
@@ -270,7 +272,7 @@ fn gpu_plan_matches_cpu_executor() {
 fn matmul_form_matches_direct_kernels() {
     for spec in [small_g(), small_d()] {
         let run = |direct: bool| {
-            let c = case_with(&spec, 3, 1.0, direct);
+            let c = case_with(&spec, 3, 1.0, direct, true);
             let mut cpu = CpuPlan::new(&c.graph);
             cpu.run(&c.ops);
             let y = c.net.output_view(None).t;
@@ -282,6 +284,87 @@ fn matmul_form_matches_direct_kernels() {
             .zip(gemm.iter().zip(&direct))
         {
             assert_close(&format!("{what} of {:?}", spec.blocks), a, b, 1e-5, 1e-5);
+        }
+    }
+}
+
+/// Batch norms with the next activation in their own passes (the default) and the two as
+/// separate passes give the same training forward, backward and eval forward: the same bits on
+/// the CPU executor (the fused form computes act(y) and act'(act(y)) from the same y), and on the
+/// GPU within rtol/atol 1e-6 (a driver may contract y's multiply-add into an fma in one kernel and
+/// not in the other; on lavapipe they agree). Both networks have batch norms followed by ReLU
+/// and LeakyReLU, G's first one a BatchNorm1d (the one-lane-per-channel reductions).
+#[test]
+fn fused_batch_norm_activation_matches_separate_passes() {
+    let g = gpu();
+    for spec in [small_g(), small_d()] {
+        let run = |fuse: bool| {
+            let mut c = case_with(&spec, 5, 1.0, false, fuse);
+            let fused = c
+                .ops
+                .iter()
+                .filter(|op| matches!(op, Op::ActForward { .. } | Op::ActBackward { .. }))
+                .count();
+            let eval = c.net.with_workspace(&mut c.graph, "eval", 5);
+            let mut ops = c.ops.clone();
+            ops.extend(eval.forward(c.x.into(), 5, None, false));
+            let outs = [
+                c.net.output_view(None).t,
+                c.net.grads,
+                c.dx,
+                c.net.running,
+                eval.output_view(None).t,
+            ];
+            let mut cpu = CpuPlan::new(&c.graph);
+            cpu.run(&ops);
+            let on_cpu = outs.map(|t| cpu.tensors[t].f32().to_vec());
+            let plan = GpuPlan::new(g, &c.graph).unwrap();
+            for t in [c.net.grads, c.dx] {
+                plan.write_f32(g, t, &vec![f32::NAN; c.graph.tensors[t].len]);
+            }
+            let d = plan.compile(g, &ops).unwrap();
+            plan.run(g, &[&d], 1).unwrap();
+            let on_gpu = outs.map(|t| plan.read_f32(g, t).unwrap());
+            (fused, on_cpu, on_gpu)
+        };
+        let ((n_fused, cpu_f, gpu_f), (n_sep, cpu_s, gpu_s)) = (run(true), run(false));
+        // Every activation after a batch norm leaves the op list, its forward and its backward
+        // pass (G's Tanh and D's first LeakyReLU, after no batch norm, stay): 2 x 2 in G,
+        // 2 x 1 in D.
+        let pairs = spec
+            .blocks
+            .windows(2)
+            .filter(|w| matches!(w, [Block::BatchNorm, Block::Act(_)]))
+            .count();
+        assert!(pairs >= 1);
+        assert_eq!(
+            n_sep - n_fused,
+            2 * pairs,
+            "activation passes removed in {:?}",
+            spec.blocks
+        );
+        let names = [
+            "output",
+            "parameter gradients",
+            "input gradient",
+            "running",
+            "eval output",
+        ];
+        for (i, what) in names.iter().enumerate() {
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&cpu_f[i]),
+                bits(&cpu_s[i]),
+                "CPU executor: {what} of {:?}",
+                spec.blocks
+            );
+            assert_close(
+                &format!("GPU: {what} of {:?}", spec.blocks),
+                &gpu_f[i],
+                &gpu_s[i],
+                1e-6,
+                1e-6,
+            );
         }
     }
 }

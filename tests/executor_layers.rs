@@ -131,6 +131,7 @@ fn conv_batchnorm_block_forward_and_backward_match_cpu() {
             spec: bn,
             x: y1.into(),
             dy: d2.into(),
+            affine: at(params, 2),
             stats: stats.into(),
             daffine: at(grads, 2),
         },

@@ -7,7 +7,7 @@
 // Index loops read best here: the same index walks the analytic and the perturbed vectors.
 #![allow(clippy::needless_range_loop)]
 use shadergan::cpu::{batchnorm as bn, conv};
-use shadergan::ops::{BatchNormSpec, ConvShape};
+use shadergan::ops::{Activation, BatchNormSpec, ConvShape};
 
 const H: f32 = 1.0 / 256.0;
 
@@ -284,6 +284,8 @@ fn batchnorm_backward_matches_finite_differences() {
         BatchNormSpec::new(2, 3, 7),
         BatchNormSpec::new(5, 4, 1),
         BatchNormSpec::new(3, 5, 6),
+        // With an activation taken into the passes (a smooth one: a kink is no derivative).
+        BatchNormSpec::new(3, 5, 6).with_act(Activation::Tanh),
     ] {
         let x = lcg(12, s.len());
         let affine = lcg(13, 2 * s.channels);
@@ -298,7 +300,7 @@ fn batchnorm_backward_matches_finite_differences() {
         let mut stats = vec![0.0; 2 * s.channels];
         bn::batchnorm_stats(&s, &x, &mut stats, None);
         let mut daffine = vec![f32::NAN; 2 * s.channels];
-        bn::batchnorm_backward_params(&s, &x, &r, &stats, &mut daffine);
+        bn::batchnorm_backward_params(&s, &x, &r, &affine, &stats, &mut daffine);
         let mut dx = vec![f32::NAN; s.len()];
         bn::batchnorm_backward_input(&s, &x, &r, &affine, &stats, &daffine, &mut dx);
         let fd = |v: &[f32], i: usize, f: &dyn Fn(&[f32]) -> f64| {

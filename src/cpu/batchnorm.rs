@@ -3,12 +3,31 @@
 //! update the running variance with the unbiased one; eval mode uses the running statistics).
 //! x is [batch, channels, hw]; `affine` is [gamma (channels), beta (channels)], PyTorch's `weight`
 //! then `bias`; `stats` is [mean, 1/sqrt(var + eps)] per channel; `running` is [running_mean,
-//! running_var] per channel.
+//! running_var] per channel. With `s.act` an activation that follows the layer, the forward
+//! writes act(y) and the backward reads dy with respect to act(y) ([`dy_at`]).
 
 use crate::ops::BatchNormSpec;
 
 fn at(s: &BatchNormSpec, b: usize, c: usize, k: usize) -> usize {
     (b * s.channels + c) * s.hw + k
+}
+
+/// The gradient with respect to the layer's own output y at element i of channel c: dy[i], or with
+/// a fused activation dy[i] act'(y), y recomputed as the forward computes it.
+fn dy_at(
+    s: &BatchNormSpec,
+    x: &[f32],
+    dy: &[f32],
+    affine: &[f32],
+    i: usize,
+    c: usize,
+    (mean, inv): (f32, f32),
+) -> f32 {
+    if s.act == crate::ops::Activation::Identity {
+        return dy[i];
+    }
+    let y = (x[i] - mean) * inv * affine[c] + affine[s.channels + c];
+    dy[i] * s.act.grad_from_output(s.act.apply(y))
 }
 
 /// Batch mean and inverse standard deviation per channel (two passes: mean, then the squared
@@ -67,7 +86,9 @@ pub fn batchnorm_forward(
             };
             for k in 0..s.hw {
                 let i = at(s, b, c, k);
-                y[i] = (x[i] - mean) * inv * affine[c] + affine[s.channels + c];
+                y[i] = s
+                    .act
+                    .apply((x[i] - mean) * inv * affine[c] + affine[s.channels + c]);
             }
         }
     }
@@ -78,6 +99,7 @@ pub fn batchnorm_backward_params(
     s: &BatchNormSpec,
     x: &[f32],
     dy: &[f32],
+    affine: &[f32],
     stats: &[f32],
     daffine: &mut [f32],
 ) {
@@ -87,8 +109,9 @@ pub fn batchnorm_backward_params(
         for b in 0..s.batch {
             for k in 0..s.hw {
                 let i = at(s, b, c, k);
-                dg += dy[i] * (x[i] - mean) * inv;
-                db += dy[i];
+                let d = dy_at(s, x, dy, affine, i, c, (mean, inv));
+                dg += d * (x[i] - mean) * inv;
+                db += d;
             }
         }
         daffine[c] = dg;
@@ -115,7 +138,8 @@ pub fn batchnorm_backward_input(
             for k in 0..s.hw {
                 let i = at(s, b, c, k);
                 let xhat = (x[i] - mean) * inv;
-                dx[i] = affine[c] * inv / n * (n * dy[i] - db - xhat * dg);
+                let d = dy_at(s, x, dy, affine, i, c, (mean, inv));
+                dx[i] = affine[c] * inv / n * (n * d - db - xhat * dg);
             }
         }
     }

@@ -122,10 +122,18 @@ impl CpuPlan {
                 spec,
                 x,
                 dy,
+                affine,
                 stats,
                 daffine,
             } => self.write(daffine, |p, o| {
-                cpu::batchnorm::batchnorm_backward_params(&spec, p.f(x), p.f(dy), p.f(stats), o)
+                cpu::batchnorm::batchnorm_backward_params(
+                    &spec,
+                    p.f(x),
+                    p.f(dy),
+                    p.f(affine),
+                    p.f(stats),
+                    o,
+                )
             }),
             Op::BatchNormBackwardInput {
                 spec,

@@ -479,6 +479,7 @@ impl GpuPlan {
                 spec,
                 x,
                 dy,
+                affine,
                 stats,
                 daffine,
             } => k.batchnorm.backward_params(
@@ -486,6 +487,7 @@ impl GpuPlan {
                 spec,
                 self.at(x),
                 self.at(dy),
+                self.at(affine),
                 self.at(stats),
                 self.at(daffine),
             )?,

@@ -351,11 +351,12 @@ pub enum Op {
         use_running: bool,
         y: View,
     },
-    /// daffine = [d gamma, d beta].
+    /// daffine = [d gamma, d beta]; `affine` is read where `spec.act` is fused (y recomputed).
     BatchNormBackwardParams {
         spec: BatchNormSpec,
         x: View,
         dy: View,
+        affine: View,
         stats: View,
         daffine: View,
     },

@@ -23,7 +23,9 @@ struct Params {
     daffine_off: u32,
     stats_off: u32,
     running_off: u32,
-    _pad: [u32; 3],
+    act: u32,
+    alpha: f32,
+    _pad: u32,
 }
 
 /// Held against `Params` in batchnorm.wgsl by tests/launcher_contracts.rs.
@@ -42,7 +44,9 @@ pub const PARAMS: super::ParamsLayout = params_layout!(
     affine_off,
     daffine_off,
     stats_off,
-    running_off
+    running_off,
+    act,
+    alpha
 );
 
 /// The pipelines of batchnorm.wgsl, built once.
@@ -113,7 +117,7 @@ impl BatchNorm {
     }
 
     /// y = normalised x, from the batch `stats` (training) or, with `use_running`, from the
-    /// running statistics (eval).
+    /// running statistics (eval); act(y) where `s.act` is fused.
     #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
@@ -144,19 +148,23 @@ impl BatchNorm {
         )
     }
 
-    /// daffine = [sum dy xhat, sum dy] per channel.
+    /// daffine = [sum dy xhat, sum dy] per channel (dy times act'(y) where `s.act` is fused; y
+    /// is recomputed from x and `affine`).
+    #[allow(clippy::too_many_arguments)]
     pub fn backward_params(
         &self,
         gpu: &Gpu,
         s: BatchNormSpec,
         x: At,
         dy: At,
+        affine: At,
         stats: At,
         daffine: At,
     ) -> Result<Dispatch, GpuError> {
         let ops = BnOperands {
             x: Some(x),
             dy: Some(dy),
+            affine: Some(affine),
             stats: Some(stats),
             daffine: Some(daffine),
             ..Default::default()
@@ -244,7 +252,9 @@ impl BatchNorm {
             daffine_off: off(ops.daffine),
             stats_off: off(ops.stats),
             running_off: off(ops.running),
-            _pad: [0; 3],
+            act: s.act.code(),
+            alpha: s.act.alpha(),
+            _pad: 0,
         };
         let pb = gpu.uniform(name, &p);
         bindings.push(("p", &pb));

@@ -432,15 +432,24 @@ pub fn gather(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), GpuErr
 
 /// Batch statistics (with the running update), the normalisation from them and from the running
 /// statistics, and both gradients, at a channel size under and over the one-lane-per-channel
-/// bound (the two reductions): rtol 1e-4.
+/// bound (the two reductions), with no activation and with a LeakyReLU or a ReLU taken into
+/// the passes: rtol 1e-4.
 pub fn batchnorm(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), GpuError> {
-    let specs: &[(usize, usize, usize)] = if quick {
-        &[(5, 3, 7), (7, 3, 49)]
+    let specs: &[(usize, usize, usize, Activation)] = if quick {
+        &[
+            (5, 3, 7, Activation::LeakyRelu(0.2)),
+            (7, 3, 49, Activation::Identity),
+        ]
     } else {
-        &[(5, 3, 7), (7, 3, 49), (2, 5, 1), (64, 2, 1)]
+        &[
+            (5, 3, 7, Activation::Identity),
+            (7, 3, 49, Activation::LeakyRelu(0.2)),
+            (2, 5, 1, Activation::Relu),
+            (64, 2, 1, Activation::LeakyRelu(0.2)),
+        ]
     };
-    for &(batch, c, hw) in specs {
-        let spec = BatchNormSpec::new(batch, c, hw);
+    for &(batch, c, hw, act) in specs {
+        let spec = BatchNormSpec::new(batch, c, hw).with_act(act);
         let len = batch * c * hw;
         let seed = 1700 + len as u64;
         let mut g = Graph::default();
@@ -485,6 +494,7 @@ pub fn batchnorm(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), Gpu
                 spec,
                 x,
                 dy,
+                affine,
                 stats,
                 daffine: daffine.into(),
             },
@@ -499,7 +509,7 @@ pub fn batchnorm(gpu: &Gpu, quick: bool, r: &mut FamilyResult) -> Result<(), Gpu
             },
         ];
         let case = GraphCase {
-            what: format!("{batch}x{c}x{hw}"),
+            what: format!("{batch}x{c}x{hw} {act:?}"),
             graph: g,
             ops,
             outputs: vec![

@@ -201,7 +201,13 @@ impl ConvNetTensors {
                 }
                 Block::BatchNorm => {
                     let groups = self.groups(rows);
-                    let (spec, n) = (self.bn(p, rows / groups), rows / groups * len(p.inp));
+                    let (spec, n) = (self.bn(i, p, rows / groups), rows / groups * len(p.inp));
+                    // With the activation fused, dy is the gradient with respect to its output.
+                    let dy: View = if self.fused_act(i).is_some() {
+                        self.dy(i + 1, dout).into()
+                    } else {
+                        dy
+                    };
                     let c = p.inp[0];
                     for gi in 0..groups {
                         let stats = self.group_stats(gi, p);
@@ -217,6 +223,7 @@ impl ConvNetTensors {
                             spec,
                             x: shift(x, gi * n),
                             dy: shift(dy, gi * n),
+                            affine: self.p(p.w_off),
                             stats,
                             daffine,
                         });
@@ -243,6 +250,7 @@ impl ConvNetTensors {
                         });
                     }
                 }
+                Block::Act(_) if self.fused_into_bn(i) => {}
                 Block::Act(act) => {
                     if let Some(dx) = dx {
                         ops.push(Op::ActBackward {

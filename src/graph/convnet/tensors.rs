@@ -34,6 +34,10 @@ pub struct ConvNetTensors {
     /// Convolutions by the direct kernels of conv.wgsl (the readable reference) instead of the
     /// matmul form (graph/conv_gemm.rs).
     pub direct: bool,
+    /// A batch norm followed by an activation applies it in its own passes (forward and
+    /// backward; see `BatchNormSpec`), the activation block then emitting nothing; false: the
+    /// two as separate passes (the reference the fused form is held to).
+    pub fuse_bn_act: bool,
     pub rows: usize,
 }
 
@@ -84,6 +88,7 @@ impl ConvNetTensors {
             dys: Vec::new(),
             scratch: Vec::new(),
             direct: false,
+            fuse_bn_act: true,
             bn_group_rows: None,
             bn_grads: Vec::new(),
             rows,
@@ -291,8 +296,28 @@ impl ConvNetTensors {
         .expect("checked by plan()")
     }
 
-    pub(super) fn bn(&self, p: &BlockPlan, rows: usize) -> BatchNormSpec {
-        BatchNormSpec::new(rows, p.inp[0], p.inp[1] * p.inp[2])
+    /// Batch norm block `i` (planned as `p`) over `rows` rows, with the activation it takes
+    /// into its passes.
+    pub(super) fn bn(&self, i: usize, p: &BlockPlan, rows: usize) -> BatchNormSpec {
+        let spec = BatchNormSpec::new(rows, p.inp[0], p.inp[1] * p.inp[2]);
+        match self.fused_act(i) {
+            Some(act) => spec.with_act(act),
+            None => spec,
+        }
+    }
+
+    /// The activation batch norm block `i` applies in its own passes: the next block's, when
+    /// it is an activation and `fuse_bn_act` is on.
+    pub(super) fn fused_act(&self, i: usize) -> Option<Activation> {
+        match (self.spec.blocks[i], self.spec.blocks.get(i + 1)) {
+            (Block::BatchNorm, Some(&Block::Act(act))) if self.fuse_bn_act => Some(act),
+            _ => None,
+        }
+    }
+
+    /// Whether block `i` is an activation the batch norm before it applies.
+    pub(super) fn fused_into_bn(&self, i: usize) -> bool {
+        i > 0 && self.fused_act(i - 1).is_some()
     }
 
     pub(super) fn buf(&self, t: TensorId, p: &BlockPlan) -> View {
@@ -357,7 +382,13 @@ impl ConvNetTensors {
                 }
                 Block::BatchNorm => {
                     let groups = if train { self.groups(rows) } else { 1 };
-                    let (spec, n) = (self.bn(p, rows / groups), rows / groups * len(p.inp));
+                    let (spec, n) = (self.bn(i, p, rows / groups), rows / groups * len(p.inp));
+                    // With the activation fused, the next block's output is written here.
+                    let y = if self.fused_act(i).is_some() {
+                        self.y(i + 1, input, out)
+                    } else {
+                        y
+                    };
                     for gi in 0..groups {
                         let stats = self.group_stats(gi, p);
                         if train {
@@ -380,6 +411,7 @@ impl ConvNetTensors {
                         });
                     }
                 }
+                Block::Act(_) if self.fused_into_bn(i) => {}
                 Block::Act(act) => ops.push(Op::ActForward {
                     act,
                     x,
