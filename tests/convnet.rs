@@ -153,7 +153,7 @@ fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool, fuse: bo
     let running = spec.init_buffers().unwrap();
     let mut net = ConvNetTensors::new(&mut graph, "net", spec, &params, &running, rows).unwrap();
     net.direct = direct;
-    net.fuse_bn_act = fuse;
+    net.fuse_act = fuse;
     let fwd = net.forward(x.into(), rows, None, true);
     let mut ops = fwd.clone();
     ops.extend(net.backward(x.into(), rows, None, dout, true, Some(dx)));
@@ -288,14 +288,15 @@ fn matmul_form_matches_direct_kernels() {
     }
 }
 
-/// Batch norms with the next activation in their own passes (the default) and the two as
-/// separate passes give the same training forward, backward and eval forward: the same bits on
-/// the CPU executor (the fused form computes act(y) and act'(act(y)) from the same y), and on the
-/// GPU within rtol/atol 1e-6 (a driver may contract y's multiply-add into an fma in one kernel and
-/// not in the other; on lavapipe they agree). Both networks have batch norms followed by ReLU
-/// and LeakyReLU, G's first one a BatchNorm1d (the one-lane-per-channel reductions).
+/// Activations in the passes of the batch norm or the convolution before them (the default)
+/// and every activation as its own passes give the same training forward, backward and eval
+/// forward: the same bits on the CPU executor (the fused forms compute act(y) and act'(act(y))
+/// from the same y), and on the GPU within rtol/atol 1e-6 (a driver may contract y's
+/// multiply-add into an fma in one kernel and not in the other; on lavapipe they agree). Both
+/// networks have batch norms followed by ReLU and LeakyReLU, G's first one a BatchNorm1d (the
+/// one-lane-per-channel reductions), and D a Conv2d followed by LeakyReLU.
 #[test]
-fn fused_batch_norm_activation_matches_separate_passes() {
+fn fused_activations_match_separate_passes() {
     let g = gpu();
     for spec in [small_g(), small_d()] {
         let run = |fuse: bool| {
@@ -329,17 +330,20 @@ fn fused_batch_norm_activation_matches_separate_passes() {
         };
         let ((n_fused, cpu_f, gpu_f), (n_sep, cpu_s, gpu_s)) = (run(true), run(false));
         // Every activation after a batch norm leaves the op list, its forward and its backward
-        // pass (G's Tanh and D's first LeakyReLU, after no batch norm, stay): 2 x 2 in G,
-        // 2 x 1 in D.
-        let pairs = spec
-            .blocks
-            .windows(2)
-            .filter(|w| matches!(w, [Block::BatchNorm, Block::Act(_)]))
-            .count();
-        assert!(pairs >= 1);
+        // pass, and one after a Conv2d its forward pass (G's Tanh, after a transposed
+        // convolution, stays): 2 x 2 in G, 2 x 1 + 1 in D.
+        let pairs = |first: fn(&Block) -> bool| {
+            spec.blocks
+                .windows(2)
+                .filter(|w| first(&w[0]) && matches!(w[1], Block::Act(_)))
+                .count()
+        };
+        let bn = pairs(|b| *b == Block::BatchNorm);
+        let conv = pairs(|b| matches!(b, Block::Conv2d { .. }));
+        assert!(bn >= 1);
         assert_eq!(
             n_sep - n_fused,
-            2 * pairs,
+            2 * bn + conv,
             "activation passes removed in {:?}",
             spec.blocks
         );
@@ -403,7 +407,7 @@ fn forward_in_chunks_matches_one_pass() {
             s,
             x.into(),
             w.into(),
-            b_o,
+            (b_o, Activation::Identity),
             y.into(),
             sc,
         ));

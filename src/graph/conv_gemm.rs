@@ -84,12 +84,13 @@ fn matmul(variant: Variant, a: View, b: View, bias: Option<View>, c: View, mkn: 
     }
 }
 
-/// Conv2d forward over s.batch images.
+/// Conv2d forward over s.batch images, `act` applied to each output (and bias) in the
+/// matmul's epilogue (Identity: none), the same operations as the activation's own pass.
 pub fn conv_forward(
     s: ConvShape,
     x: View,
     w: View,
-    bias: Option<View>,
+    (bias, act): (Option<View>, Activation),
     y: View,
     sc: &Scratch,
 ) -> Vec<Op> {
@@ -103,14 +104,16 @@ pub fn conv_forward(
             cols: sc.cols.into(),
         });
         let (cols, rows) = (sc.cols.into(), sc.rows.into());
-        ops.push(matmul(
-            Variant::ABt,
-            cols,
-            w,
-            bias,
-            rows,
-            [n * p, q, s.out_ch],
-        ));
+        ops.push(Op::Matmul {
+            variant: Variant::ABt,
+            a: cols,
+            b: w,
+            c: rows,
+            m: n * p,
+            k: q,
+            n: s.out_ch,
+            epi: Epilogue::Forward { bias, act },
+        });
         ops.push(Op::Rows {
             back: true,
             batch: n,

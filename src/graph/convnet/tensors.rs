@@ -34,10 +34,12 @@ pub struct ConvNetTensors {
     /// Convolutions by the direct kernels of conv.wgsl (the readable reference) instead of the
     /// matmul form (graph/conv_gemm.rs).
     pub direct: bool,
-    /// A batch norm followed by an activation applies it in its own passes (forward and
-    /// backward; see `BatchNormSpec`), the activation block then emitting nothing; false: the
-    /// two as separate passes (the reference the fused form is held to).
-    pub fuse_bn_act: bool,
+    /// An activation after a batch norm runs in the batch norm's passes, forward and backward
+    /// (see `BatchNormSpec`), and one after a Conv2d of the matmul form in the forward matmul's
+    /// epilogue (its backward stays a pass: it reads the activation's output, which the fused
+    /// forward writes), the activation block emitting nothing there; false: every activation
+    /// as its own passes (the reference the fused forms are held to).
+    pub fuse_act: bool,
     pub rows: usize,
 }
 
@@ -88,7 +90,7 @@ impl ConvNetTensors {
             dys: Vec::new(),
             scratch: Vec::new(),
             direct: false,
-            fuse_bn_act: true,
+            fuse_act: true,
             bn_group_rows: None,
             bn_grads: Vec::new(),
             rows,
@@ -307,17 +309,34 @@ impl ConvNetTensors {
     }
 
     /// The activation batch norm block `i` applies in its own passes: the next block's, when
-    /// it is an activation and `fuse_bn_act` is on.
+    /// it is an activation and `fuse_act` is on.
     pub(super) fn fused_act(&self, i: usize) -> Option<Activation> {
         match (self.spec.blocks[i], self.spec.blocks.get(i + 1)) {
-            (Block::BatchNorm, Some(&Block::Act(act))) if self.fuse_bn_act => Some(act),
+            (Block::BatchNorm, Some(&Block::Act(act))) if self.fuse_act => Some(act),
             _ => None,
         }
     }
 
-    /// Whether block `i` is an activation the batch norm before it applies.
+    /// The activation Conv2d block `i` applies in its forward matmul's epilogue: the next
+    /// block's, when it is an activation, `fuse_act` is on and the convolution takes the matmul
+    /// form.
+    pub(super) fn conv_fused_act(&self, i: usize) -> Option<Activation> {
+        let gemm = !self.direct && self.scratch.get(i).is_some_and(|s| s.is_some());
+        match (self.spec.blocks[i], self.spec.blocks.get(i + 1)) {
+            (Block::Conv2d { .. }, Some(&Block::Act(act))) if self.fuse_act && gemm => Some(act),
+            _ => None,
+        }
+    }
+
+    /// Whether block `i` is an activation the batch norm before it applies (forward and
+    /// backward).
     pub(super) fn fused_into_bn(&self, i: usize) -> bool {
         i > 0 && self.fused_act(i - 1).is_some()
+    }
+
+    /// Whether block `i`'s forward is done by the block before it.
+    fn forward_fused(&self, i: usize) -> bool {
+        self.fused_into_bn(i) || (i > 0 && self.conv_fused_act(i - 1).is_some())
     }
 
     pub(super) fn buf(&self, t: TensorId, p: &BlockPlan) -> View {
@@ -353,7 +372,12 @@ impl ConvNetTensors {
                     let (w, bias) = (self.p(p.w_off), bias.then(|| self.p(p.b_off)));
                     match &self.scratch[i] {
                         Some(sc) if !self.direct => {
-                            ops.extend(conv_gemm::conv_forward(shape, x, w, bias, y, sc))
+                            // With the activation fused, the next block's output is written here.
+                            let (act, y) = match self.conv_fused_act(i) {
+                                Some(act) => (act, self.y(i + 1, input, out)),
+                                None => (Activation::Identity, y),
+                            };
+                            ops.extend(conv_gemm::conv_forward(shape, x, w, (bias, act), y, sc))
                         }
                         _ => ops.push(Op::Conv2d {
                             shape,
@@ -411,7 +435,7 @@ impl ConvNetTensors {
                         });
                     }
                 }
-                Block::Act(_) if self.fused_into_bn(i) => {}
+                Block::Act(_) if self.forward_fused(i) => {}
                 Block::Act(act) => ops.push(Op::ActForward {
                     act,
                     x,
