@@ -152,8 +152,9 @@ fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool, fuse: bo
     let dx = graph.f32("dx", rows * in_len);
     let running = spec.init_buffers().unwrap();
     let mut net = ConvNetTensors::new(&mut graph, "net", spec, &params, &running, rows).unwrap();
-    net.direct = direct;
-    net.fuse_act = fuse;
+    if direct || !fuse {
+        net.set_forms(&mut graph, "net", direct, fuse);
+    }
     let fwd = net.forward(x.into(), rows, None, true);
     let mut ops = fwd.clone();
     ops.extend(net.backward(x.into(), rows, None, dout, true, Some(dx)));

@@ -32,14 +32,15 @@ pub struct ConvNetTensors {
     /// Each convolution block's scratch for the matmul form.
     pub scratch: Vec<Option<conv_gemm::Scratch>>,
     /// Convolutions by the direct kernels of conv.wgsl (the readable reference) instead of the
-    /// matmul form (graph/conv_gemm.rs).
-    pub direct: bool,
+    /// matmul form (graph/conv_gemm.rs). Set with [`Self::set_forms`].
+    pub(crate) direct: bool,
     /// An activation after a batch norm runs in the batch norm's passes, forward and backward
     /// (see `BatchNormSpec`), and one after a Conv2d of the matmul form in the forward matmul's
     /// epilogue (its backward stays a pass: it reads the activation's output, which the fused
     /// forward writes), the activation block emitting nothing there; false: every activation
-    /// as its own passes (the reference the fused forms are held to).
-    pub fuse_act: bool,
+    /// as its own passes (the reference the fused forms are held to). Set with
+    /// [`Self::set_forms`].
+    pub(crate) fuse_act: bool,
     pub rows: usize,
 }
 
@@ -110,22 +111,17 @@ impl ConvNetTensors {
         Ok(t)
     }
 
+    /// The convolutions' form (`direct`: the direct kernels) and whether activations run in the
+    /// passes before them (`fuse_act`), with a new workspace for them (the old one's tensors stay
+    /// in `g`, unused): for tests that compare the forms.
+    pub fn set_forms(&mut self, g: &mut Graph, name: &str, direct: bool, fuse_act: bool) {
+        self.direct = direct;
+        self.fuse_act = fuse_act;
+        let grads = !self.dys.is_empty();
+        self.workspace(g, name, self.rows, grads);
+    }
+
     fn workspace(&mut self, g: &mut Graph, name: &str, rows: usize, grads: bool) {
-        let sizes: Vec<usize> = self.plans.iter().map(|p| rows * len(p.out)).collect();
-        self.ys = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| g.f32(&format!("{name}.y{i}"), s))
-            .collect();
-        self.dys = if grads {
-            sizes
-                .iter()
-                .enumerate()
-                .map(|(i, &s)| g.f32(&format!("{name}.dy{i}"), s))
-                .collect()
-        } else {
-            Vec::new()
-        };
         self.scratch = (0..self.plans.len())
             .map(|i| {
                 let s = self.conv_shape(i, rows)?;
@@ -138,6 +134,31 @@ impl ConvNetTensors {
                 Some(conv_gemm::scratch(g, &format!("{name}.c{i}"), &s, chunk))
             })
             .collect();
+        // A block whose forward writes the next block's output instead (the activation after it
+        // fused into its passes) has no output of its own, and a batch norm with its activation
+        // fused no gradient with respect to its output: those tensors are empty, so that a stray
+        // use fails loudly. In workload C's networks, 25 MB of 161.
+        let sizes: Vec<usize> = self.plans.iter().map(|p| rows * len(p.out)).collect();
+        self.ys = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let unused = self.fused_act(i).is_some() || self.conv_fused_act(i).is_some();
+                g.f32(&format!("{name}.y{i}"), if unused { 0 } else { s })
+            })
+            .collect();
+        self.dys = if grads {
+            sizes
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| {
+                    let unused = self.fused_act(i).is_some();
+                    g.f32(&format!("{name}.dy{i}"), if unused { 0 } else { s })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         self.rows = rows;
     }
 
