@@ -203,7 +203,7 @@ impl ConvNetTensors {
                     let groups = self.groups(rows);
                     let (spec, n) = (self.bn(i, p, rows / groups), rows / groups * len(p.inp));
                     // With the activation fused, dy is the gradient with respect to its output.
-                    let dy: View = if self.fused_act(i).is_some() {
+                    let dy: View = if self.bn_fused_act(i).is_some() {
                         self.dy(i + 1, dout).into()
                     } else {
                         dy
