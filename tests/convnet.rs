@@ -135,8 +135,8 @@ fn case(spec: &ConvNetSpec, rows: usize, scale: f32) -> Case {
     case_with(spec, rows, scale, false, true)
 }
 
-/// [`case`] with the convolutions by the direct kernels when `direct`, and batch norms taking
-/// the next activation into their passes when `fuse` (the default).
+/// [`case`] with the convolutions by the direct kernels when `direct`, and batch norms and
+/// Conv2d layers taking the next activation into their passes when `fuse` (the default).
 fn case_with(spec: &ConvNetSpec, rows: usize, scale: f32, direct: bool, fuse: bool) -> Case {
     let in_len: usize = spec.input.iter().product();
     let out_len: usize = spec.output_shape().unwrap().iter().product();
