@@ -189,17 +189,24 @@ impl TrainArgs {
             None => None,
         };
         let fresh = base.is_none();
-        let base = base.unwrap_or_else(|| {
-            let ds = self.set.dataset.as_deref().or_else(|| {
-                file.as_ref()
-                    .and_then(|f| f.get("dataset"))
-                    .and_then(|v| v.as_str())
-            });
-            TrainConfig::defaults_for(ds.unwrap_or("ring"))
+        let ds = self.set.dataset.clone().or_else(|| {
+            file.as_ref()
+                .and_then(|f| f.get("dataset"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
         });
         let mut layers: Vec<toml::Table> = file.into_iter().collect();
         layers.push(self.set.table()?);
         let given = |key: &str| layers.iter().any(|l| l.contains_key(key));
+        // The last word on `conditional` (flags over the file) picks between a labelled set's
+        // recipes.
+        let conditional = layers
+            .iter()
+            .rev()
+            .find_map(|l| l.get("conditional").and_then(|v| v.as_bool()));
+        let base = base.unwrap_or_else(|| {
+            TrainConfig::defaults_for_run(ds.as_deref().unwrap_or("ring"), conditional)
+        });
         let mut cfg = base
             .overlaid(&layers)
             .with_context(|| match &self.run.config {
