@@ -8,12 +8,13 @@ directories and prints their numbers side by side.
         [--iterations N] [--device auto|cuda|cpu] [--threads N] [--out DIR]
 
 RUN_DIR: a directory `shadergan train --arch dcgan` (the default for image data) wrote, on
-`digits` or `idx:FILE[,labels=FILE]`, unconditional, loss bce / hinge / ls. Data set paths in the
+`digits` or `idx:FILE[,labels=FILE]`, loss bce / hinge / ls, unconditional or conditional (G
+reads cat(E_G[y], z), D adds the projection E_D[y]^T phi(x); src/gan/conditional.rs). Data set paths in the
 run's config are read relative to the current directory, as `shadergan` reads them, so run this
 where the run was trained (the repository root for `../shared/data/...`). --iterations defaults
 to the iterations the checkpoint holds. The copy (default RUN_DIR-torch) keeps everything of
-ours but G: the checkpoint's `g.*` tensors (and `g_ema.*` for a run with a moving average) are
-PyTorch's state_dict, which loads strictly because our names are nn.Sequential's (see
+ours but G: the checkpoint's `g.*` tensors (and `g_ema.*` for a run with a moving average, and
+`g_label_emb.weight` / `g_ema_label_emb.weight` for a conditional one) are PyTorch's state_dict, which loads strictly because our names are nn.Sequential's (see
 src/gan/checkpoint.rs and tests/torch/). Both evaluations use the same cached classifier (ours
 is evaluated first and the copy taken after, so the cache travels with it) and the same seed, so
 the two columns differ only by the generator. Seeds differ between the frameworks (our Philox
@@ -21,6 +22,7 @@ streams are not PyTorch's generator): compare against the spread of a few seeds,
 digit. Needs only torch (the safetensors file is read and written here).
 """
 import argparse
+import array
 import gzip
 import json
 import math
@@ -62,12 +64,22 @@ def read_safetensors(path):
     return meta, tensors
 
 
+def tensor_bytes(t):
+    """A tensor's little-endian bytes without numpy (which torch installs may lack): through
+    Python's array module, exact for f32, i32 and i64."""
+    code = {torch.float32: "f", torch.int32: "i", torch.int64: "q"}[t.dtype]
+    a = array.array(code, t.detach().cpu().reshape(-1).tolist())
+    if sys.byteorder != "little":
+        a.byteswap()
+    return a.tobytes()
+
+
 def write_safetensors(path, meta, tensors):
     """safetensors layout: u64 header length, JSON header (tensors in file order, then
     __metadata__), the tensors' little-endian bytes. Written to a temporary name, then renamed."""
     header, chunks, off = {}, [], 0
     for name, t in tensors.items():
-        data = t.detach().cpu().contiguous().numpy().tobytes()
+        data = tensor_bytes(t)
         header[name] = {"dtype": NAMES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [off, off + len(data)]}
         chunks.append(data)
@@ -96,37 +108,53 @@ def read_idx_images(path):
     return x.reshape(n, 1, h, w)
 
 
+def read_idx_labels(path):
+    raw = open(path, "rb").read()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    magic, n = struct.unpack(">II", raw[:8])
+    if magic != 0x00000801:
+        fail(f"{path}: not an IDX labels file (magic {magic:#x}, expected 0x801)")
+    return torch.frombuffer(bytearray(raw[8 : 8 + n]), dtype=torch.uint8).long()
+
+
 def read_digits():
     """data/digits.csv.gz (src/data/images.rs): 64 values in 0..16 then the label per line,
     scaled to v / 16 and stored on the device as bytes round(255 v / 16) (gan/trainer.rs)."""
-    rows = []
+    rows, labels = [], []
     with gzip.open(os.path.join(REPO, "data", "digits.csv.gz"), "rt") as f:
         for line in f:
             if line.strip():
-                rows.append([float(v) for v in line.split(",")[:64]])
+                values = line.split(",")
+                rows.append([float(v) for v in values[:64]])
+                labels.append(int(values[64]))
     v = torch.tensor(rows) / 16.0
-    return (v * 255.0).round().to(torch.uint8).reshape(-1, 1, 8, 8)
+    return (v * 255.0).round().to(torch.uint8).reshape(-1, 1, 8, 8), torch.tensor(labels)
 
 
 def load_data(cfg):
-    """The run's images as our device holds them (bytes, 0 -> -1, 255 -> 1), N x 1 x H x W."""
+    """The run's images as our device holds them (bytes, 0 -> -1, 255 -> 1), N x 1 x H x W,
+    and their labels (None where the set has none)."""
     spec = cfg["dataset"]
     name, _, rest = spec.partition(":")
     if cfg.get("image_size") is not None:
         fail(f"the run resizes its images (image_size = {cfg['image_size']}); this script "
              "trains on images at their own size only")
     if name == "digits":
-        x = read_digits()
+        x, y = read_digits()
     elif name == "idx":
-        path = rest.split(",labels=")[0]
+        path, _, labels = rest.partition(",labels=")
         x = read_idx_images(path)
+        y = read_idx_labels(labels) if labels else None
+        if y is not None and y.shape[0] != x.shape[0]:
+            fail(f"{labels} holds {y.shape[0]} labels for {x.shape[0]} images")
     else:
         fail(f"data set {spec!r}: only digits and idx:FILE runs are supported")
-    return x.float() / 255.0 * 2.0 - 1.0
+    return x.float() / 255.0 * 2.0 - 1.0, y
 
 
 def check_config(cfg):
-    need = {"arch": "dcgan", "conditional": False, "pack": 1, "instance_noise": 0.0,
+    need = {"arch": "dcgan", "pack": 1, "instance_noise": 0.0,
             "d_norm": "none", "channels": 1}
     for key, want in need.items():
         if cfg.get(key, want) != want:
@@ -178,6 +206,65 @@ class QualityGan(torch_gan.Gan):
             self._set_lr(self.opt_d, c["lr_d"], self.steps_d, decay * k)
             self.opt_d.step()
         loss_g = self.g_loss(self.d(self.g(self.z())))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward(inputs=self.g_params)
+        self.steps_g += 1
+        self._set_lr(self.opt_g, c["lr_g"], self.steps_g, decay)
+        self.opt_g.step()
+        if self.ema is not None:
+            with torch.no_grad():
+                for e, p in zip(self.ema, self.g_params):
+                    e.lerp_(p, 1.0 - self.ema_decay)
+        return loss_d, loss_g
+
+
+class ConditionalGan(QualityGan):
+    """QualityGan for a conditional run (src/gan/conditional.rs): G(z, y) = g(cat(E_G[y], z)),
+    D(x, y) = psi(phi(x)) + E_D[y]^T phi(x), psi D's last Linear layer and phi what it reads.
+    Real rows keep their labels; generated rows get labels drawn uniformly. Each table is in its
+    network's Adam optimiser and G's table in its moving average."""
+
+    def __init__(self, g, d, g_emb, d_emb, labels, *args, **kw):
+        self.g_emb, self.d_emb, self.labels = g_emb, d_emb, labels
+        self.g_net, self.phi, self.psi = g, d[:-1], d[-1]
+        super().__init__(g, d, *args, **kw)
+        betas = (self.cfg["beta1"], self.cfg["beta2"])
+        eps = self.cfg["eps"]
+        self.opt_g = torch.optim.Adam([*g.parameters(), g_emb.weight], self.cfg["lr_g"], betas,
+                                      eps=eps)
+        self.opt_d = torch.optim.Adam([*d.parameters(), d_emb.weight], self.cfg["lr_d"], betas,
+                                      eps=eps)
+        self.g_params = [*g.parameters(), g_emb.weight]
+        if self.ema is not None:
+            self.ema = [p.detach().clone() for p in self.g_params]
+
+    def gen(self, y):
+        return self.g_net(torch.cat((self.g_emb(y), self.z()), 1))
+
+    def disc(self, x, y):
+        h = self.phi(x)
+        return self.psi(h) + (self.d_emb(y) * h).sum(1, keepdim=True)
+
+    def fake_labels(self):
+        return torch.randint(self.d_emb.num_embeddings, (self.cfg["batch"],), device=self.device)
+
+    def iteration(self):
+        c, m = self.cfg, self.cfg["batch"]
+        k, decay = c["d_steps"], c["lr_decay_iters"]
+        for _ in range(k):
+            idx = torch.randint(self.data.shape[0], (m,), device=self.device)
+            x, y = self.data[idx], self.labels[idx]
+            yf = self.fake_labels()
+            with torch.no_grad():
+                fake = self.gen(yf)
+            loss_d = self.d_loss(self.disc(x, y), self.disc(fake, yf))
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.steps_d += 1
+            self._set_lr(self.opt_d, c["lr_d"], self.steps_d, decay * k)
+            self.opt_d.step()
+        yf = self.fake_labels()
+        loss_g = self.g_loss(self.disc(self.gen(yf), yf))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward(inputs=self.g_params)
         self.steps_g += 1
@@ -249,10 +336,26 @@ def main():
             if isinstance(mod, nn.modules.batchnorm._BatchNorm):
                 mod.reset_running_stats()
     g, d = g.to(device), d.to(device)
-    data = load_data(cfg).to(device)
+    data, labels = load_data(cfg)
+    data = data.to(device)
     d_loss, g_loss = losses(cfg)
-    gan = QualityGan(g, d, data, cfg, device, True, d_loss=d_loss, g_loss=g_loss,
-                     ema_decay=cfg["g_ema"])
+    kw = {"d_loss": d_loss, "g_loss": g_loss, "ema_decay": cfg["g_ema"]}
+    if cfg.get("conditional", False):
+        if labels is None:
+            fail(f"the run is conditional but {cfg['dataset']} names no labels")
+        classes = tensors["g_label_emb.weight"].shape[0]
+        # Fresh tables as src/gan/conditional.rs makes them: G's N(0, 1) (nn.Embedding's own),
+        # D's Xavier-uniform; shapes from the checkpoint (strict load proves them).
+        g_emb = nn.Embedding(classes, tensors["g_label_emb.weight"].shape[1])
+        d_emb = nn.Embedding(classes, tensors["d_label_emb.weight"].shape[1])
+        g_emb.load_state_dict({"weight": tensors["g_label_emb.weight"]}, strict=True)
+        d_emb.load_state_dict({"weight": tensors["d_label_emb.weight"]}, strict=True)
+        nn.init.normal_(g_emb.weight)
+        nn.init.xavier_uniform_(d_emb.weight)
+        gan = ConditionalGan(g, d, g_emb.to(device), d_emb.to(device), labels.to(device), data,
+                             cfg, device, True, **kw)
+    else:
+        gan = QualityGan(g, d, data, cfg, device, True, **kw)
     print(f"PyTorch {torch.__version__} on {device}: {cfg['dataset']}, {data.shape[0]} images, "
           f"{iterations} iterations (batch {cfg['batch']}, k = {cfg['d_steps']}, {cfg['loss']}"
           f"/{cfg['g_loss']}, lr {cfg['lr_d']}/{cfg['lr_g']})", flush=True)
@@ -270,10 +373,15 @@ def main():
     ours, ours_s = run_eval(a.bin, run_dir)
     shutil.copytree(run_dir, out_dir)
     state = {f"g.{k}": v for k, v in g.state_dict().items()}
+    conditional = isinstance(gan, ConditionalGan)
+    if conditional:
+        state["g_label_emb.weight"] = gan.g_emb.weight
     if cfg["g_ema"] > 0:
         ema = dict(zip([n for n, _ in g.named_parameters()], gan.ema))
         for k, v in g.state_dict().items():
             state[f"g_ema.{k}"] = ema.get(k, v)
+        if conditional:
+            state["g_ema_label_emb.weight"] = gan.ema[-1]
     for name, v in state.items():
         if name not in tensors or tensors[name].shape != v.shape:
             fail(f"PyTorch's {name} {tuple(v.shape)} does not fit the checkpoint")
@@ -292,6 +400,11 @@ def main():
         ("Frechet floor (real vs real)", "frechet_floor", "{:.3f}"),
         ("classifier test accuracy", "classifier_test_accuracy", "{:.3f}"),
     ]
+    for r in (ours, theirs):  # conditional runs: [conditional] overall, as a row
+        if "conditional" in r:
+            r["conditional_accuracy"] = r["conditional"]["overall"]
+    if "conditional_accuracy" in ours:
+        rows.append(("conditional accuracy", "conditional_accuracy", "{:.3f}"))
     print(f"\n{run_dir} ({iterations} iterations of {cfg['dataset']}; eval: "
           f"{ours.get('samples')} samples, classifier of {ours.get('classes_total')} classes)")
     print(f"| {'metric':<30} | {'shadergan':>10} | {'PyTorch':>10} |")
