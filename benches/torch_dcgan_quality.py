@@ -192,20 +192,37 @@ class QualityGan(torch_gan.Gan):
         self.d_loss, self.g_loss, self.ema_decay = d_loss, g_loss, ema_decay
         self.ema = [p.detach().clone() for p in self.g_params] if ema_decay > 0 else None
 
+    # The four places a conditional run differs (ConditionalGan): the labels drawn with the real
+    # rows, the generated rows' labels, G's input and D's score.
+    def draw_real(self):
+        return self.data[torch.randint(self.data.shape[0], (self.cfg["batch"],),
+                                       device=self.device)], None
+
+    def fake_labels(self):
+        return None
+
+    def gen(self, y):
+        return self.g(self.z())
+
+    def disc(self, x, y):
+        return self.d(x)
+
     def iteration(self):
-        c, m = self.cfg, self.cfg["batch"]
+        c = self.cfg
         k, decay = c["d_steps"], c["lr_decay_iters"]
         for _ in range(k):
-            x = self.data[torch.randint(self.data.shape[0], (m,), device=self.device)]
+            x, y = self.draw_real()
+            yf = self.fake_labels()
             with torch.no_grad():
-                fake = self.g(self.z())
-            loss_d = self.d_loss(self.d(x), self.d(fake))
+                fake = self.gen(yf)
+            loss_d = self.d_loss(self.disc(x, y), self.disc(fake, yf))
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.steps_d += 1
             self._set_lr(self.opt_d, c["lr_d"], self.steps_d, decay * k)
             self.opt_d.step()
-        loss_g = self.g_loss(self.d(self.g(self.z())))
+        yf = self.fake_labels()
+        loss_g = self.g_loss(self.disc(self.gen(yf), yf))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward(inputs=self.g_params)
         self.steps_g += 1
@@ -245,36 +262,12 @@ class ConditionalGan(QualityGan):
         h = self.phi(x)
         return self.psi(h) + (self.d_emb(y) * h).sum(1, keepdim=True)
 
+    def draw_real(self):
+        idx = torch.randint(self.data.shape[0], (self.cfg["batch"],), device=self.device)
+        return self.data[idx], self.labels[idx]
+
     def fake_labels(self):
         return torch.randint(self.d_emb.num_embeddings, (self.cfg["batch"],), device=self.device)
-
-    def iteration(self):
-        c, m = self.cfg, self.cfg["batch"]
-        k, decay = c["d_steps"], c["lr_decay_iters"]
-        for _ in range(k):
-            idx = torch.randint(self.data.shape[0], (m,), device=self.device)
-            x, y = self.data[idx], self.labels[idx]
-            yf = self.fake_labels()
-            with torch.no_grad():
-                fake = self.gen(yf)
-            loss_d = self.d_loss(self.disc(x, y), self.disc(fake, yf))
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            self.steps_d += 1
-            self._set_lr(self.opt_d, c["lr_d"], self.steps_d, decay * k)
-            self.opt_d.step()
-        yf = self.fake_labels()
-        loss_g = self.g_loss(self.disc(self.gen(yf), yf))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward(inputs=self.g_params)
-        self.steps_g += 1
-        self._set_lr(self.opt_g, c["lr_g"], self.steps_g, decay)
-        self.opt_g.step()
-        if self.ema is not None:
-            with torch.no_grad():
-                for e, p in zip(self.ema, self.g_params):
-                    e.lerp_(p, 1.0 - self.ema_decay)
-        return loss_d, loss_g
 
 
 def run_eval(bin_path, run_dir):
