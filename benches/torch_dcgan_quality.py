@@ -9,12 +9,13 @@ directories and prints their numbers side by side.
 
 RUN_DIR: a directory `shadergan train --arch dcgan` (the default for image data) wrote, on
 `digits` or `idx:FILE[,labels=FILE]`, loss bce / hinge / ls, unconditional or conditional (G
-reads cat(E_G[y], z), D adds the projection E_D[y]^T phi(x); src/gan/conditional.rs). Data set paths in the
-run's config are read relative to the current directory, as `shadergan` reads them, so run this
-where the run was trained (the repository root for `../shared/data/...`). --iterations defaults
-to the iterations the checkpoint holds. The copy (default RUN_DIR-torch) keeps everything of
-ours but G: the checkpoint's `g.*` tensors (and `g_ema.*` for a run with a moving average, and
-`g_label_emb.weight` / `g_ema_label_emb.weight` for a conditional one) are PyTorch's state_dict, which loads strictly because our names are nn.Sequential's (see
+reads cat(E_G[y], z), D adds the projection E_D[y]^T phi(x); src/gan/conditional.rs). Data set
+paths in the run's config are read relative to the current directory, as `shadergan` reads them,
+so run this where the run was trained (the repository root for `../shared/data/...`).
+--iterations defaults to the iterations the checkpoint holds. The copy (default RUN_DIR-torch)
+keeps everything of ours but G: the checkpoint's `g.*` tensors (and `g_ema.*` for a run with a
+moving average, and `g_label_emb.weight` / `g_ema_label_emb.weight` for a conditional one) are
+PyTorch's state_dict, which loads strictly because our names are nn.Sequential's (see
 src/gan/checkpoint.rs and tests/torch/). Both evaluations use the same cached classifier (ours
 is evaluated first and the copy taken after, so the cache travels with it) and the same seed, so
 the two columns differ only by the generator. Seeds differ between the frameworks (our Philox
@@ -245,15 +246,13 @@ class ConditionalGan(QualityGan):
         self.g_emb, self.d_emb, self.labels = g_emb, d_emb, labels
         self.g_net, self.phi, self.psi = g, d[:-1], d[-1]
         super().__init__(g, d, *args, **kw)
-        betas = (self.cfg["beta1"], self.cfg["beta2"])
-        eps = self.cfg["eps"]
-        self.opt_g = torch.optim.Adam([*g.parameters(), g_emb.weight], self.cfg["lr_g"], betas,
-                                      eps=eps)
-        self.opt_d = torch.optim.Adam([*d.parameters(), d_emb.weight], self.cfg["lr_d"], betas,
-                                      eps=eps)
-        self.g_params = [*g.parameters(), g_emb.weight]
+        # Each table joins its network's optimiser (same Adam settings and schedule) and G's
+        # joins the parameters G's step updates and averages, last.
+        self.opt_g.add_param_group({"params": [g_emb.weight]})
+        self.opt_d.add_param_group({"params": [d_emb.weight]})
+        self.g_params.append(g_emb.weight)
         if self.ema is not None:
-            self.ema = [p.detach().clone() for p in self.g_params]
+            self.ema.append(g_emb.weight.detach().clone())
 
     def gen(self, y):
         return self.g_net(torch.cat((self.g_emb(y), self.z()), 1))

@@ -492,6 +492,20 @@ fn a_labelled_idx_set_gets_the_measured_conditional_recipe() {
         .resolve(None)
         .unwrap();
     assert_eq!(from_file, off, "the file's word counts as the flag's");
+    assert_eq!(
+        TrainConfig::from_toml_file(&file).unwrap(),
+        off,
+        "loading the file alone picks the same recipe"
+    );
+    let flag_over_file = train_args(&["--config", file.to_str().unwrap(), "--conditional"])
+        .resolve(None)
+        .unwrap();
+    assert!(flag_over_file.conditional);
+    assert_eq!(
+        (flag_over_file.lr_d, flag_over_file.iterations),
+        (1.6e-3, 4000),
+        "the flag's word over the file's picks the labelled recipe"
+    );
     let longer = train_args(&["--dataset", ds, "--iterations", "8000"])
         .resolve(None)
         .unwrap();

@@ -377,7 +377,8 @@ impl TrainConfig {
             .get("dataset")
             .and_then(|v| v.as_str())
             .unwrap_or("ring");
-        Self::defaults_for(ds)
+        let conditional = file.get("conditional").and_then(|v| v.as_bool());
+        Self::defaults_for_run(ds, conditional)
             .overlaid(&[file])
             .with_context(|| format!("in config file {}", path.display()))
     }
